@@ -1,0 +1,19 @@
+"""Errors raised by planner: one base class, specific ones also subclass a builtin."""
+
+from __future__ import annotations
+
+
+class PlannerError(Exception):
+    """Base class of every error planner raises on purpose."""
+
+
+class InputError(ValueError, PlannerError):
+    """Bad user input: a file, a layer, a column or a value. The message names it and the fix."""
+
+
+class NetworkError(PlannerError):
+    """The walking network cannot be built or used (no walkable ways, not an OSM file...)."""
+
+
+class OfflineError(ConnectionError, PlannerError):
+    """An online-only operation (fetching OSM by place name) was asked for without a network."""
