@@ -1,0 +1,182 @@
+"""Points onto the nearest point of the nearest walkable edge, with the straight access leg."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner.errors import InputError
+from planner.network import Network
+from planner.network import layer_ids_of as layer_ids
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SNAP_CAP_M = 500.0
+
+
+@dataclass(frozen=True, eq=False)
+class SnappedPoints:
+    """Points placed on the network.
+
+    Attributes
+    ----------
+    ids
+        The points' ids, in input order.
+    edge
+        Index of the edge each point lies on; -1 when off the network.
+    offset_m
+        Distance along the edge's geometry from ``edge_u`` to the snapped point, metres.
+    access_m
+        Length of the straight leg from the point to the edge, metres (also set for points off
+        the network: it is how far they are from it).
+    x, y
+        The input points in the network CRS.
+    snap_cap_m
+        The cap used: points farther than it are off the network.
+    """
+
+    ids: np.ndarray
+    edge: np.ndarray
+    offset_m: np.ndarray
+    access_m: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    snap_cap_m: float
+
+    @property
+    def on_network(self) -> np.ndarray:
+        """Boolean mask of the points within the snap cap."""
+        return self.edge >= 0
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def off_network(self) -> pd.DataFrame:
+        """The points beyond the snap cap: their ids and distance to the nearest edge."""
+        off = ~self.on_network
+        return pd.DataFrame({"id": self.ids[off], "distance_to_network_m": self.access_m[off]})
+
+    def subset(self, mask: np.ndarray) -> SnappedPoints:
+        """The points selected by a boolean mask or index array."""
+        return SnappedPoints(
+            ids=self.ids[mask],
+            edge=self.edge[mask],
+            offset_m=self.offset_m[mask],
+            access_m=self.access_m[mask],
+            x=self.x[mask],
+            y=self.y[mask],
+            snap_cap_m=self.snap_cap_m,
+        )
+
+
+def snap_points(
+    network: Network,
+    points: Any,
+    *,
+    snap_cap_m: float = DEFAULT_SNAP_CAP_M,
+    what: str = "points",
+) -> SnappedPoints:
+    """Snap a GeoDataFrame of points to the nearest point of the nearest edge.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    points
+        GeoDataFrame with a CRS; non-point geometries use their representative point.
+    snap_cap_m
+        Points farther than this from every edge are off the network (reported, not moved).
+    what
+        How to name the layer in messages ("facilities", "residences").
+
+    Raises
+    ------
+    InputError
+        The layer is empty, has no CRS, or has empty geometries.
+    """
+    if len(points) == 0:
+        raise InputError(f"The {what} layer is empty: give at least one point.")
+    if points.crs is None:
+        raise InputError(
+            f"The {what} layer has no CRS: set one (e.g. EPSG:4326 for WGS84 lon/lat, "
+            "EPSG:4490 for CGCS2000)."
+        )
+    if snap_cap_m <= 0 or not np.isfinite(snap_cap_m):
+        raise InputError(f"snap_cap_m must be a positive number of metres, not {snap_cap_m!r}.")
+    geoms = points.geometry.to_crs(network.crs).to_numpy()
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
+    if empty.any():
+        rows = np.flatnonzero(empty)[:10].tolist()
+        raise InputError(
+            f"The {what} layer has {int(empty.sum())} empty geometries (rows {rows}); "
+            "drop or fix them."
+        )
+    not_point = shapely.get_type_id(geoms) != 0
+    if not_point.any():
+        geoms = geoms.copy()
+        geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    return snap_xy(
+        network,
+        shapely.get_x(geoms),
+        shapely.get_y(geoms),
+        ids=layer_ids(points),
+        snap_cap_m=snap_cap_m,
+        what=what,
+    )
+
+
+def snap_xy(
+    network: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    ids: np.ndarray,
+    snap_cap_m: float = DEFAULT_SNAP_CAP_M,
+    what: str = "points",
+) -> SnappedPoints:
+    """Snap projected coordinates (network CRS) to the network; see `snap_points`."""
+    pts = shapely.points(x, y)
+    point_idx, edge_idx = network.edge_tree.query_nearest(pts, all_matches=False)
+    # query_nearest returns one row per point (ties broken by the tree); order by point.
+    edge = np.full(pts.shape[0], -1, dtype=np.int64)
+    edge[point_idx] = edge_idx
+    geoms = network.edge_geometry[edge]
+    access = shapely.distance(geoms, pts)
+    offset = shapely.line_locate_point(geoms, pts)
+    off = access > snap_cap_m
+    if off.any():
+        log.warning(
+            "%d %s are farther than %.0f m from the walking network and are left off it: %s",
+            int(off.sum()),
+            what,
+            snap_cap_m,
+            ", ".join(str(i) for i in ids[off][:10]),
+        )
+        edge[off] = -1
+        offset[off] = np.nan
+    return SnappedPoints(
+        ids=np.asarray(ids),
+        edge=edge,
+        offset_m=offset,
+        access_m=access,
+        x=np.asarray(x, dtype=np.float64),
+        y=np.asarray(y, dtype=np.float64),
+        snap_cap_m=float(snap_cap_m),
+    )
+
+
+def snapped_points_xy(network: Network, snapped: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates (network CRS) of the snapped positions on their edges; NaN when off."""
+    on = snapped.on_network
+    x = np.full(len(snapped), np.nan)
+    y = np.full(len(snapped), np.nan)
+    pts = shapely.line_interpolate_point(
+        network.edge_geometry[snapped.edge[on]], snapped.offset_m[on]
+    )
+    x[on], y[on] = shapely.get_x(pts), shapely.get_y(pts)
+    return x, y
