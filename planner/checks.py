@@ -1,0 +1,674 @@
+"""The two checks: 15-minute coverage per category, and floor area per 100 households.
+
+`check` snaps every facility and residence once, then for each rule of the standard runs one
+multi-source nearest pass (coverage) and, for the floor-area rule, one catchment pass. Results per
+residence, per facility, per community, a gap list and a JSON-ready summary.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner import __version__
+from planner.engine import ids_at, nearest, pairs_within
+from planner.errors import InputError
+from planner.network import Network
+from planner.snapping import DEFAULT_SNAP_CAP_M, SnappedPoints, snap_points
+from planner.standards import Rule, Standard, load_standard, m_to_minutes
+
+log = logging.getLogger(__name__)
+
+ALLOCATIONS = ("catchment", "nearest", "community")
+"""Ways to allocate households to floor area (DESIGN.md)."""
+
+STATUSES = ("covered", "partly", "uncovered", "off_network")
+
+
+def column(kind: str, key: str) -> str:
+    """Name of a per-rule output column: ``column("walk_m", "health") == "walk_m_health"``."""
+    return f"{kind}_{key}"
+
+
+@dataclass(frozen=True)
+class CheckedRule:
+    """A rule as checked, and whether the standard requires it (else it is only measured)."""
+
+    rule: Rule
+    required: bool
+
+    @property
+    def key(self) -> str:
+        return str(self.rule.key)
+
+    @property
+    def category(self) -> str:
+        return str(self.rule.category)
+
+    @property
+    def max_walk_m(self) -> float:
+        return float(self.rule.max_walk_m)
+
+
+@dataclass(frozen=True, eq=False)
+class CheckResult:
+    """Results of a review; see `check`.
+
+    Attributes
+    ----------
+    residences, facilities
+        GeoDataFrames (EPSG:4326) with per-category walks and floor-area ratios.
+    communities
+        Community polygons with their coverage and floor-area ratio, or None.
+    gaps
+        Uncovered residences per required category, most households first.
+    summary
+        JSON-ready figures of the review (the ``summary.json`` of the output contract).
+    network, standard
+        What was used.
+    isochrones
+        Served area per category and band (EPSG:4326), or None when not asked for.
+    """
+
+    residences: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame | None
+    gaps: pd.DataFrame
+    summary: dict[str, Any]
+    network: Network = field(repr=False)
+    standard: Standard = field(repr=False)
+    isochrones: gpd.GeoDataFrame | None = None
+
+    @property
+    def passes(self) -> bool:
+        """Whether every required standard passes."""
+        return bool(self.summary["passes"])
+
+    def table(self) -> pd.DataFrame:
+        """The coverage and floor-area figures as one small table."""
+        rows = [
+            {
+                "check": f"coverage {c['key']} "
+                f"({c['max_walk_min']:.0f} min / {c['max_walk_m']:.0f} m)",
+                "households": c["households_total"],
+                "value": f"{100 * c['rate']:.1f} % covered",
+                "passes": c["passes"],
+            }
+            for c in self.summary["coverage"]
+        ]
+        fa = self.summary["floor_area"]
+        if fa is not None:
+            rows.append(
+                {
+                    "check": f"floor area {fa['category']} ({fa['allocation']})",
+                    "households": fa["households"],
+                    "value": f"{fa['m2_per_100hh']:.1f} m²/100 hh, "
+                    f"short {fa['shortfall_m2']:.0f} m²",
+                    "passes": fa["passes"],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        verdict = "PASS" if self.passes else "FAIL"
+        head = (
+            f"<p><b>{_escape(self.standard.title_en)}</b>: <b>{verdict}</b> — "
+            f"{self.summary['households']['total']:,.0f} households "
+            f"({_escape(self.summary['households']['method'])})</p>"
+        )
+        return head + self.table().to_html(index=False, escape=True)
+
+    def map(self, **kwargs: Any) -> Any:
+        """The interactive Folium map of this review (see `planner.maps.build_map`)."""
+        from planner.maps import build_map
+
+        return build_map(self, **kwargs)
+
+    explore = map
+
+
+def _escape(text: Any) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+def _rules_to_check(
+    standard: Standard, facilities: gpd.GeoDataFrame, speed_kmh: float
+) -> list[CheckedRule]:
+    """The standard's rules (required) plus every other category present (measured only)."""
+    checked = [CheckedRule(rule=r, required=True) for r in standard.rules]
+    served = {c for r in standard.rules for c in r.accepted_categories}
+    measured_m = max((r.max_walk_m for r in standard.rules), default=1000.0)
+    present = sorted(set(facilities["category"].dropna().astype(str)) - served)
+    for category in present:
+        rule = Rule.build(
+            category,
+            max_walk_m=measured_m,
+            speed_kmh=speed_kmh,
+            source="measured only: not a rule of the standard",
+            key=category,
+        )
+        checked.append(CheckedRule(rule=rule, required=False))
+    return checked
+
+
+def check(
+    network: Network,
+    facilities: gpd.GeoDataFrame,
+    residences: gpd.GeoDataFrame,
+    *,
+    standard: str | Standard = "community_service",
+    communities: gpd.GeoDataFrame | None = None,
+    speed_kmh: float = 4.0,
+    allocation: str = "catchment",
+    snap_cap_m: float = DEFAULT_SNAP_CAP_M,
+    isochrones: bool = False,
+    buffer_m: float = 25.0,
+    inputs: dict[str, Any] | None = None,
+) -> CheckResult:
+    """Check coverage and floor area of a set of facilities for a set of residences.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    facilities
+        Points with ``id``, ``category`` and (for floor-area rules) ``floor_area_m2``, as read by
+        `planner.read_facilities`.
+    residences
+        Points with ``id`` and ``households``, as read by `planner.read_residences`.
+    standard
+        A built-in standard name, a TOML file, or a `Standard`.
+    communities
+        Optional polygons with ``id`` (and ``households``) for per-community figures and the
+        ``community`` allocation.
+    speed_kmh
+        Walking speed that converts minutes and metres.
+    allocation
+        ``catchment`` (two-step floating catchment), ``nearest`` or ``community``.
+    snap_cap_m
+        Points farther than this from the network are off it (reported).
+    isochrones
+        Also compute the served area of each category (5/10/15-minute bands).
+    buffer_m
+        Width around reached streets for the served area, metres.
+    inputs
+        Provenance of the input files (paths and hashes) for the summary.
+
+    Returns
+    -------
+    CheckResult
+
+    Raises
+    ------
+    InputError
+        Bad parameters, missing columns, facilities without floor area where a rule needs it.
+    """
+    if allocation not in ALLOCATIONS:
+        raise InputError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.")
+    if allocation == "community" and communities is None:
+        raise InputError(
+            "allocation='community' needs community polygons: pass communities= (--communities)."
+        )
+    if not np.isfinite(speed_kmh) or speed_kmh <= 0:
+        raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
+    std = (
+        standard.with_speed(speed_kmh)
+        if isinstance(standard, Standard)
+        else load_standard(standard, speed_kmh=speed_kmh)
+    )
+    for layer, what, needed in (
+        (facilities, "facilities", ("id", "category")),
+        (residences, "residences", ("id", "households")),
+    ):
+        missing = [c for c in needed if c not in layer.columns]
+        if missing:
+            raise InputError(
+                f"The {what} layer has no column {', '.join(map(repr, missing))} "
+                f"(columns: {', '.join(map(str, layer.columns))}). Read it with "
+                f"planner.read_{what}() or name the column with the matching option."
+            )
+    fac = facilities.to_crs(4326).reset_index(drop=True)
+    res = residences.to_crs(4326).reset_index(drop=True)
+    fac_snap = snap_points(network, fac, snap_cap_m=snap_cap_m, what="facilities")
+    res_snap = snap_points(network, res, snap_cap_m=snap_cap_m, what="residences")
+    households = res["households"].to_numpy(dtype=np.float64)
+    res_on = res_snap.on_network
+    categories = fac["category"].astype(object).to_numpy()
+
+    rules = _rules_to_check(std, fac, speed_kmh)
+    res_out = _residence_frame(res, res_snap)
+    fac_out = _facility_frame(fac, fac_snap)
+    coverage: list[dict[str, Any]] = []
+    gaps: list[pd.DataFrame] = []
+    required_covered = []
+    for cr in rules:
+        in_category = np.isin(categories, cr.rule.accepted_categories)
+        src = fac_snap.subset(in_category)
+        which, walk_m = nearest(network, src, res_snap)
+        covered = walk_m <= cr.max_walk_m
+        res_out[column("nearest_id", cr.key)] = ids_at(src.ids, which)
+        res_out[column("walk_m", cr.key)] = walk_m
+        res_out[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
+        res_out[column("covered", cr.key)] = covered
+        if cr.required:
+            required_covered.append(covered)
+        coverage.append(_coverage_summary(cr, covered, households, res_on, speed_kmh, in_category))
+        if cr.required:
+            gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_on))
+
+    fa_rule = next(
+        (cr for cr in rules if cr.required and cr.rule.has_floor_area),
+        None,
+    )
+    floor_area_summary = None
+    comm_out = None
+    fac_out["households_in_catchment"] = np.nan
+    fac_out["m2_per_100hh"] = np.nan
+    fac_out["floor_area_ok"] = pd.array([pd.NA] * len(fac_out), dtype="boolean")
+    if communities is not None:
+        comm_out = _community_frame(communities, res_out, households)
+    if fa_rule is not None:
+        floor_area_summary = _floor_area(
+            network,
+            fa_rule,
+            allocation,
+            fac,
+            fac_snap,
+            res_snap,
+            households,
+            res_out,
+            fac_out,
+            comm_out,
+        )
+    if comm_out is not None:
+        for cr in rules:
+            comm_out[column("coverage_rate", cr.key)] = (
+                _rate_by_community(
+                    res_out, households, res_out[column("covered", cr.key)].to_numpy()
+                )
+                .reindex(comm_out["id"])
+                .to_numpy()
+            )
+
+    res_out["status"] = _status(required_covered, res_on)
+    gap_table = (
+        pd.concat(gaps, ignore_index=True)
+        if gaps
+        else pd.DataFrame(columns=["id", "category", "households", "walk_m", "short_by_m"])
+    )
+    gap_table = gap_table.sort_values(
+        ["households", "category", "id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+    summary = _summary(
+        std,
+        rules,
+        coverage,
+        floor_area_summary,
+        res,
+        households,
+        res_snap,
+        fac_snap,
+        network,
+        speed_kmh=speed_kmh,
+        snap_cap_m=snap_cap_m,
+        allocation=allocation,
+        buffer_m=buffer_m,
+        inputs=inputs or {},
+    )
+    iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m) if isochrones else None
+    return CheckResult(
+        residences=res_out,
+        facilities=fac_out,
+        communities=comm_out,
+        gaps=gap_table,
+        summary=summary,
+        network=network,
+        standard=std,
+        isochrones=iso,
+    )
+
+
+def _residence_frame(res: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
+    keep = [c for c in ("id", "name", "households") if c in res.columns]
+    out = gpd.GeoDataFrame(res[keep].copy(), geometry=res.geometry.to_numpy(), crs=4326)
+    if "name" not in out.columns:
+        out.insert(1, "name", None)
+    out["households_method"] = (
+        res["households_method"].astype(object).to_numpy()
+        if "households_method" in res.columns
+        else "column"
+    )
+    out["households_estimated"] = (
+        res["households_estimated"].astype(bool).to_numpy()
+        if "households_estimated" in res.columns
+        else False
+    )
+    out["on_network"] = snap.on_network
+    out["access_m"] = np.round(snap.access_m, 3)
+    return out
+
+
+def _facility_frame(fac: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
+    keep = [c for c in ("id", "name", "category", "floor_area_m2") if c in fac.columns]
+    out = gpd.GeoDataFrame(fac[keep].copy(), geometry=fac.geometry.to_numpy(), crs=4326)
+    if "name" not in out.columns:
+        out.insert(1, "name", None)
+    if "floor_area_m2" not in out.columns:
+        out["floor_area_m2"] = np.nan
+    out["proposed"] = fac["proposed"].astype(bool).to_numpy() if "proposed" in fac else False
+    out["on_network"] = snap.on_network
+    out["access_m"] = np.round(snap.access_m, 3)
+    return out
+
+
+def _coverage_summary(
+    cr: CheckedRule,
+    covered: np.ndarray,
+    households: np.ndarray,
+    on_network: np.ndarray,
+    speed_kmh: float,
+    in_category: np.ndarray,
+) -> dict[str, Any]:
+    total = float(households.sum())
+    got = float(households[covered].sum())
+    rate = got / total if total > 0 else 1.0
+    return {
+        "key": cr.key,
+        "category": cr.category,
+        "label_zh": cr.rule.label_zh,
+        "label_en": cr.rule.label_en,
+        "accepted_categories": list(cr.rule.accepted_categories),
+        "tier": cr.rule.tier,
+        "required": cr.required,
+        "max_walk_m": round(cr.max_walk_m, 3),
+        "max_walk_min": round(float(m_to_minutes(cr.max_walk_m, speed_kmh)), 3),
+        "speed_kmh": speed_kmh,
+        "facilities": int(in_category.sum()),
+        "households_total": round(total, 3),
+        "households_covered": round(got, 3),
+        "rate": round(rate, 6),
+        "residences_uncovered": int((~covered).sum()),
+        "residences_off_network": int((~on_network).sum()),
+        "passes": bool(rate >= 1.0 - 1e-12) if cr.required else None,
+        "source": cr.rule.source,
+        "clause": cr.rule.clause,
+    }
+
+
+def _gap_rows(
+    res_out: gpd.GeoDataFrame,
+    cr: CheckedRule,
+    walk_m: np.ndarray,
+    covered: np.ndarray,
+    on_network: np.ndarray,
+) -> pd.DataFrame:
+    gap = ~covered
+    return pd.DataFrame(
+        {
+            "id": res_out["id"].to_numpy()[gap],
+            "category": cr.key,
+            "households": res_out["households"].to_numpy(dtype=np.float64)[gap],
+            "walk_m": np.round(walk_m[gap], 3),
+            "short_by_m": np.round(walk_m[gap] - cr.max_walk_m, 3),
+            "on_network": on_network[gap],
+        }
+    )
+
+
+def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.ndarray:
+    if required_covered:
+        stack = np.vstack(required_covered)
+        status = np.where(
+            stack.all(axis=0), "covered", np.where(stack.any(axis=0), "partly", "uncovered")
+        )
+    else:
+        status = np.full(on_network.shape[0], "covered")
+    return np.where(on_network, status, "off_network").astype(object)
+
+
+def _community_frame(
+    communities: gpd.GeoDataFrame, res_out: gpd.GeoDataFrame, households: np.ndarray
+) -> gpd.GeoDataFrame:
+    comm = communities.to_crs(4326).reset_index(drop=True)
+    if "id" not in comm.columns:
+        comm = comm.assign(id=comm.index.to_numpy())
+    keep = [c for c in ("id", "name", "households") if c in comm.columns]
+    out = gpd.GeoDataFrame(comm[keep].copy(), geometry=comm.geometry.to_numpy(), crs=4326)
+    joined = gpd.sjoin(
+        res_out[["geometry"]].assign(_row=np.arange(len(res_out))),
+        out[["id", "geometry"]],
+        how="inner",
+        predicate="within",
+    ).drop_duplicates("_row")
+    community_of = np.full(len(res_out), None, dtype=object)
+    community_of[joined["_row"].to_numpy()] = joined["id"].to_numpy()
+    res_out["community_id"] = community_of
+    inside = pd.Series(households).groupby(community_of, dropna=True).sum()
+    if "households" in out.columns:
+        out["households_source"] = "column"
+    else:
+        out["households"] = inside.reindex(out["id"]).fillna(0.0).to_numpy()
+        out["households_source"] = "residences inside"
+    return out
+
+
+def _rate_by_community(
+    res_out: gpd.GeoDataFrame, households: np.ndarray, covered: np.ndarray
+) -> pd.Series:
+    community = res_out["community_id"].to_numpy()
+    frame = pd.DataFrame({"c": community, "h": households, "hc": households * covered})
+    grouped = frame.dropna(subset=["c"]).groupby("c")[["h", "hc"]].sum()
+    return grouped["hc"] / grouped["h"].where(grouped["h"] > 0)
+
+
+def _floor_area(
+    network: Network,
+    cr: CheckedRule,
+    allocation: str,
+    fac: gpd.GeoDataFrame,
+    fac_snap: SnappedPoints,
+    res_snap: SnappedPoints,
+    households: np.ndarray,
+    res_out: gpd.GeoDataFrame,
+    fac_out: gpd.GeoDataFrame,
+    comm_out: gpd.GeoDataFrame | None,
+) -> dict[str, Any]:
+    """Allocate floor area of the rule's category to households; fill frames; return summary."""
+    required = float(cr.rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
+    in_category = np.isin(fac["category"].astype(object).to_numpy(), cr.rule.accepted_categories)
+    area = fac["floor_area_m2"].to_numpy(dtype=np.float64) if "floor_area_m2" in fac else None
+    if area is None or np.isnan(area[in_category]).any():
+        bad = fac["id"].to_numpy()[in_category & (np.isnan(area) if area is not None else True)]
+        raise InputError(
+            f"The floor-area rule needs floor_area_m2 for every {cr.category!r} facility; "
+            f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
+        )
+    supply = np.where(in_category, area, 0.0)
+    total_supply = float(supply.sum())
+    total_hh = float(households.sum())
+    per_res = np.full(len(res_out), np.nan)
+    fac_hh = np.zeros(len(fac_out))
+    shortfall = 0.0
+    if allocation == "catchment":
+        src = fac_snap.subset(in_category)
+        cat_rows = np.flatnonzero(in_category)
+        s, t, _ = pairs_within(network, src, res_snap, cutoff_m=cr.max_walk_m)
+        demand = np.bincount(s, weights=households[t], minlength=len(src))
+        fac_hh[cat_rows] = demand
+        ratio = np.divide(supply[cat_rows], demand, out=np.full(len(src), np.nan), where=demand > 0)
+        per_res = np.bincount(t, weights=np.nan_to_num(ratio[s]), minlength=len(res_out)) * 100.0
+        fac_out.loc[in_category, "m2_per_100hh"] = ratio * 100.0
+        shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
+    elif allocation == "nearest":
+        src = fac_snap.subset(in_category)
+        cat_rows = np.flatnonzero(in_category)
+        which, _ = nearest(network, src, res_snap)
+        reached = which >= 0
+        demand = np.bincount(which[reached], weights=households[reached], minlength=len(src))
+        fac_hh[cat_rows] = demand
+        ratio = np.divide(supply[cat_rows], demand, out=np.full(len(src), np.nan), where=demand > 0)
+        per_res = np.where(reached, ratio[np.where(reached, which, 0)] * 100.0, 0.0)
+        fac_out.loc[in_category, "m2_per_100hh"] = ratio * 100.0
+        shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
+    else:
+        assert comm_out is not None
+        inside = gpd.sjoin(
+            fac_out[["geometry"]].assign(_row=np.arange(len(fac_out))),
+            comm_out[["id", "geometry"]],
+            how="inner",
+            predicate="within",
+        ).drop_duplicates("_row")
+        fac_comm = np.full(len(fac_out), None, dtype=object)
+        fac_comm[inside["_row"].to_numpy()] = inside["id"].to_numpy()
+        comm_supply = pd.Series(supply).groupby(fac_comm, dropna=True).sum()
+        comm_out["supply_m2"] = comm_supply.reindex(comm_out["id"]).fillna(0.0).to_numpy()
+        comm_hh = comm_out["households"].to_numpy(dtype=np.float64)
+        comm_ratio = np.divide(
+            comm_out["supply_m2"].to_numpy() * 100.0,
+            comm_hh,
+            out=np.full(len(comm_out), np.nan),
+            where=comm_hh > 0,
+        )
+        comm_out["m2_per_100hh"] = comm_ratio
+        comm_out["floor_area_ok"] = np.nan_to_num(comm_ratio, nan=np.inf) >= required
+        comm_out["shortfall_m2"] = np.clip(
+            required * comm_hh / 100.0 - comm_out["supply_m2"].to_numpy(), 0.0, None
+        )
+        shortfall = float(comm_out["shortfall_m2"].sum())
+        ratio_of = pd.Series(comm_ratio, index=comm_out["id"].to_numpy())
+        res_comm = res_out["community_id"].to_numpy()
+        has = pd.notna(res_comm)
+        per_res[has] = ratio_of.reindex(res_comm[has]).to_numpy()
+        hh_of = pd.Series(comm_hh, index=comm_out["id"].to_numpy())
+        fac_hh[pd.notna(fac_comm)] = hh_of.reindex(fac_comm[pd.notna(fac_comm)]).to_numpy()
+        fac_ratio = np.divide(
+            supply * 100.0, fac_hh, out=np.full(len(fac_out), np.nan), where=fac_hh > 0
+        )
+        fac_out.loc[in_category, "m2_per_100hh"] = fac_ratio[in_category]
+    fac_out.loc[in_category, "households_in_catchment"] = fac_hh[in_category]
+    ok = fac_out.loc[in_category, "m2_per_100hh"].to_numpy(dtype=np.float64)
+    fac_out.loc[in_category, "floor_area_ok"] = pd.array(
+        np.nan_to_num(ok, nan=np.inf) >= required, dtype="boolean"
+    )
+    res_out["floor_area_m2_per_100hh"] = np.round(per_res, 6)
+    res_out["floor_area_ok"] = np.nan_to_num(per_res, nan=0.0) >= required - 1e-9
+    if comm_out is not None and allocation != "community":
+        comm_out["supply_m2"] = np.nan
+    overall = 100.0 * total_supply / total_hh if total_hh > 0 else float("inf")
+    shortfall = round(shortfall, 3)
+    return {
+        "category": cr.category,
+        "allocation": allocation,
+        "max_walk_m": round(cr.max_walk_m, 3),
+        "facilities": int(in_category.sum()),
+        "supply_m2": round(total_supply, 3),
+        "households": round(total_hh, 3),
+        "m2_per_100hh": round(overall, 6),
+        "required_m2_per_100hh": required,
+        "required_m2": round(required * total_hh / 100.0, 3),
+        "total_gap_m2": round(max(0.0, required * total_hh / 100.0 - total_supply), 3),
+        "shortfall_m2": shortfall,
+        "households_below": round(float(households[~res_out["floor_area_ok"].to_numpy()].sum()), 3),
+        "passes": bool(shortfall <= 1e-6),
+        "source": cr.rule.source,
+        "clause": cr.rule.clause,
+    }
+
+
+def _summary(
+    std: Standard,
+    rules: list[CheckedRule],
+    coverage: list[dict[str, Any]],
+    floor_area: dict[str, Any] | None,
+    res: gpd.GeoDataFrame,
+    households: np.ndarray,
+    res_snap: SnappedPoints,
+    fac_snap: SnappedPoints,
+    network: Network,
+    *,
+    speed_kmh: float,
+    snap_cap_m: float,
+    allocation: str,
+    buffer_m: float,
+    inputs: dict[str, Any],
+) -> dict[str, Any]:
+    methods = (
+        sorted(set(res["households_method"].astype(str)))
+        if "households_method" in res
+        else ["column"]
+    )
+    estimated = bool(res["households_estimated"].any()) if "households_estimated" in res else False
+    required = [c["passes"] for c in coverage if c["required"]]
+    if floor_area is not None:
+        required.append(floor_area["passes"])
+    return {
+        "planner_version": __version__,
+        "passes": bool(all(required)),
+        "standard": {"name": std.name, "title_zh": std.title_zh, "title_en": std.title_en},
+        "parameters": {
+            "speed_kmh": speed_kmh,
+            "snap_cap_m": snap_cap_m,
+            "allocation": allocation,
+            "buffer_m": buffer_m,
+            "thresholds": {cr.key: round(cr.max_walk_m, 3) for cr in rules},
+        },
+        "inputs": inputs,
+        "households": {
+            "total": round(float(households.sum()), 3),
+            "method": "; ".join(methods),
+            "estimated": estimated,
+            "residences": int(len(res)),
+            "off_network_residences": int((~res_snap.on_network).sum()),
+        },
+        "coverage": coverage,
+        "floor_area": floor_area,
+        "off_network": {
+            "facilities": _jsonable(fac_snap.ids[~fac_snap.on_network]),
+            "residences": _jsonable(res_snap.ids[~res_snap.on_network]),
+        },
+        "network": network.report.to_dict(),
+    }
+
+
+def _jsonable(values: np.ndarray) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
+
+
+def _served_areas(
+    network: Network,
+    fac: gpd.GeoDataFrame,
+    fac_snap: SnappedPoints,
+    rules: list[CheckedRule],
+    speed_kmh: float,
+    buffer_m: float,
+) -> gpd.GeoDataFrame:
+    from planner.isochrones import isochrones
+
+    frames = []
+    categories = fac["category"].astype(object).to_numpy()
+    for category in sorted({c for cr in rules for c in cr.rule.accepted_categories}):
+        in_category = categories == category
+        if not in_category.any():
+            continue
+        bands = isochrones(
+            network,
+            fac[in_category],
+            minutes=(5, 10, 15),
+            speed_kmh=speed_kmh,
+            buffer_m=buffer_m,
+            dissolve=True,
+        )
+        frames.append(bands.assign(category=category))
+    if not frames:
+        return gpd.GeoDataFrame(
+            {"category": [], "band_min": [], "band_m": []}, geometry=[], crs=4326
+        )
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)

@@ -1,0 +1,361 @@
+"""The ``planner`` command. The only place that configures logging and progress output.
+
+Exit codes: 0 every standard passes, 1 a standard fails, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from planner import __version__
+from planner.errors import InputError, PlannerError
+from planner.report import EXIT_BAD_INPUT
+
+log = logging.getLogger("planner")
+
+CHECK_KEYS = {
+    "network": "path",
+    "facilities": "path",
+    "residences": "path",
+    "communities": "path",
+    "proposed": "path",
+    "standard": "str",
+    "speed_kmh": "float",
+    "allocation": "str",
+    "snap_cap_m": "float",
+    "buffer_m": "float",
+    "out": "path",
+    "lang": "str",
+    "basemap": "str",
+    "isochrones": "bool",
+    "crs": "str",
+    "columns": "table",
+}
+COLUMN_KEYS = ("id", "name", "category", "households", "floor_area_m2")
+
+
+def _configure_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("planner")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    root.propagate = False
+
+
+def _progress(stage: str, done: int, total: int | None) -> None:
+    if total:
+        log.info("  %s: %s / %s", stage, f"{done:,}", f"{total:,}")
+    else:
+        log.info("  %s: %s", stage, f"{done:,}")
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """Read a review TOML file; paths in it are relative to its folder."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: config file not found.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}).") from exc
+    unknown = sorted(set(raw) - set(CHECK_KEYS))
+    if unknown:
+        raise InputError(
+            f"{path}: unknown keys {unknown}; allowed: {', '.join(sorted(CHECK_KEYS))}."
+        )
+    config: dict[str, Any] = {}
+    for key, value in raw.items():
+        kind = CHECK_KEYS[key]
+        if kind == "path":
+            if not isinstance(value, str):
+                raise InputError(f"{path}: {key} must be a path string, not {value!r}.")
+            config[key] = str((path.parent / value).resolve()) if value else value
+        elif kind == "table":
+            if not isinstance(value, dict) or set(value) - set(COLUMN_KEYS):
+                raise InputError(
+                    f"{path}: [columns] maps {', '.join(COLUMN_KEYS)} to your column names."
+                )
+            config[key] = dict(value)
+        else:
+            config[key] = value
+    return config
+
+
+def _add_column_flags(parser: argparse.ArgumentParser) -> None:
+    for key in COLUMN_KEYS:
+        flag = key.replace("_", "-")
+        parser.add_argument(
+            f"--{flag}-col",
+            dest=f"col_{key}",
+            metavar="NAME",
+            help=f"column holding {key} (default: {key})",
+        )
+    parser.add_argument("--crs", help="CRS of layers that have none (CSV), e.g. EPSG:4490, gcj02")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planner",
+        description="Check and plan the 15-minute community life circle on the walking network.",
+    )
+    parser.add_argument("--version", action="version", version=f"planner {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="review coverage and floor area; exit 0 pass, 1 fail")
+    check.add_argument("--config", type=Path, help="review TOML file (flags override it)")
+    check.add_argument("--network", help="OSM file (.osm, .osm.bz2, .osm.pbf) or saved network")
+    check.add_argument("--facilities", help="facilities layer (GPKG, GeoJSON, SHP, CSV)")
+    check.add_argument("--residences", help="residences layer with households")
+    check.add_argument("--communities", help="community polygons (optional)")
+    check.add_argument("--proposed", help="planned facilities to add; reports before and after")
+    check.add_argument("--standard", help="built-in standard name or TOML file")
+    check.add_argument("--speed-kmh", type=float, help="walking speed (default 4.0)")
+    check.add_argument("--allocation", choices=("catchment", "nearest", "community"))
+    check.add_argument("--snap-cap-m", type=float, help="max distance to the network (500)")
+    check.add_argument("--buffer-m", type=float, help="served-area width around streets (25)")
+    check.add_argument("--lang", choices=("zh", "en"), help="map language (default zh)")
+    check.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"))
+    check.add_argument(
+        "--no-isochrones",
+        dest="isochrones",
+        action="store_false",
+        default=None,
+        help="skip the served-area bands on the map",
+    )
+    check.add_argument("--out", help="output folder")
+    check.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_column_flags(check)
+
+    net = sub.add_parser("network", help="load an OSM file, report it, optionally save it")
+    net.add_argument("source", help="OSM file or saved network folder")
+    net.add_argument("--save", type=Path, help="save the prepared network into this folder")
+    net.add_argument("--quiet", action="store_true")
+
+    iso = sub.add_parser("isochrones", help="walking isochrones of points")
+    iso.add_argument("--network", required=True)
+    iso.add_argument("--points", required=True)
+    bands = iso.add_mutually_exclusive_group()
+    bands.add_argument("--minutes", type=float, nargs="+")
+    bands.add_argument("--distances-m", type=float, nargs="+")
+    iso.add_argument("--speed-kmh", type=float, default=4.0)
+    iso.add_argument("--buffer-m", type=float, default=25.0)
+    iso.add_argument("--dissolve", action="store_true", help="one polygon per band")
+    iso.add_argument("--out", required=True, help="FILE.gpkg or FILE.geojson")
+    iso.add_argument("--map", help="also write an HTML map of the bands")
+    iso.add_argument("--lang", choices=("zh", "en"), default="zh")
+    iso.add_argument("--quiet", action="store_true")
+    iso.add_argument("--crs", help="CRS of a points layer that has none (CSV)")
+    return parser
+
+
+def _merge(args: argparse.Namespace) -> dict[str, Any]:
+    config = _read_config(args.config) if args.config else {}
+    for key in CHECK_KEYS:
+        value = getattr(args, key, None)
+        if value is not None:
+            config[key] = value
+    columns = dict(config.get("columns", {}))
+    for key in COLUMN_KEYS:
+        value = getattr(args, f"col_{key}", None)
+        if value is not None:
+            columns[key] = value
+    config["columns"] = columns
+    missing = [k for k in ("network", "facilities", "residences", "out") if not config.get(k)]
+    if missing:
+        flags = ", ".join(f"--{k}" for k in missing)
+        raise InputError(f"planner check needs {flags} (as flags or in --config).")
+    return config
+
+
+def _inputs(config: dict[str, Any]) -> dict[str, Any]:
+    from planner.report import file_sha256
+
+    out = {}
+    for key in ("network", "facilities", "residences", "communities", "proposed"):
+        if config.get(key):
+            out[key] = {"path": str(config[key]), "sha256": file_sha256(config[key])}
+    return out
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from planner import layers
+    from planner.checks import check
+    from planner.network import load_network
+    from planner.report import exit_code, write_review
+
+    config = _merge(args)
+    columns = config["columns"]
+    crs = config.get("crs")
+    started = time.perf_counter()
+    facilities = layers.read_facilities(
+        config["facilities"],
+        id_col=columns.get("id", "id"),
+        name_col=columns.get("name", "name"),
+        category_col=columns.get("category", "category"),
+        floor_area_col=columns.get("floor_area_m2", "floor_area_m2"),
+        crs=crs,
+    )
+    residences = layers.read_residences(
+        config["residences"],
+        id_col=columns.get("id", "id"),
+        households_col=columns.get("households", "households"),
+        name_col=columns.get("name", "name"),
+        crs=crs,
+    )
+    communities = (
+        layers.read_communities(config["communities"], crs=crs)
+        if config.get("communities")
+        else None
+    )
+    proposed = None
+    if config.get("proposed"):
+        proposed = layers.read_facilities(
+            config["proposed"],
+            id_col=columns.get("id", "id"),
+            name_col=columns.get("name", "name"),
+            category_col=columns.get("category", "category"),
+            floor_area_col=columns.get("floor_area_m2", "floor_area_m2"),
+            crs=crs,
+        )
+    log.info("Loading the walking network from %s", config["network"])
+    network = load_network(config["network"], progress=_progress)
+    log.info("  %s", network)
+    options = {
+        "standard": config.get("standard", "community_service"),
+        "communities": communities,
+        "speed_kmh": float(config.get("speed_kmh", 4.0)),
+        "allocation": config.get("allocation", "catchment"),
+        "snap_cap_m": float(config.get("snap_cap_m", 500.0)),
+        "buffer_m": float(config.get("buffer_m", 25.0)),
+        "isochrones": bool(config.get("isochrones", True)),
+        "inputs": _inputs(config),
+    }
+    baseline = None
+    if proposed is not None:
+        log.info("Checking the current facilities (baseline)")
+        baseline = check(network, facilities, residences, **{**options, "isochrones": False})
+        facilities = _with_proposed(facilities, proposed)
+    log.info("Checking %d facilities for %d residences", len(facilities), len(residences))
+    result = check(network, facilities, residences, **options)
+    paths = write_review(
+        result,
+        config["out"],
+        lang=config.get("lang", "zh"),
+        basemap=config.get("basemap", "osm"),
+        baseline=baseline,
+    )
+    _print_summary(result.summary, baseline.summary if baseline is not None else None)
+    log.info(
+        "Wrote %s (%.1f s)",
+        ", ".join(str(p) for p in paths.values()),
+        time.perf_counter() - started,
+    )
+    return exit_code(result.summary)
+
+
+def _with_proposed(facilities: Any, proposed: Any) -> Any:
+    import geopandas as gpd
+    import pandas as pd
+
+    clash = set(facilities["id"].astype(str)) & set(proposed["id"].astype(str))
+    if clash:
+        raise InputError(
+            f"Proposed facilities reuse existing ids {sorted(clash)[:10]}; give them new ids."
+        )
+    both = pd.concat(
+        [facilities.assign(proposed=False), proposed.to_crs(facilities.crs).assign(proposed=True)],
+        ignore_index=True,
+    )
+    return gpd.GeoDataFrame(both, geometry=both.geometry.name, crs=facilities.crs)
+
+
+def _print_summary(summary: dict[str, Any], before: dict[str, Any] | None) -> None:
+    lines = [f"{summary['standard']['title_en']}: {'PASS' if summary['passes'] else 'FAIL'}"]
+    before_cov = {c["key"]: c for c in before["coverage"]} if before else {}
+    for c in summary["coverage"]:
+        tag = "required" if c["required"] else "measured"
+        was = before_cov.get(c["key"])
+        prior = f" (before {100 * was['rate']:.1f} %)" if was else ""
+        lines.append(
+            f"  {c['key']:<24} {100 * c['rate']:6.1f} % of households within "
+            f"{c['max_walk_m']:.0f} m / {c['max_walk_min']:.0f} min{prior} [{tag}]"
+        )
+    fa = summary["floor_area"]
+    if fa is not None:
+        lines.append(
+            f"  floor area {fa['category']}: {fa['m2_per_100hh']:.1f} m² per 100 households "
+            f"overall (need {fa['required_m2_per_100hh']:.0f}); "
+            f"shortfall {fa['shortfall_m2']:.0f} m² "
+            f"({fa['allocation']} allocation)"
+        )
+    print("\n".join(lines))
+
+
+def _run_network(args: argparse.Namespace) -> int:
+    from planner.network import load_network
+
+    network = load_network(args.source, progress=_progress)
+    report = network.report
+    print(network)
+    print(
+        f"  walkable ways {report.walkable_ways:,}; ways cut at missing nodes {report.ways_cut:,}; "
+        f"dropped {report.components_dropped:,} small components "
+        f"({report.nodes_dropped:,} nodes, {report.km_dropped:.2f} km)"
+    )
+    if args.save:
+        network.save(args.save)
+        print(f"  saved to {args.save}")
+    return 0
+
+
+def _run_isochrones(args: argparse.Namespace) -> int:
+    from planner import layers
+    from planner.isochrones import isochrones, write_isochrones
+    from planner.network import load_network
+
+    points = layers.read_layer(args.points, crs=args.crs)
+    network = load_network(args.network, progress=_progress)
+    bands: dict[str, Any] = (
+        {"distances_m": tuple(args.distances_m)}
+        if args.distances_m
+        else {"minutes": tuple(args.minutes) if args.minutes else (5, 10, 15)}
+    )
+    gdf = isochrones(
+        network,
+        points,
+        speed_kmh=args.speed_kmh,
+        buffer_m=args.buffer_m,
+        dissolve=args.dissolve,
+        **bands,
+    )
+    write_isochrones(gdf, args.out)
+    log.info("Wrote %d polygons to %s", len(gdf), args.out)
+    if args.map:
+        from planner.maps import isochrones_map, save_map
+
+        save_map(isochrones_map(gdf, points=points, lang=args.lang), args.map)
+        log.info("Wrote %s", args.map)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``planner`` command."""
+    args = _parser().parse_args(argv)
+    _configure_logging(getattr(args, "quiet", False))
+    runners = {"check": _run_check, "network": _run_network, "isochrones": _run_isochrones}
+    try:
+        return runners[args.command](args)
+    except PlannerError as exc:
+        print(f"planner: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
