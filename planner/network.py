@@ -8,10 +8,13 @@ the hot path goes through networkx.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -223,18 +226,39 @@ class Network:
         return graph
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the network as a folder: ``edges.parquet`` (GeoParquet), ``nodes.parquet``,
-        ``network.json`` (format version, CRS, load report). Written atomically.
+        """Save the network as a folder, written atomically.
+
+        The folder holds ``edges.parquet`` (GeoParquet: u, v, length_m, way_id, highway,
+        geometry), ``nodes.parquet`` (osmid, x, y) and ``network.json`` (``format``:
+        ``"planner-network"``, ``format_version``, CRS as WKT, the load report). Reopen it with
+        `open_network`.
+
+        Parameters
+        ----------
+        path
+            The folder to write. An existing saved network there is replaced; any other
+            existing file or folder is left alone and an error raised.
 
         Returns
         -------
         Path
             The folder written.
+
+        Raises
+        ------
+        InputError
+            ``path`` exists and is not a saved planner network.
         """
         import pandas as pd
 
         target = Path(path)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent or "."))
+        if target.exists() and not _is_saved_network(target):
+            raise InputError(
+                f"{target}: exists and is not a saved planner network; "
+                "choose a new folder name (it is never overwritten)."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             self.edges_gdf().to_parquet(tmp / "edges.parquet", index=False)
             pd.DataFrame({"osmid": self.node_osmid, "x": self.node_x, "y": self.node_y}).to_parquet(
@@ -248,7 +272,8 @@ class Network:
             }
             (tmp / "network.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
             if target.exists():
-                old = target.with_name(f".{target.name}.old")
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+                old.rmdir()
                 target.rename(old)
                 tmp.rename(target)
                 _remove_tree(old)
@@ -260,6 +285,16 @@ class Network:
         return target
 
 
+def _is_saved_network(folder: Path) -> bool:
+    meta = folder / "network.json"
+    if not folder.is_dir() or not meta.is_file():
+        return False
+    try:
+        return json.loads(meta.read_text(encoding="utf-8")).get("format") == "planner-network"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _remove_tree(path: Path) -> None:
     import shutil
 
@@ -269,10 +304,19 @@ def _remove_tree(path: Path) -> None:
 def open_network(path: str | os.PathLike[str]) -> Network:
     """Open a network saved with `Network.save`.
 
+    Parameters
+    ----------
+    path
+        The folder written by `Network.save`.
+
+    Returns
+    -------
+    Network
+
     Raises
     ------
     InputError
-        The folder is missing, incomplete, or of an unknown format version.
+        The folder is missing, incomplete, damaged, or of an unknown format version.
     """
     import pandas as pd
 
@@ -283,30 +327,59 @@ def open_network(path: str | os.PathLike[str]) -> Network:
             f"{folder}: not a saved planner network (no network.json). "
             "Save one with Network.save() or `planner network --save`."
         )
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("network.json does not hold an object")
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{meta_path}: damaged ({exc}); load the OSM file again and re-save."
+        ) from exc
     if meta.get("format") != "planner-network" or meta.get("format_version") != FORMAT_VERSION:
         raise InputError(
-            f"{folder}: saved network format {meta.get('format_version')!r} is not supported "
-            f"(this planner reads version {FORMAT_VERSION}); load the OSM file again and re-save."
+            f"{folder}: saved network format {meta.get('format')!r} version "
+            f"{meta.get('format_version')!r} is not supported (this planner reads "
+            f"planner-network version {FORMAT_VERSION}); load the OSM file again and re-save."
         )
     try:
         edges = pd.read_parquet(folder / "edges.parquet")
         nodes = pd.read_parquet(folder / "nodes.parquet")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{folder}: cannot read the saved network ({exc}); re-save it.") from exc
-    return Network(
-        crs=pyproj.CRS.from_wkt(meta["crs"]),
-        node_x=nodes["x"].to_numpy(dtype=np.float64, copy=True),
-        node_y=nodes["y"].to_numpy(dtype=np.float64, copy=True),
-        node_osmid=nodes["osmid"].to_numpy(dtype=np.int64, copy=True),
-        edge_u=edges["u"].to_numpy(dtype=np.int64, copy=True),
-        edge_v=edges["v"].to_numpy(dtype=np.int64, copy=True),
-        edge_length_m=edges["length_m"].to_numpy(dtype=np.float64, copy=True),
-        edge_geometry=shapely.from_wkb(edges["geometry"].to_numpy()),
-        edge_way_id=edges["way_id"].to_numpy(dtype=np.int64, copy=True),
-        edge_highway=edges["highway"].to_numpy(dtype=object, copy=True),
-        report=LoadReport(**meta["report"]),
-    )
+        network = Network(
+            crs=pyproj.CRS.from_wkt(meta["crs"]),
+            node_x=nodes["x"].to_numpy(dtype=np.float64, copy=True),
+            node_y=nodes["y"].to_numpy(dtype=np.float64, copy=True),
+            node_osmid=nodes["osmid"].to_numpy(dtype=np.int64, copy=True),
+            edge_u=edges["u"].to_numpy(dtype=np.int64, copy=True),
+            edge_v=edges["v"].to_numpy(dtype=np.int64, copy=True),
+            edge_length_m=edges["length_m"].to_numpy(dtype=np.float64, copy=True),
+            edge_geometry=shapely.from_wkb(edges["geometry"].to_numpy()),
+            edge_way_id=edges["way_id"].to_numpy(dtype=np.int64, copy=True),
+            edge_highway=edges["highway"].to_numpy(dtype=object, copy=True),
+            report=LoadReport(**meta["report"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, pyproj.exceptions.CRSError) as exc:
+        raise InputError(
+            f"{folder}: cannot read the saved network ({type(exc).__name__}: {exc}); "
+            "load the OSM file again and re-save."
+        ) from exc
+    problem = _inconsistency(network)
+    if problem:
+        raise InputError(f"{folder}: damaged saved network ({problem}); re-save it.")
+    return network
+
+
+def _inconsistency(network: Network) -> str | None:
+    n, m = network.n_nodes, network.n_edges
+    if network.node_y.shape[0] != n or network.node_osmid.shape[0] != n:
+        return "node columns of different lengths"
+    if m and (
+        min(network.edge_u.min(), network.edge_v.min()) < 0
+        or max(network.edge_u.max(), network.edge_v.max()) >= n
+    ):
+        return "edges refer to nodes that do not exist"
+    if (shapely.get_type_id(network.edge_geometry) != 1).any():
+        return "edge geometries that are not LineStrings"
+    return None
 
 
 def load_network(
@@ -340,10 +413,36 @@ def load_network(
     if path.is_dir():
         return open_network(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such OSM file. Give an .osm, .osm.bz2 or .osm.pbf file.")
+        raise InputError(
+            f"{path}: no such OSM file or saved network. Give an .osm, .osm.bz2 or .osm.pbf "
+            "file, or a folder written by Network.save(); to download the network of a place "
+            "or bounding box, use planner.fetch_network."
+        )
     sha = _sha256(path)
     ways = _read_walkable_ways(path, progress)
     return _network_from_ways(ways, source=str(path), sha256=sha, largest=largest_component)
+
+
+_OSM_BASE = re.compile(rb"<meta\s[^>]*osm_base=[\"']([^\"']+)[\"']")
+
+
+def _xml_osm_base(path: Path) -> str | None:
+    """The ``osm_base`` date of an Overpass API XML file (in its first lines), if any."""
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        return None
+    opener: Callable[..., Any] = open
+    if name.endswith(".bz2"):
+        opener = bz2.open
+    elif name.endswith(".gz"):
+        opener = gzip.open
+    try:
+        with opener(path, "rb") as handle:
+            head = handle.read(4096)
+    except (OSError, EOFError, ValueError):
+        return None
+    found = _OSM_BASE.search(head)
+    return found.group(1).decode("ascii", "replace") if found else None
 
 
 def _sha256(path: Path) -> str:
@@ -377,6 +476,7 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
     way_ids: list[int] = []
     highways: list[str] = []
     latest = None
+    highway_ways = 0
     try:
         processor = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -384,8 +484,14 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
-        header_time = processor.header.get("osmosis_replication_timestamp") or None
-        for count, way in enumerate(processor):
+        header_time = (
+            processor.header.get("osmosis_replication_timestamp")
+            or _xml_osm_base(path)
+            or processor.header.get("timestamp")
+            or None
+        )
+        for count, way in enumerate(processor, start=1):
+            highway_ways = count
             tags = dict(way.tags)
             if not is_walkable(tags):
                 continue
@@ -402,15 +508,17 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
                     latest = stamp
             if progress is not None and count % 50_000 == 0:
                 progress("read ways", count, None)
-    except RuntimeError as exc:
+    except (RuntimeError, OSError, ValueError) as exc:
         raise InputError(
             f"{path}: cannot read it as OSM data ({exc}). Give an OSM XML (.osm, .osm.bz2) or "
             "PBF (.osm.pbf) file; re-download it if it is truncated."
         ) from exc
+    if progress is not None:
+        progress("read ways", highway_ways, highway_ways)
     if not starts:
         raise InputError(
-            f"{path}: holds no walkable way (no way with a walkable highway tag). "
-            "Is it an OSM extract of streets?"
+            f"{path}: holds no walkable way ({highway_ways} ways with a highway tag, none open "
+            "to pedestrians). Give an OSM extract that includes the streets."
         )
     if header_time is None and latest is not None and latest.year > 1970:
         header_time = latest.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -444,30 +552,25 @@ def _network_from_ways(ways: _Ways, *, source: str, sha256: str | None, largest:
     ways_cut = int(np.unique(way_of_ref[~valid]).shape[0]) if missing else 0
     prev_invalid = np.concatenate(([True], ~valid[:-1]))
     seg_start = (is_way_start | prev_invalid) & valid
-    # Repeated consecutive refs (a node listed twice in a row) add nothing.
-    same_as_prev = np.concatenate(([False], ways.refs[1:] == ways.refs[:-1])) & ~seg_start
-    keep = valid & ~same_as_prev
-    seg_id = np.cumsum(seg_start)[keep] - 1
-    refs = ways.refs[keep]
-    way_idx = way_of_ref[keep]
-    seg_len = np.bincount(seg_id)
-    long_enough = seg_len[seg_id] >= 2
-    refs, way_idx, seg_id = refs[long_enough], way_idx[long_enough], seg_id[long_enough]
-    lon = ways.x[keep][long_enough] * _COORD_SCALE
-    lat = ways.y[keep][long_enough] * _COORD_SCALE
+    seg_id = np.cumsum(seg_start)[valid] - 1
+    refs, way_idx, seg_id = _clean_segments(ways.refs[valid], way_of_ref[valid], seg_id)
     if refs.shape[0] == 0:
-        raise InputError(f"{source}: no walkable way has two nodes inside the file.")
-
+        raise InputError(
+            f"{source}: no walkable way has two distinct nodes inside the file; "
+            "is the extract clipped too tightly?"
+        )
+    lon = ways.x[valid][way_idx.keep] * _COORD_SCALE
+    lat = ways.y[valid][way_idx.keep] * _COORD_SCALE
     crs = utm_crs(float(np.median(lon)), float(np.median(lat)))
     to_utm = pyproj.Transformer.from_crs(4326, crs, always_xy=True)
     px, py = to_utm.transform(lon, lat)
     return _assemble(
         refs,
-        np.asarray(px),
-        np.asarray(py),
+        np.asarray(px, dtype=np.float64),
+        np.asarray(py, dtype=np.float64),
         seg_id,
-        ways.way_id[way_idx],
-        ways.way_highway[way_idx],
+        ways.way_id[way_idx.values],
+        ways.way_highway[way_idx.values],
         crs=crs,
         largest=largest,
         source=source,
@@ -477,6 +580,32 @@ def _network_from_ways(ways: _Ways, *, source: str, sha256: str | None, largest:
         ways_cut=ways_cut,
         missing=missing,
     )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Values of a per-vertex array after `_clean_segments`, and the mask that selected them."""
+
+    values: np.ndarray
+    keep: np.ndarray
+
+
+def _clean_segments(
+    refs: np.ndarray, way_idx: np.ndarray, seg_id: np.ndarray
+) -> tuple[np.ndarray, _Kept, np.ndarray]:
+    """Drop a vertex repeating the one before it, then segments left with fewer than 2 vertices.
+
+    Returns the kept refs, the kept way index (with the boolean mask over the input vertices)
+    and the kept segment ids.
+    """
+    new_seg = np.concatenate(([True], seg_id[1:] != seg_id[:-1]))
+    repeat = np.concatenate(([False], refs[1:] == refs[:-1])) & ~new_seg
+    keep = ~repeat
+    kept_seg = seg_id[keep]
+    _, seg_inverse, seg_len = np.unique(kept_seg, return_inverse=True, return_counts=True)
+    long_enough = seg_len[seg_inverse] >= 2
+    keep[np.flatnonzero(keep)[~long_enough]] = False
+    return refs[keep], _Kept(way_idx[keep], keep), seg_id[keep]
 
 
 def _assemble(
@@ -496,11 +625,21 @@ def _assemble(
     ways_cut: int,
     missing: int,
 ) -> Network:
-    """Graph from flat per-vertex arrays: a node where segments meet or end, an edge between."""
+    """Graph from flat per-vertex arrays: a node where segments meet, end or turn back, an edge
+    between consecutive nodes of a segment.
+
+    A vertex is a graph node where its segment starts or ends, where its ref occurs more than
+    once (ways meet, or a way crosses itself), and where a way turns back on itself (the refs
+    before and after it are the same: ``A B A``). A way that runs back over the same nodes gives
+    the same edge twice; it is kept once, as OSMnx does.
+    """
     first = np.concatenate(([True], seg_id[1:] != seg_id[:-1]))
     last = np.concatenate((seg_id[1:] != seg_id[:-1], [True]))
     _, ref_inverse, ref_counts = np.unique(refs, return_inverse=True, return_counts=True)
     is_node = first | last | (ref_counts[ref_inverse] >= 2)
+    turn = np.zeros(refs.shape[0], dtype=bool)
+    turn[1:-1] = (refs[:-2] == refs[2:]) & ~first[1:-1] & ~last[1:-1]
+    is_node |= turn
 
     step = np.hypot(np.diff(px, prepend=px[0]), np.diff(py, prepend=py[0]))
     step[first] = 0.0
@@ -509,6 +648,9 @@ def _assemble(
     node_pos = np.flatnonzero(is_node)
     pair_ok = seg_id[node_pos[1:]] == seg_id[node_pos[:-1]]
     start_pos, end_pos = node_pos[:-1][pair_ok], node_pos[1:][pair_ok]
+    if turn.any():
+        unique_edge = _unique_edges(refs, start_pos, end_pos, ref_way_id)
+        start_pos, end_pos = start_pos[unique_edge], end_pos[unique_edge]
     length = along[end_pos] - along[start_pos]
 
     node_refs, node_index = np.unique(refs[node_pos], return_inverse=True)
@@ -537,7 +679,9 @@ def _assemble(
         )
         n_comp, labels = csgraph.connected_components(graph, directed=False)
         if n_comp > 1:
-            sizes = np.bincount(labels)
+            # Size in OSM nodes, shape points included, as OSMnx measures it before simplifying.
+            shape_points = np.bincount(labels[edge_u], weights=n_coords - 2, minlength=n_comp)
+            sizes = np.bincount(labels, minlength=n_comp) + shape_points
             keep_node = labels == int(np.argmax(sizes))
             keep_edge = keep_node[edge_u]
             components_dropped = n_comp - 1
@@ -585,6 +729,28 @@ def _assemble(
     )
 
 
+def _unique_edges(
+    refs: np.ndarray, start_pos: np.ndarray, end_pos: np.ndarray, ref_way_id: np.ndarray
+) -> np.ndarray:
+    """Mask keeping the first of the edges of one way over the same refs (either direction)."""
+    u, v = refs[start_pos], refs[end_pos]
+    key = np.column_stack(
+        (ref_way_id[start_pos], np.minimum(u, v), np.maximum(u, v), end_pos - start_pos)
+    )
+    _, group, group_size = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    keep = np.ones(start_pos.shape[0], dtype=bool)
+    # Candidates share way, end refs and vertex count: compare their ref sequences.
+    seen: set[tuple[int, tuple[int, ...]]] = set()
+    for position in np.flatnonzero(group_size[group] > 1):
+        seq = tuple(refs[start_pos[position] : end_pos[position] + 1].tolist())
+        ident = (int(group[position]), min(seq, seq[::-1]))
+        if ident in seen:
+            keep[position] = False
+        else:
+            seen.add(ident)
+    return keep
+
+
 def _build_csr(network: Network) -> sp.csr_matrix:
     """Symmetric CSR of edge lengths, the shortest of parallel edges, no self-loops."""
     return build_csr(network.n_nodes, network.edge_u, network.edge_v, network.edge_length_m)
@@ -615,65 +781,84 @@ def build_network(
 ) -> Network:
     """Build a network from street centre lines (e.g. a planned street layout, or a test grid).
 
-    Lines are joined where their end points coincide (within ``node_tolerance_m``); a line is not
-    split where another crosses it without a shared vertex end, as in OSM.
+    Lines join wherever they share a vertex, as OSM ways join at shared nodes: vertices whose
+    coordinates round to the same cell of a ``node_tolerance_m`` grid are one node. Lines that
+    cross without a shared vertex are not joined (a bridge over a street). Nodes are kept where
+    lines meet, end or turn back, as for OSM files.
 
     Parameters
     ----------
     lines
-        GeoDataFrame of LineStrings in a projected metric CRS, or with a geographic CRS (then
-        projected to the local UTM zone).
+        GeoDataFrame or GeoSeries of LineStrings, in a projected CRS with metre units, or with a
+        geographic (or non-metre) CRS, then projected to the local UTM zone. Edge way ids are
+        taken from an integer ``id`` column when there is one, else the row position.
     node_tolerance_m
-        End points closer than this become one node.
+        Size of the grid, metres, on which vertices are matched.
     largest_component
         Keep only the largest connected component.
     source
-        A label for the load report.
+        A label for the load report and messages.
+
+    Returns
+    -------
+    Network
 
     Raises
     ------
     InputError
-        No CRS, no lines, or geometries that are not LineStrings.
+        No CRS, no lines, empty or missing geometries, or geometries that are not LineStrings.
     """
     if lines.crs is None:
         raise InputError(f"{source}: the lines have no CRS; set one (e.g. EPSG:4326).")
-    geoms = lines.geometry.to_numpy()
+    if not (np.isfinite(node_tolerance_m) and node_tolerance_m > 0):
+        raise InputError(f"node_tolerance_m must be a positive number, not {node_tolerance_m!r}.")
+    series = lines.geometry
+    geoms = series.to_numpy()
     if len(geoms) == 0:
         raise InputError(f"{source}: no lines given.")
     kinds = shapely.get_type_id(geoms)
-    if (kinds != 1).any():
-        rows = np.flatnonzero(kinds != 1)[:10].tolist()
-        raise InputError(f"{source}: rows {rows} are not LineStrings; explode or fix them.")
-    crs = lines.crs
-    if not crs.is_projected:
-        centre = shapely.centroid(shapely.union_all(shapely.envelope(geoms)))
+    bad = kinds != 1
+    if bad.any():
+        rows = np.flatnonzero(bad)[:10].tolist()
+        raise InputError(
+            f"{source}: {int(bad.sum())} geometries are not LineStrings (rows {rows}); "
+            "explode MultiLineStrings and drop other geometries first."
+        )
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        rows = np.flatnonzero(empty)[:10].tolist()
+        raise InputError(f"{source}: {int(empty.sum())} lines are empty (rows {rows}); drop them.")
+    crs = pyproj.CRS.from_user_input(lines.crs)
+    if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
+        centre = shapely.centroid(shapely.envelope(series.to_crs(4326).union_all()))
         crs = utm_crs(centre.x, centre.y)
-        geoms = lines.geometry.to_crs(crs).to_numpy()
+        geoms = series.to_crs(crs).to_numpy()
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    ends_first = np.concatenate(([0], np.flatnonzero(np.diff(owner)) + 1))
-    ends_last = np.concatenate((ends_first[1:] - 1, [owner.shape[0] - 1]))
-    end_xy = np.round(
-        np.concatenate((coords[ends_first], coords[ends_last])) / node_tolerance_m
-    ).astype(np.int64)
-    _, key = np.unique(end_xy, axis=0, return_inverse=True)
-    n_lines = ends_first.shape[0]
-    refs = np.arange(coords.shape[0], dtype=np.int64) + int(key.max()) + 1
-    refs[ends_first] = key[:n_lines]
-    refs[ends_last] = key[n_lines:]
-    line_id = layer_ids_of(lines)[owner]
+    if not np.isfinite(coords).all():
+        rows = np.unique(owner[~np.isfinite(coords).all(axis=1)])[:10].tolist()
+        raise InputError(f"{source}: lines with non-finite coordinates (rows {rows}).")
+    cell = np.round(coords / node_tolerance_m).astype(np.int64)
+    _, vertex_ref = np.unique(cell, axis=0, return_inverse=True)
+    vertex_ref = vertex_ref.astype(np.int64).ravel()
+    ids = layer_ids_of(lines) if hasattr(lines, "columns") else np.arange(len(geoms))
+    line_id = ids if np.issubdtype(np.asarray(ids).dtype, np.integer) else np.arange(len(geoms))
+    refs, kept, seg_id = _clean_segments(vertex_ref, owner.astype(np.int64), owner)
+    if refs.shape[0] == 0:
+        raise InputError(f"{source}: every line is shorter than node_tolerance_m.")
+    xy = coords[kept.keep]
     return _assemble(
         refs,
-        coords[:, 0].copy(),
-        coords[:, 1].copy(),
-        owner,
-        line_id if np.issubdtype(line_id.dtype, np.integer) else owner.astype(np.int64),
-        np.full(owner.shape[0], "planned", dtype=object),
-        crs=pyproj.CRS.from_user_input(crs),
+        xy[:, 0].copy(),
+        xy[:, 1].copy(),
+        seg_id,
+        np.asarray(line_id, dtype=np.int64)[kept.values],
+        np.full(refs.shape[0], "planned", dtype=object),
+        crs=crs,
         largest=largest_component,
         source=source,
         sha256=None,
         timestamp=None,
-        walkable_ways=n_lines,
+        walkable_ways=len(geoms),
         ways_cut=0,
         missing=0,
     )
