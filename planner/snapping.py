@@ -106,8 +106,7 @@ def snap_points(
             f"The {what} layer has no CRS: set one (e.g. EPSG:4326 for WGS84 lon/lat, "
             "EPSG:4490 for CGCS2000)."
         )
-    if snap_cap_m <= 0 or not np.isfinite(snap_cap_m):
-        raise InputError(f"snap_cap_m must be a positive number of metres, not {snap_cap_m!r}.")
+    _check_cap(snap_cap_m)
     geoms = points.geometry.to_crs(network.crs).to_numpy()
     empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     if empty.any():
@@ -139,7 +138,28 @@ def snap_xy(
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
     what: str = "points",
 ) -> SnappedPoints:
-    """Snap projected coordinates (network CRS) to the network; see `snap_points`."""
+    """Snap projected coordinates (network CRS) to the network; see `snap_points`.
+
+    Raises
+    ------
+    InputError
+        Coordinates that are not finite numbers, or ids of another length.
+    """
+    _check_cap(snap_cap_m)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    ids = np.asarray(ids)
+    if not (x.shape == y.shape == ids.shape and x.ndim == 1):
+        raise InputError(
+            f"The {what}: x, y and ids must be 1-d and of one length, "
+            f"not {x.shape}, {y.shape}, {ids.shape}."
+        )
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        raise InputError(
+            f"The {what} have {int(bad.sum())} points without finite coordinates (ids "
+            f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them."
+        )
     pts = shapely.points(x, y)
     point_idx, edge_idx = network.edge_tree.query_nearest(pts, all_matches=False)
     # query_nearest returns one row per point (ties broken by the tree); order by point.
@@ -147,8 +167,8 @@ def snap_xy(
     edge[point_idx] = edge_idx
     geoms = network.edge_geometry[edge]
     access = shapely.distance(geoms, pts)
-    offset = shapely.line_locate_point(geoms, pts)
-    off = access > snap_cap_m
+    offset = np.minimum(shapely.line_locate_point(geoms, pts), network.edge_length_m[edge])
+    off = ~(access <= snap_cap_m)
     if off.any():
         log.warning(
             "%d %s are farther than %.0f m from the walking network and are left off it: %s",
@@ -160,14 +180,19 @@ def snap_xy(
         edge[off] = -1
         offset[off] = np.nan
     return SnappedPoints(
-        ids=np.asarray(ids),
+        ids=ids,
         edge=edge,
         offset_m=offset,
         access_m=access,
-        x=np.asarray(x, dtype=np.float64),
-        y=np.asarray(y, dtype=np.float64),
+        x=x,
+        y=y,
         snap_cap_m=float(snap_cap_m),
     )
+
+
+def _check_cap(snap_cap_m: float) -> None:
+    if not (np.isfinite(snap_cap_m) and snap_cap_m > 0):
+        raise InputError(f"snap_cap_m must be a positive number of metres, not {snap_cap_m!r}.")
 
 
 def snapped_points_xy(network: Network, snapped: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:
