@@ -302,7 +302,7 @@ def _read_source(
             funnel.add(f"encoding='{encoding}' was given for an in-memory table", "drop encoding=")
         funnel.raise_if_any()
         frame = source.copy(deep=True)
-        is_table = not isinstance(frame, gpd.GeoDataFrame) or frame._geometry_column_name is None
+        is_table = not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None
         if is_table and isinstance(frame, gpd.GeoDataFrame):
             frame = pd.DataFrame(frame)
         return _Raw(frame, label, None, is_table, crs_implicit=False)
@@ -597,25 +597,34 @@ def _resolve_crs(
 
 def _coordinates_fit(geoms: np.ndarray, src: CRS | str, rows: _Rows, funnel: _Funnel) -> bool:
     """Whether longitude/latitude CRSs hold coordinates in range; records a problem if not."""
+    geographic = _is_gcj02(src) or (isinstance(src, CRS) and src.is_geographic)
+    if not geographic:
+        return True
     bounds = shapely.bounds(geoms)
     present = ~np.isnan(bounds[:, 0])
-    geographic = _is_gcj02(src) or (isinstance(src, CRS) and src.is_geographic)
-    if geographic:
-        bad = present & (
-            (np.abs(bounds[:, [0, 2]]) > 180.0).any(axis=1)
-            | (np.abs(bounds[:, [1, 3]]) > 90.0).any(axis=1)
+    x_out = (np.abs(bounds[:, [0, 2]]) > 180.0).any(axis=1)
+    y_out = (np.abs(bounds[:, [1, 3]]) > 90.0).any(axis=1)
+    bad = present & (x_out | y_out)
+    if not bad.any():
+        return True
+    name = "GCJ-02" if isinstance(src, str) else f"{src.to_string()} ({src.name})"
+    first = int(np.flatnonzero(bad)[0])
+    example = f"x={bounds[first, 0]:.6g}, y={bounds[first, 1]:.6g}"
+    swapped = bad & ~x_out & (np.abs(bounds[:, [0, 2]]) <= 90.0).all(axis=1)
+    swapped &= (np.abs(bounds[:, [1, 3]]) <= 180.0).all(axis=1)
+    if swapped[bad].all():
+        funnel.add(
+            f"coordinates at {rows.name(np.flatnonzero(bad))} have latitudes beyond 90 degrees "
+            f"(e.g. {example}); longitude and latitude look swapped",
+            "swap the columns (lon_col= / lat_col=, or --lon-col / --lat-col) or fix the file",
         )
-        if bad.any():
-            name = "GCJ-02" if isinstance(src, str) else f"{src.to_string()} ({src.name})"
-            first = int(np.flatnonzero(bad)[0])
-            funnel.add(
-                f"coordinates at {rows.name(np.flatnonzero(bad))} are not longitude/latitude "
-                f"(e.g. x={bounds[first, 0]:.1f}, y={bounds[first, 1]:.1f}) although the CRS is "
-                f"{name}; they look projected",
-                _CRS_HINT,
-            )
-            return False
-    return True
+    else:
+        funnel.add(
+            f"coordinates at {rows.name(np.flatnonzero(bad))} are not longitude/latitude "
+            f"(e.g. {example}) although the CRS is {name}; they look projected",
+            _CRS_HINT,
+        )
+    return False
 
 
 def _gauss_kruger_problem(src: CRS, lon: np.ndarray, rows: _Rows, funnel: _Funnel) -> bool:
@@ -856,7 +865,7 @@ def _find_column(frame: pd.DataFrame, col: _Col) -> Any | None:
 
 
 def _missing_column(frame: pd.DataFrame, col: _Col, funnel: _Funnel) -> None:
-    geometry_name = getattr(frame, "_geometry_column_name", None)
+    geometry_name = getattr(frame, "active_geometry_name", None)
     existing = _listing([str(c) for c in frame.columns if c != geometry_name], limit=30)
     funnel.add(
         f"column '{col.given}' ({col.meaning}) is missing (columns: {existing})",
@@ -942,7 +951,7 @@ def _ids(
         funnel.add(
             f"duplicate ids in {source}: {_listing(shown)} at {rows.name(np.flatnonzero(dup))}",
             "make the ids unique"
-            + (f", or pass {col.flag}=... naming a unique column" if name is not None else ""),
+            + (", or pass id_col=... (or --id-col) naming a unique column" if name else ""),
         )
         return name, None
     return name, values
@@ -1048,7 +1057,7 @@ def _assemble(
     drop: Sequence[Any],
 ) -> gpd.GeoDataFrame:
     """New GeoDataFrame: ``leading`` columns first, then the frame's others, then geometry."""
-    geometry_name = getattr(frame, "_geometry_column_name", None)
+    geometry_name = getattr(frame, "active_geometry_name", None)
     others = pd.DataFrame(frame).drop(
         columns=[c for c in (*drop, geometry_name) if c is not None and c in frame.columns]
     )

@@ -541,6 +541,25 @@ def test_projected_coordinates_labelled_wgs84(tmp_path):
     assert out.geometry.x.iloc[0] == pytest.approx(105.0)
 
 
+def test_swapped_lon_lat_is_explained(tmp_path):
+    csv = tmp_path / "swapped.csv"
+    pd.DataFrame({"lon": FAC_LAT, "lat": FAC_LON, "households": [1, 2, 3]}).to_csv(csv, index=False)
+    with pytest.raises(InputError, match=r"swapped\.csv.*rows 1, 2, 3.*look swapped.*--lon-col"):
+        read_residences(csv)
+    out = read_residences(csv, lon_col="lat", lat_col="lon")
+    np.testing.assert_allclose(out.geometry.x, FAC_LON)
+
+
+def test_excel_utf8_bom_csv(tmp_path):
+    path = tmp_path / "excel.csv"
+    frame = pd.DataFrame({"经度": FAC_LON, "纬度": FAC_LAT, "households": [1, 2, 3]})
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    out = read_residences(path)
+    assert "经度" in out.columns
+    np.testing.assert_allclose(out.geometry.y, FAC_LAT)
+
+
 def test_missing_required_columns_name_flags(tmp_path):
     path = _write(_facilities_gdf().drop(columns="category"), tmp_path / "fac.gpkg")
     with pytest.raises(InputError) as info:
