@@ -221,6 +221,9 @@ OSM_TAG_CATEGORIES: dict[tuple[str, str], str] = {
     ("leisure", "fitness_centre"): "sports",
     ("leisure", "fitness_station"): "outdoor_fitness",
     ("leisure", "park"): "park",
+    ("building", "kindergarten"): "kindergarten",
+    ("building", "school"): "primary_school",
+    ("building", "hospital"): "health",
 }
 
 #: ``healthcare=*`` values that are not community health care (no category).
@@ -394,14 +397,15 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     """Return the facility category of an OSM feature from its tags, or None.
 
     The mapping (first rule that applies wins; keys are tried in the order amenity,
-    healthcare, shop, leisure, then names):
+    healthcare, shop, leisure, building, then names):
 
     ==========================================================  ====================
     OSM tags                                                    category
     ==========================================================  ====================
     amenity=kindergarten                                         kindergarten
     amenity=childcare                                            daycare
-    amenity=school, by name (the hint ending last wins):
+    amenity=school (and building=school), by name (the hint
+    ending last wins):
       幼儿园                                                     kindergarten
       小学, 附小, primary, elementary, ala-aste                  primary_school
       中学, 附中, 初中, 高中, middle school, high school,        middle_school
@@ -438,13 +442,16 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     fitness_centre
     leisure=fitness_station                                      outdoor_fitness
     leisure=park                                                 park
+    building=kindergarten / building=hospital                    kindergarten / health
     no amenity/healthcare/shop/leisure tag, or                   by name hint
     amenity=townhall|public_building: name hints                 (:data:`OSM_NAME_HINTS`)
     any other amenity/healthcare/shop/leisure value              none
     ==========================================================  ====================
 
-    ``building=*`` values are not used: they describe the structure (campus buildings are
-    often ``building=school``), so an untagged building gets a category only from its name.
+    ``building=kindergarten|school|hospital`` count when no amenity, healthcare, shop or
+    leisure tag decided, even next to an unmapped amenity (``amenity=university``);
+    ``building=school`` is refined by name like ``amenity=school`` (a campus building named
+    ...学院 gets none). Callers that distrust building types can drop the ``building`` key.
 
     Name hints (:data:`OSM_NAME_HINTS`) include 社区服务中心/社区服务站/社区中心/居委会 ->
     community_service, 卫生服务中心/卫生站 -> health, 养老/敬老/老年 -> elderly_care,
@@ -499,6 +506,11 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
         value = _tag(tags, key)
         if value is not None and (key, value) in OSM_TAG_CATEGORIES:
             return OSM_TAG_CATEGORIES[(key, value)]
+    building = _tag(tags, "building")
+    if building == "school":
+        return _school_category(tags)
+    if building is not None and ("building", building) in OSM_TAG_CATEGORIES:
+        return OSM_TAG_CATEGORIES[("building", building)]
     has_feature_tag = any(_tag(tags, key) is not None for key in _FEATURE_KEYS)
     if has_feature_tag and amenity not in _NAME_ONLY_AMENITIES:
         return None

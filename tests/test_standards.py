@@ -584,7 +584,13 @@ def test_vocabulary_is_snake_case_and_mappings_stay_inside_it() -> None:
         ({"leisure": "playground"}, None),
         ({"building": "school", "name": "信息与电气工程学院"}, None),
         ({"building": "school", "name": "育英中学"}, "middle_school"),
-        ({"building": "hospital"}, None),
+        ({"building": "hospital"}, "health"),
+        ({"building": "kindergarten"}, "kindergarten"),
+        ({"building": "school"}, "primary_school"),
+        ({"building": "hospital", "amenity": "parking"}, "health"),
+        # the building type still speaks when the amenity is not a facility; callers such as
+        # planner.pois decide whether a building-type-only category counts
+        ({"building": "school", "amenity": "university"}, "primary_school"),
         ({"amenity": "school", "name": "清华附中"}, "middle_school"),
         ({"amenity": "school", "name": "清华大学洁华幼儿园"}, "kindergarten"),
         ({"amenity": "school", "name": "北京大学化学学院"}, None),
