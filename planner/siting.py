@@ -203,10 +203,14 @@ def set_cover(
     coverage: sp.spmatrix,
     *,
     weights: np.ndarray | None = None,
+    site_cost: np.ndarray | None = None,
     method: Method = "auto",
     time_limit_s: float = 60.0,
 ) -> Solution:
     """Set covering: the fewest sites that together reach every demand point.
+
+    Among the solutions with the fewest sites, the MILP takes one of least total ``site_cost``
+    (lexicographic: the cost term is scaled below one site); the greedy breaks ties with it.
 
     Parameters
     ----------
@@ -215,6 +219,10 @@ def set_cover(
         (drop the others first; `propose` lists them as uncoverable).
     weights
         Optional demand weights, used only to break ties in the greedy (more households first).
+    site_cost
+        Optional cost of each candidate, >= 0, the second objective (`propose` passes the
+        households in each candidate's catchment, a proxy of the floor area it will need, so
+        that overlapping catchments are avoided).
     method
         ``"milp"`` solves exactly with scipy's MILP solver (HiGHS) within ``time_limit_s``;
         ``"greedy"`` repeatedly takes the site reaching the most uncovered demand points, which
@@ -248,8 +256,16 @@ def set_cover(
         return Solution(
             np.empty(0, dtype=np.int64), 0.0, 0.0, 0.0, "greedy", "empty", _since(started)
         )
+    cost = np.zeros(matrix.shape[0]) if site_cost is None else np.asarray(site_cost, np.float64)
+    if cost.shape != (matrix.shape[0],) or not np.isfinite(cost).all() or (cost < 0).any():
+        raise InputError(
+            f"site_cost needs one finite cost >= 0 per candidate site ({matrix.shape[0]})."
+        )
     reduced = _Reduced.build(matrix, w)
-    chosen, lower = _greedy_set_cover(reduced.csr, reduced.csc, reduced.weights, reduced.count)
+    cost = cost[reduced.site_of]
+    chosen, lower = _greedy_set_cover(
+        reduced.csr, reduced.csc, reduced.weights, reduced.count, cost
+    )
     chosen = _prune_set_cover(reduced.csr, reduced.n_demand, chosen)
     value = float(chosen.shape[0])
     solution = Solution(
@@ -263,7 +279,7 @@ def set_cover(
         note="greedy set covering: at most H(d) <= ln(n) + 1 times the optimal number of sites",
     )
     if method == "milp" or (_use_milp(method, reduced) and solution.status != "optimal"):
-        solution = _milp_set_cover(reduced, time_limit_s, greedy=solution)
+        solution = _milp_set_cover(reduced, cost, time_limit_s, greedy=solution)
     elif solution.status == "optimal" and method == "auto":
         solution = _replace(solution, note="greedy answer proven optimal by its own bound")
     return _replace(solution, chosen=reduced.site_of[solution.chosen], solve_s=_since(started))
@@ -566,9 +582,17 @@ def _greedy_max_cover(
 
 
 def _greedy_set_cover(
-    csr: sp.csr_matrix, csc: sp.csc_matrix, weights: np.ndarray, count: np.ndarray
+    csr: sp.csr_matrix,
+    csc: sp.csc_matrix,
+    weights: np.ndarray,
+    count: np.ndarray,
+    cost: np.ndarray,
 ) -> tuple[np.ndarray, int]:
-    """Greedy set covering (most uncovered demand points first) with a lower bound."""
+    """Greedy set covering with a lower bound.
+
+    Takes the site reaching the most uncovered demand points; ties go to the most uncovered
+    weight, then the least cost.
+    """
     m = csr.shape[1]
     gains = csr.astype(np.float64) @ count  # original demand points reached and still uncovered
     wgains = csr.astype(np.float64) @ weights
@@ -585,7 +609,8 @@ def _greedy_set_cover(
         # Whatever is chosen, covering what is left takes at least left / best_gain sites.
         lower = max(lower, math.ceil(left / best_gain - 1e-9))
         ties = np.flatnonzero(gains >= best_gain - 1e-9)
-        j = int(ties[np.argmax(wgains[ties])])
+        ties = ties[wgains[ties] >= wgains[ties].max() - 1e-9]
+        j = int(ties[np.argmin(cost[ties])])
         cols = csr.indices[csr.indptr[j] : csr.indptr[j + 1]]
         newly = cols[~covered[cols]]
         covered[newly] = True
@@ -692,13 +717,17 @@ def _milp_max_cover(
     )
 
 
-def _milp_set_cover(reduced: _Reduced, time_limit_s: float, *, greedy: Solution) -> Solution:
+def _milp_set_cover(
+    reduced: _Reduced, cost: np.ndarray, time_limit_s: float, *, greedy: Solution
+) -> Solution:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     started = time.perf_counter()
     n = reduced.n_sites
+    # One site costs 1; all the secondary costs together stay below 1 (lexicographic).
+    secondary = cost / (float(cost.sum()) + 1.0)
     res = milp(
-        np.ones(n),
+        np.ones(n) + secondary,
         constraints=[LinearConstraint(reduced.csr.T.tocsr().astype(np.float64), 1.0, np.inf)],
         integrality=np.ones(n),
         bounds=Bounds(0.0, 1.0),
@@ -707,7 +736,8 @@ def _milp_set_cover(reduced: _Reduced, time_limit_s: float, *, greedy: Solution)
     elapsed = time.perf_counter() - started
     lower = greedy.bound
     if res.mip_dual_bound is not None and np.isfinite(res.mip_dual_bound):
-        milp_lower = float(math.ceil(float(res.mip_dual_bound) - 1e-6))
+        # count + secondary >= dual with 0 <= secondary < 1, so count >= floor(dual).
+        milp_lower = float(math.floor(float(res.mip_dual_bound) + 1e-6))
         lower = milp_lower if lower is None else max(lower, milp_lower)
     if res.x is None:
         log.warning(
@@ -986,9 +1016,9 @@ def propose(
 
     # Demand: residences not covered yet, on the network, with households.
     demand = np.flatnonzero(~covered_before & res_snap.on_network & (households > 0))
-    dem_snap = res_snap.subset(demand)
-    s, t, _ = pairs_within(network, cand_snap, dem_snap, cutoff_m=threshold_m)
-    cover = coverage_matrix(s, t, n_sites=len(cand_snap), n_demand=demand.shape[0])
+    s, t, _ = pairs_within(network, cand_snap, res_snap, cutoff_m=threshold_m)
+    reach_all = coverage_matrix(s, t, n_sites=len(cand_snap), n_demand=len(res_snap))
+    cover = reach_all[:, demand]
     coverable = np.asarray(cover.sum(axis=0)).ravel() > 0
     uncoverable = _uncoverable(
         network,
@@ -1006,6 +1036,7 @@ def propose(
         solution = set_cover(
             cover[:, coverable],
             weights=households[demand[coverable]],
+            site_cost=reach_all.astype(np.float64) @ households,
             method=method,
             time_limit_s=time_limit_s,
         )
