@@ -1,0 +1,670 @@
+"""Unit tests of planner.maps: the HTML and the data the page draws, without a browser.
+
+The synthetic review below follows RESULT_CONTRACT.md: 5 residences (one of each status and a
+second gap), 3 facilities in 2 categories (one named like an XSS attack), 2 communities and
+5/10/15-minute bands per category. tests/test_browser.py opens the same map in Chromium.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from planner.errors import InputError
+from planner.layers import wgs84_to_gcj02
+from planner.maps import (
+    OSM_ATTRIBUTION,
+    PlannerMap,
+    add_residences,
+    build_base_map,
+    build_map,
+    category_colours,
+    finish_map,
+    isochrones_map,
+    save_map,
+)
+
+XSS = "<img src=x onerror=alert(1)>"
+TAGGED = "Block <b>3</b>"
+LON0, LAT0 = 116.400, 39.900  # Beijing: inside the GCJ-02 area
+
+
+def make_result(*, estimated: bool = False) -> SimpleNamespace:
+    """A small review shaped like planner.checks.CheckResult (see RESULT_CONTRACT.md)."""
+    res = gpd.GeoDataFrame(
+        {
+            "id": ["r1", "r2", "r3", "r4", "r5"],
+            "name": ["东区1号楼", None, TAGGED, None, "r5 name"],
+            "households": [120.0, 80.0, 200.0, 40.0, 60.0],
+            "households_method": ["estimate:buildings" if estimated else "column"] * 5,
+            "households_estimated": [estimated] * 5,
+            "on_network": [True, True, True, True, False],
+            "access_m": [5.0, 10.0, 8.0, 12.0, 700.0],
+            "nearest_id_community_service": ["f1", "f1", "f2", None, None],
+            "walk_m_community_service": [300.0, 900.0, 1250.0, np.nan, np.nan],
+            "walk_min_community_service": [4.5, 13.5, 18.75, np.nan, np.nan],
+            "covered_community_service": [True, True, False, False, False],
+            "nearest_id_health": ["f3", "f3", "f3", None, None],
+            "walk_m_health": [400.0, 1100.0, 1300.0, np.nan, np.nan],
+            "walk_min_health": [6.0, 16.5, 19.5, np.nan, np.nan],
+            "covered_health": [True, False, False, False, False],
+            "floor_area_m2_per_100hh": [45.0, 20.0, 0.0, 0.0, np.nan],
+            "floor_area_ok": [True, False, False, False, False],
+            "status": ["covered", "partly", "uncovered", "uncovered", "off_network"],
+        },
+        geometry=[Point(LON0 + 0.001 * i, LAT0 + 0.0005 * i) for i in range(5)],
+        crs=4326,
+    )
+    fac = gpd.GeoDataFrame(
+        {
+            "id": ["f1", "f2", "f3"],
+            "name": [XSS, "社区中心", "Clinic"],
+            "category": ["community_service", "community_service", "health"],
+            "floor_area_m2": [60.0, 20.0, np.nan],
+            "on_network": [True, True, True],
+            "households_in_catchment": [200.0, 200.0, np.nan],
+            "m2_per_100hh": [30.0, 10.0, np.nan],
+            "floor_area_ok": pd.array([True, False, pd.NA], dtype="boolean"),
+            "proposed": [False, True, False],
+        },
+        geometry=[
+            Point(LON0 + 0.0005, LAT0 + 0.0002),
+            Point(LON0 + 0.003, LAT0 + 0.001),
+            Point(LON0 + 0.002, LAT0 - 0.001),
+        ],
+        crs=4326,
+    )
+    comm = gpd.GeoDataFrame(
+        {
+            "id": ["c1", "c2"],
+            "name": ["东社区", XSS],
+            "households": [400.0, 100.0],
+            "supply_m2": [80.0, 0.0],
+            "m2_per_100hh": [20.0, 0.0],
+            "floor_area_ok": [False, False],
+            "coverage_rate_community_service": [0.8, 0.0],
+            "coverage_rate_health": [0.3, 0.0],
+        },
+        geometry=[
+            box(LON0 - 0.001, LAT0 - 0.002, LON0 + 0.0025, LAT0 + 0.003),
+            box(LON0 + 0.0025, LAT0 - 0.002, LON0 + 0.006, LAT0 + 0.003),
+        ],
+        crs=4326,
+    )
+    rows = []
+    sources = {
+        "community_service": (LON0 + 0.0005, LAT0 + 0.0002),
+        "health": (LON0 + 0.002, LAT0 - 0.001),
+    }
+    for cat, (x, y) in sources.items():
+        for band, band_m in ((5, 333.333), (10, 666.667), (15, 1000.0)):
+            rows.append(
+                {
+                    "category": cat,
+                    "band_min": band,
+                    "band_m": band_m,
+                    "geometry": Point(x, y).buffer(0.0004 * band / 5, quad_segs=32),
+                }
+            )
+    iso = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    gaps = pd.DataFrame(
+        {
+            "id": ["r3", "r3", "r2", "r4"],
+            "category": ["community_service", "health", "health", "community_service"],
+            "households": [200.0, 200.0, 80.0, 40.0],
+            "walk_m": [1250.0, 1300.0, 1100.0, np.nan],
+            "short_by_m": [250.0, 300.0, 100.0, np.nan],
+        }
+    )
+    coverage = [
+        {
+            "key": "community_service",
+            "category": "community_service",
+            "label_zh": "社区服务",
+            "label_en": "Community service",
+            "tier": "15min",
+            "required": True,
+            "max_walk_m": 1000.0,
+            "max_walk_min": 15.0,
+            "households_total": 500.0,
+            "households_covered": 200.0,
+            "rate": 0.4,
+            "passes": False,
+        },
+        {
+            "key": "health",
+            "category": "health",
+            "label_zh": "医疗卫生",
+            "label_en": "Health care",
+            "tier": "15min",
+            "required": True,
+            "max_walk_m": 1000.0,
+            "max_walk_min": 15.0,
+            "households_total": 500.0,
+            "households_covered": 120.0,
+            "rate": 0.24,
+            "passes": False,
+        },
+    ]
+    summary = {
+        "planner_version": "0.1.0",
+        "passes": False,
+        "standard": {
+            "name": "community_service",
+            "title_zh": "社区服务设施十五分钟生活圈",
+            "title_en": "Community services within 15 minutes",
+        },
+        "parameters": {
+            "speed_kmh": 4.0,
+            "snap_cap_m": 500.0,
+            "allocation": "catchment",
+            "buffer_m": 25,
+        },
+        "households": {
+            "total": 500.0,
+            "method": "estimate:buildings" if estimated else "column",
+            "estimated": estimated,
+            "residences": 5,
+            "off_network_residences": 1,
+        },
+        "coverage": coverage,
+        "floor_area": {
+            "category": "community_service",
+            "allocation": "catchment",
+            "supply_m2": 80.0,
+            "households": 500.0,
+            "m2_per_100hh": 16.0,
+            "required_m2_per_100hh": 30.0,
+            "required_m2": 150.0,
+            "shortfall_m2": 92.0,
+            "passes": False,
+        },
+        "off_network": {"facilities": [], "residences": ["r5"]},
+    }
+    return SimpleNamespace(
+        residences=res,
+        facilities=fac,
+        communities=comm,
+        isochrones=iso,
+        gaps=gaps,
+        summary=summary,
+    )
+
+
+def render(m: folium.Map) -> str:
+    return m.get_root().render()
+
+
+def call_args(page: str, func: str) -> list[list[Any]]:
+    """The JSON arguments of every ``PlannerMap.<func>(...)`` call in the page's script."""
+    decoder = json.JSONDecoder()
+    out = []
+    for match in re.finditer(rf"PlannerMap\.{func}\(", page):
+        pos = match.end()
+        args: list[Any] = []
+        while page[pos] != ")":
+            if page[pos] in "{[\"'" or page[pos].isdigit():
+                if page[pos] == "'":
+                    end = page.index("'", pos + 1)
+                    args.append(page[pos + 1 : end])
+                    pos = end + 1
+                else:
+                    value, pos = decoder.raw_decode(page, pos)
+                    args.append(value)
+            elif page[pos] in ", ":
+                pos += 1
+            else:
+                name = re.match(r"[A-Za-z_$][\w$]*", page[pos:])
+                assert name is not None, page[pos : pos + 40]
+                args.append(("var", name.group(0)))
+                pos += name.end()
+        out.append(args)
+    return out
+
+
+def residence_data(page: str) -> dict[str, Any]:
+    """The column data the residence layers draw (``var <group>_data = {...}``)."""
+    match = re.search(r"var (\w+_data) = ", page)
+    assert match is not None
+    value, _ = json.JSONDecoder().raw_decode(page, match.end())
+    return value
+
+
+@pytest.fixture(scope="module")
+def result() -> SimpleNamespace:
+    return make_result()
+
+
+@pytest.fixture(scope="module")
+def page_zh(result: SimpleNamespace) -> str:
+    return render(build_map(result, basemap="none"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Self-contained and offline
+# ---------------------------------------------------------------------------------------------
+
+
+def test_page_loads_no_script_or_stylesheet_from_the_network(page_zh: str) -> None:
+    assert re.search(r"<script[^>]+src=", page_zh) is None
+    assert re.search(r"<link[^>]+stylesheet", page_zh) is None
+    assert "Leaflet 1.9.4" in page_zh  # inlined from django-js-lib-leaflet
+    for cdn in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
+        assert cdn not in page_zh.lower(), cdn
+    assert "sourceMappingURL" not in page_zh
+    # the layer-control icon is inlined, not fetched
+    assert "url(images/" not in page_zh and "data:image/png;base64," in page_zh
+
+
+def test_only_urls_are_links_and_tiles(result: SimpleNamespace) -> None:
+    allowed = {
+        "leafletjs.com",  # Leaflet's own credit link and header comment
+        "www.openstreetmap.org",  # the OSM copyright link
+        "tile.openstreetmap.org",  # basemap tiles
+        # inside leaflet.js: the SVG namespace string and comments citing browser bugs
+        "www.w3.org",
+        "bugs.chromium.org",
+        "bugzilla.mozilla.org",
+    }
+    hosts = set(re.findall(r"https?://([\w.\-]+)", render(build_map(result))))
+    assert hosts <= allowed, hosts - allowed
+    plain = set(re.findall(r"https?://([\w.\-]+)", render(build_map(result, basemap="none"))))
+    assert plain <= allowed - {"tile.openstreetmap.org"}
+
+
+@pytest.mark.parametrize("basemap", ["osm", "amap", "tianditu", "none"])
+def test_osm_credit_on_every_basemap(result: SimpleNamespace, basemap: str) -> None:
+    key = "0123456789abcdef0123456789abcdef" if basemap == "tianditu" else None
+    page = render(build_map(result, basemap=basemap, tianditu_key=key))
+    init = call_args(page, "init")
+    assert len(init) == 1
+    assert init[0][1]["osm"] == OSM_ATTRIBUTION
+    assert "© OpenStreetMap contributors" in OSM_ATTRIBUTION
+
+
+def test_basemap_tiles(result: SimpleNamespace) -> None:
+    amap = render(build_map(result, basemap="amap"))
+    assert "autonavi.com/appmaptile" in amap and "tile.openstreetmap.org" not in amap
+    key = "0123456789abcdef0123456789abcdef"
+    tdt = render(build_map(result, basemap="tianditu", tianditu_key=key))
+    assert f"tk={key}" in tdt and "LAYER=vec" in tdt and "LAYER=cva" in tdt
+    tdt_en = render(build_map(result, basemap="tianditu", tianditu_key=key, lang="en"))
+    assert "LAYER=eva" in tdt_en
+    none = render(build_map(result, basemap="none"))
+    assert "L.tileLayer" not in none
+
+
+def test_bad_options_raise_input_error(result: SimpleNamespace) -> None:
+    with pytest.raises(InputError, match="tianditu_key"):
+        build_map(result, basemap="tianditu")
+    with pytest.raises(InputError, match="letters and digits"):
+        build_map(result, basemap="tianditu", tianditu_key="abc&x=<script>")
+    with pytest.raises(InputError, match="basemap='google'.*osm"):
+        build_map(result, basemap="google")
+    with pytest.raises(InputError, match="lang='fr'"):
+        build_map(result, lang="fr")
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_data_text_never_reaches_the_page_unescaped(result: SimpleNamespace, lang: str) -> None:
+    page = render(build_map(result, lang=lang, basemap="none"))
+    assert XSS not in page
+    assert "<img" not in page
+    assert TAGGED not in page and "<b>3</b>" not in page
+    # ... yet the page's data decode back to the literal texts, shown with textContent.
+    facilities = [args[2] for args in call_args(page, "facilities")]
+    names = [n for data in facilities for n in data["name"] or []]
+    assert XSS in names
+    assert TAGGED in residence_data(page)["name"]
+    communities = call_args(page, "communities")[0][2]
+    assert XSS in [f["properties"]["name"] for f in communities["features"]]
+    # The summary panel is HTML built here: the gap list shows the name escaped.
+    panels = {args[2]: args[3] for args in call_args(page, "panel")}
+    assert "Block &lt;b&gt;3&lt;/b&gt;" in panels["pm-summary"]
+
+
+def test_layer_names_are_escaped_for_the_layer_control() -> None:
+    m = build_base_map(basemap="none")
+    fac = gpd.GeoDataFrame(
+        {"id": [1], "name": ["x"], "category": [XSS]}, geometry=[Point(LON0, LAT0)], crs=4326
+    )
+    from planner.maps import add_facilities
+
+    add_facilities(m, fac)
+    finish_map(m)
+    page = render(m)
+    assert XSS not in page
+    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert names == ["设施：&lt;img src=x onerror=alert(1)&gt;"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers and their data
+# ---------------------------------------------------------------------------------------------
+
+
+def overlay_layers(m: folium.Map) -> list[tuple[str, bool]]:
+    return [
+        (c.layer_name, bool(c.show))
+        for c in m._children.values()
+        if isinstance(c, folium.FeatureGroup)
+    ]
+
+
+def test_layers_zh(result: SimpleNamespace) -> None:
+    m = build_map(result, basemap="none")
+    assert isinstance(m, folium.Map)
+    assert overlay_layers(m) == [
+        ("居住点：覆盖状况", True),
+        ("居住点：每百户设施面积", False),
+        ("设施：社区服务", True),
+        ("设施：医疗卫生", True),
+        ("步行圈：社区服务", True),
+        ("步行圈：医疗卫生", False),
+        ("社区：每百户设施面积", True),
+    ]
+    assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
+
+
+def test_layers_en(result: SimpleNamespace) -> None:
+    names = [n for n, _ in overlay_layers(build_map(result, lang="en", basemap="none"))]
+    assert names == [
+        "Residences: coverage status",
+        "Residences: m² per 100 households",
+        "Facilities: Community service",
+        "Facilities: Health care",
+        "Walk bands: Community service",
+        "Walk bands: Health care",
+        "Communities: m² per 100 households",
+    ]
+
+
+def test_residence_data(page_zh: str) -> None:
+    data = residence_data(page_zh)
+    # gaps are drawn last (on top): covered, off-network, partly, uncovered
+    assert data["id"] == ["r1", "r5", "r2", "r3", "r4"]
+    assert data["st"] == "03122"
+    assert data["hh"] == [120, 60, 80, 200, 40]
+    assert data["est"] == "00000"
+    rules = {r["label"]: r for r in data["rules"]}
+    assert list(rules) == ["社区服务", "医疗卫生"]
+    assert rules["社区服务"]["walk"] == [300, None, 900, 1250, None]
+    assert rules["社区服务"]["cov"] == "10100"
+    assert rules["医疗卫生"]["max"] == 1000.0
+    assert data["fa"] == [45, None, 20, 0, 0]
+    assert data["faok"] == "10000"
+    assert data["lon"][0] == pytest.approx(LON0) and data["lat"][3] == pytest.approx(LAT0 + 0.001)
+
+
+def test_facility_data(page_zh: str) -> None:
+    calls = call_args(page_zh, "facilities")
+    by_label = {args[2]["label"]: args[2] for args in calls}
+    assert list(by_label) == ["社区服务", "医疗卫生"]
+    cs = by_label["社区服务"]
+    assert cs["id"] == ["f1", "f2"] and cs["name"] == [XSS, "社区中心"]
+    assert cs["fa"] == [60, 20] and cs["hh"] == [200, 200] and cs["r"] == [30, 10]
+    assert cs["ok"] == "10" and cs["prop"] == "01" and cs["on"] == "11"
+    assert cs["glyph"] == "社"
+    health = by_label["医疗卫生"]
+    assert health["ok"] == "-" and health["fa"] == [None]
+    assert cs["colour"] != health["colour"]
+
+
+def test_isochrone_bands_per_category(page_zh: str) -> None:
+    calls = call_args(page_zh, "isochrones")
+    assert len(calls) == 2
+    for args in calls:
+        fc, colour = args[2], args[3]
+        assert re.fullmatch(r"#[0-9a-f]{6}", colour)
+        bands = [f["properties"]["b"] for f in fc["features"]]
+        assert bands == [15, 10, 5]  # largest first, drawn underneath
+        assert [f["properties"]["k"] for f in fc["features"]] == [2, 1, 0]
+        assert [f["properties"]["m"] for f in fc["features"]] == [1000, 667, 333]
+
+
+def test_geometry_is_simplified_and_rounded(page_zh: str, result: SimpleNamespace) -> None:
+    fc = call_args(page_zh, "isochrones")[0][2]
+    drawn = fc["features"][0]["geometry"]["coordinates"][0]
+    source = shapely.get_coordinates(result.isochrones.geometry.iloc[2])
+    assert len(drawn) < len(source)  # simplified (~1 m tolerance)
+    numbers = re.findall(r"-?\d+\.\d+", json.dumps(fc))
+    assert numbers and all(len(n.split(".")[1]) <= 6 for n in numbers)
+    data = residence_data(page_zh)
+    assert all(len(repr(v).split(".")[1]) <= 6 for v in data["lon"] + data["lat"])
+
+
+def test_amap_shifts_every_coordinate_to_gcj02(result: SimpleNamespace) -> None:
+    wgs = residence_data(render(build_map(result, basemap="none")))
+    gcj = residence_data(render(build_map(result, basemap="amap")))
+    lon, lat = wgs84_to_gcj02(np.array(wgs["lon"]), np.array(wgs["lat"]))
+    np.testing.assert_allclose(gcj["lon"], lon, atol=1.5e-6)
+    np.testing.assert_allclose(gcj["lat"], lat, atol=1.5e-6)
+    shift_m = (np.array(gcj["lon"]) - np.array(wgs["lon"])) * 111_320 * np.cos(np.radians(LAT0))
+    assert np.all(np.abs(shift_m) > 100)  # the GCJ-02 offset in Beijing is hundreds of metres
+    amap = render(build_map(result, basemap="amap"))
+    fac = call_args(amap, "facilities")[0][2]
+    flon, flat = wgs84_to_gcj02([LON0 + 0.0005], [LAT0 + 0.0002])
+    assert fac["lon"][0] == pytest.approx(flon[0], abs=1.5e-6)
+    assert fac["lat"][0] == pytest.approx(flat[0], abs=1.5e-6)
+    poly = call_args(amap, "communities")[0][2]["features"][0]["geometry"]["coordinates"][0]
+    corner_lon, corner_lat = wgs84_to_gcj02([LON0 - 0.001], [LAT0 - 0.002])
+    assert [corner_lon[0], corner_lat[0]] in [pytest.approx(p, abs=1.5e-6) for p in poly]
+
+
+def test_input_frames_are_not_mutated(result: SimpleNamespace) -> None:
+    before = copy.deepcopy(result)
+    build_map(result, basemap="amap")
+    for name in ("residences", "facilities", "communities", "isochrones"):
+        pd.testing.assert_frame_equal(getattr(result, name), getattr(before, name))
+    pd.testing.assert_frame_equal(result.gaps, before.gaps)
+    assert result.summary == before.summary
+
+
+def test_projected_input_is_drawn_in_wgs84(result: SimpleNamespace) -> None:
+    projected = result.residences.to_crs(3857)
+    m = build_base_map(basemap="none")
+    add_residences(m, projected, coverage=result.summary["coverage"])
+    data = residence_data(render(finish_map(m)))
+    assert data["lon"][0] == pytest.approx(LON0, abs=1e-6)
+
+
+def test_residences_need_a_valid_status(result: SimpleNamespace) -> None:
+    m = build_base_map(basemap="none")
+    with pytest.raises(InputError, match="status"):
+        add_residences(m, result.residences.drop(columns="status"))
+    bad = result.residences.assign(status=["covered", "partly", "maybe", "uncovered", "covered"])
+    with pytest.raises(InputError, match=r"'maybe'.*rows \[2\]"):
+        add_residences(m, bad)
+
+
+def test_rules_from_columns_when_no_coverage_summary(result: SimpleNamespace) -> None:
+    m = build_base_map(basemap="none", lang="en")
+    add_residences(m, result.residences)
+    data = residence_data(render(finish_map(m)))
+    assert [r["label"] for r in data["rules"]] == ["Community service", "Health care"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Legend and summary
+# ---------------------------------------------------------------------------------------------
+
+
+def panels(page: str) -> dict[str, str]:
+    return {args[2]: args[3] for args in call_args(page, "panel")}
+
+
+def test_summary_panel_zh(page_zh: str) -> None:
+    summary = panels(page_zh)["pm-summary"]
+    for text in (
+        "社区服务设施十五分钟生活圈",
+        "未达标",
+        "40.0 %",
+        "24.0 %",
+        "200 / 500",
+        "≤ 1,000 米 / 15 分钟",
+        "16.0 m²/百户 (≥ 30)",
+        "92 m²",  # shortfall
+        "150 m²",  # required
+        "4.0 公里/小时",
+        "500 米",  # snap cap
+        "两步移动搜索",
+        "25 米",
+        "输入数据",
+        "© OpenStreetMap contributors",
+    ):
+        assert text in summary, text
+    assert "估算" not in summary
+    # largest gaps, most households first, with the residence's name
+    assert summary.index("Block &lt;b&gt;3") < summary.index("r2")
+    assert "r4：社区服务，40 户，无法到达" in summary
+
+
+def test_summary_panel_en_with_estimated_households() -> None:
+    page = render(build_map(make_result(estimated=True), lang="en", basemap="none"))
+    summary = panels(page)["pm-summary"]
+    for text in ("Community services within 15 minutes", "fail", "40.0 %", "4.0 km/h"):
+        assert text in summary, text
+    assert "500 (estimate)" in summary
+    assert "estimate (buildings)" in summary
+    assert residence_data(page)["est"] == "11111"
+
+
+def test_legend_lists_what_is_drawn(page_zh: str) -> None:
+    legend = panels(page_zh)["pm-legend"]
+    for text in (
+        "全部覆盖",
+        "部分覆盖",
+        "均未覆盖",
+        "不在步行网络上",
+        "要求 30",
+        "&lt; 15",
+        "≥ 45",
+        "社区服务",
+        "医疗卫生",
+        "拟建设施",
+        "面积未达标",
+        "≤ 5 分钟（333 米）",
+        "≤ 15 分钟（1000 米）",
+    ):
+        assert text in legend, text
+
+
+def test_map_without_floor_area_communities_or_bands(result: SimpleNamespace) -> None:
+    summary = dict(result.summary, floor_area=None)
+    lean = SimpleNamespace(
+        residences=result.residences.drop(columns=["floor_area_m2_per_100hh", "floor_area_ok"]),
+        facilities=result.facilities,
+        communities=None,
+        isochrones=None,
+        gaps=result.gaps,
+        summary=summary,
+    )
+    m = build_map(lean, lang="en", basemap="none")
+    assert [n for n, _ in overlay_layers(m)] == [
+        "Residences: coverage status",
+        "Facilities: Community service",
+        "Facilities: Health care",
+    ]
+    page = render(m)
+    assert "m² per 100 households" not in panels(page)["pm-legend"]
+    assert "Floor area" not in panels(page)["pm-summary"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Isochrones map, palette, saving
+# ---------------------------------------------------------------------------------------------
+
+
+def test_isochrones_map_draws_bands_and_sources(result: SimpleNamespace) -> None:
+    m = isochrones_map(result.isochrones, points=result.facilities, lang="en", basemap="none")
+    names = [n for n, _ in overlay_layers(m)]
+    assert names == [
+        "Walk bands: Community service",
+        "Walk bands: Health care",
+        "Facilities: Community service",
+        "Facilities: Health care",
+    ]
+    page = render(m)
+    assert "PlannerMap.residences" not in page
+    assert "≤ 10 min (667 m)" in panels(page)["pm-legend"]
+    bare = result.isochrones.drop(columns=["category", "band_m"]).iloc[:3]
+    m2 = isochrones_map(bare, basemap="none")
+    assert [n for n, _ in overlay_layers(m2)] == [("步行圈")]
+    assert len(call_args(render(m2), "isochrones")[0][2]["features"]) == 3
+
+
+def test_category_colours_are_stable_and_distinct() -> None:
+    cats = [f"c{i}" for i in range(12)]
+    colours = category_colours(cats)
+    assert len(set(colours.values())) == 12
+    assert category_colours(reversed(cats))["c11"] == colours["c0"]
+    assert category_colours(["a", "b", "a"]) == category_colours(["a", "b"])
+
+
+def test_save_map_writes_atomically(tmp_path: Path, result: SimpleNamespace) -> None:
+    target = tmp_path / "out" / "map.html"
+    written = save_map(build_map(result, basemap="none"), target)
+    assert written == target and target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    first = target.read_bytes()
+
+    m = build_map(result, basemap="none", lang="en")
+
+    def boom(**kwargs: Any) -> str:
+        raise RuntimeError("render failed")
+
+    m.get_root().render = boom  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        save_map(m, target)
+    assert target.read_bytes() == first  # the old file is untouched
+    save_map(build_map(result, basemap="none", lang="en"), target)
+    assert target.read_bytes() != first
+    assert sorted(p.name for p in target.parent.iterdir()) == ["map.html"]  # no temp left
+
+
+def test_save_map_finishes_a_bare_map(tmp_path: Path, result: SimpleNamespace) -> None:
+    m = build_base_map(basemap="none")
+    add_residences(m, result.residences, coverage=result.summary["coverage"])
+    assert isinstance(m, PlannerMap) and not m.finished
+    page = save_map(m, tmp_path / "m.html").read_text(encoding="utf-8")
+    assert m.finished and "PlannerMap.ready(" in page and "L.control.layers(" in page
+
+
+def test_large_review_stays_compact(tmp_path: Path) -> None:
+    """10,000 residences: a few dozen bytes each, not a GeoJSON feature each."""
+    rng = np.random.default_rng(5)
+    n = 10_000
+    walk = rng.uniform(0, 2000, n)
+    res = gpd.GeoDataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "households": rng.integers(10, 300, n).astype(float),
+            "walk_m_community_service": walk,
+            "covered_community_service": walk <= 1000,
+            "status": np.where(walk <= 1000, "covered", "uncovered"),
+        },
+        geometry=gpd.points_from_xy(LON0 + rng.uniform(0, 0.05, n), LAT0 + rng.uniform(0, 0.05, n)),
+        crs=4326,
+    )
+    m = build_base_map(basemap="none")
+    add_residences(m, res)
+    path = save_map(m, tmp_path / "big.html")
+    base = len(render(finish_map(build_base_map(basemap="none"))).encode("utf-8"))
+    per_residence = (path.stat().st_size - base) / n
+    assert per_residence < 60, per_residence
