@@ -1,13 +1,16 @@
 """planner: check and plan the 15-minute community life circle on the real walking network."""
 
+from planner._version import __version__
+from planner.checks import CheckResult, check
 from planner.engine import catchments, nearest_facilities
 from planner.errors import InputError, NetworkError, PlannerError
-from planner.network import LoadReport, Network, load_network, open_network
+from planner.layers import read_communities, read_facilities, read_layer, read_residences
+from planner.network import LoadReport, Network, build_network, load_network, open_network
 from planner.snapping import SnappedPoints, snap_points
-
-__version__ = "0.1.0"
+from planner.standards import list_standards, load_standard
 
 __all__ = [
+    "CheckResult",
     "InputError",
     "LoadReport",
     "Network",
@@ -15,9 +18,17 @@ __all__ = [
     "PlannerError",
     "SnappedPoints",
     "__version__",
+    "build_network",
     "catchments",
+    "check",
+    "list_standards",
     "load_network",
+    "load_standard",
     "nearest_facilities",
     "open_network",
+    "read_communities",
+    "read_facilities",
+    "read_layer",
+    "read_residences",
     "snap_points",
 ]

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner import __version__
+from planner._version import __version__
 from planner.engine import ids_at, nearest, pairs_within
 from planner.errors import InputError
 from planner.network import Network
@@ -165,7 +165,7 @@ def check(
     *,
     standard: str | Standard = "community_service",
     communities: gpd.GeoDataFrame | None = None,
-    speed_kmh: float = 4.0,
+    speed_kmh: float | None = None,
     allocation: str = "catchment",
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
     isochrones: bool = False,
@@ -189,7 +189,8 @@ def check(
         Optional polygons with ``id`` (and ``households``) for per-community figures and the
         ``community`` allocation.
     speed_kmh
-        Walking speed that converts minutes and metres.
+        Walking speed that converts minutes and metres; None: the standard's own (4.0 km/h
+        unless a user standard file sets another).
     allocation
         ``catchment`` (two-step floating catchment), ``nearest`` or ``community``.
     snap_cap_m
@@ -216,13 +217,13 @@ def check(
         raise InputError(
             "allocation='community' needs community polygons: pass communities= (--communities)."
         )
-    if not np.isfinite(speed_kmh) or speed_kmh <= 0:
+    if speed_kmh is not None and (not np.isfinite(speed_kmh) or speed_kmh <= 0):
         raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
-    std = (
-        standard.with_speed(speed_kmh)
-        if isinstance(standard, Standard)
-        else load_standard(standard, speed_kmh=speed_kmh)
-    )
+    if isinstance(standard, Standard):
+        std = standard if speed_kmh is None else standard.with_speed(speed_kmh)
+    else:
+        std = load_standard(standard, speed_kmh=speed_kmh)
+    speed_kmh = float(std.speed_kmh)
     for layer, what, needed in (
         (facilities, "facilities", ("id", "category")),
         (residences, "residences", ("id", "households")),
@@ -452,11 +453,14 @@ def _community_frame(
     community_of[joined["_row"].to_numpy()] = joined["id"].to_numpy()
     res_out["community_id"] = community_of
     inside = pd.Series(households).groupby(community_of, dropna=True).sum()
-    if "households" in out.columns:
-        out["households_source"] = "column"
-    else:
-        out["households"] = inside.reindex(out["id"]).fillna(0.0).to_numpy()
-        out["households_source"] = "residences inside"
+    from_residences = inside.reindex(out["id"]).fillna(0.0).to_numpy()
+    given = (
+        out["households"].to_numpy(dtype=np.float64)
+        if "households" in out.columns
+        else np.full(len(out), np.nan)
+    )
+    out["households"] = np.where(np.isnan(given), from_residences, given)
+    out["households_source"] = np.where(np.isnan(given), "residences inside", "column")
     return out
 
 

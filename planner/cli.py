@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from planner import __version__
+from planner._version import __version__
 from planner.errors import InputError, PlannerError
 from planner.report import EXIT_BAD_INPUT
 
@@ -36,9 +36,10 @@ CHECK_KEYS = {
     "basemap": "str",
     "isochrones": "bool",
     "crs": "str",
+    "encoding": "str",
     "columns": "table",
 }
-COLUMN_KEYS = ("id", "name", "category", "households", "floor_area_m2")
+COLUMN_KEYS = ("id", "name", "category", "households", "floor_area_m2", "lon", "lat")
 
 
 def _configure_logging(quiet: bool) -> None:
@@ -98,6 +99,7 @@ def _add_column_flags(parser: argparse.ArgumentParser) -> None:
             help=f"column holding {key} (default: {key})",
         )
     parser.add_argument("--crs", help="CRS of layers that have none (CSV), e.g. EPSG:4490, gcj02")
+    parser.add_argument("--encoding", help="text encoding of attribute tables (default: detect)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -192,45 +194,45 @@ def _run_check(args: argparse.Namespace) -> int:
 
     config = _merge(args)
     columns = config["columns"]
-    crs = config.get("crs")
+    common = {
+        "crs": config.get("crs"),
+        "encoding": config.get("encoding"),
+        "lon_col": columns.get("lon"),
+        "lat_col": columns.get("lat"),
+        "id_col": columns.get("id", "id"),
+        "name_col": columns.get("name", "name"),
+    }
+    facility_columns = {
+        "category_col": columns.get("category", "category"),
+        "floor_area_col": columns.get("floor_area_m2", "floor_area_m2"),
+    }
     started = time.perf_counter()
-    facilities = layers.read_facilities(
-        config["facilities"],
-        id_col=columns.get("id", "id"),
-        name_col=columns.get("name", "name"),
-        category_col=columns.get("category", "category"),
-        floor_area_col=columns.get("floor_area_m2", "floor_area_m2"),
-        crs=crs,
-    )
+    facilities = layers.read_facilities(config["facilities"], **common, **facility_columns)
     residences = layers.read_residences(
         config["residences"],
-        id_col=columns.get("id", "id"),
         households_col=columns.get("households", "households"),
-        name_col=columns.get("name", "name"),
-        crs=crs,
+        **common,
     )
-    communities = (
-        layers.read_communities(config["communities"], crs=crs)
-        if config.get("communities")
-        else None
-    )
+    communities = None
+    if config.get("communities"):
+        communities = layers.read_communities(
+            config["communities"],
+            crs=common["crs"],
+            encoding=common["encoding"],
+            id_col=common["id_col"],
+            name_col=common["name_col"],
+            households_col=columns.get("households", "households"),
+        )
     proposed = None
     if config.get("proposed"):
-        proposed = layers.read_facilities(
-            config["proposed"],
-            id_col=columns.get("id", "id"),
-            name_col=columns.get("name", "name"),
-            category_col=columns.get("category", "category"),
-            floor_area_col=columns.get("floor_area_m2", "floor_area_m2"),
-            crs=crs,
-        )
+        proposed = layers.read_facilities(config["proposed"], **common, **facility_columns)
     log.info("Loading the walking network from %s", config["network"])
     network = load_network(config["network"], progress=_progress)
     log.info("  %s", network)
     options = {
         "standard": config.get("standard", "community_service"),
         "communities": communities,
-        "speed_kmh": float(config.get("speed_kmh", 4.0)),
+        "speed_kmh": float(config["speed_kmh"]) if "speed_kmh" in config else None,
         "allocation": config.get("allocation", "catchment"),
         "snap_cap_m": float(config.get("snap_cap_m", 500.0)),
         "buffer_m": float(config.get("buffer_m", 25.0)),
