@@ -604,11 +604,10 @@ def _summary(
     buffer_m: float,
     inputs: dict[str, Any],
 ) -> dict[str, Any]:
-    methods = (
-        sorted(set(res["households_method"].astype(str)))
-        if "households_method" in res
-        else ["column"]
-    )
+    methods = ["column"]
+    if "households_method" in res:
+        # Per-row methods carry their numbers ("estimate:buildings(600 m2 x 6 ...)"): keep kinds.
+        methods = sorted({m.split("(")[0] for m in res["households_method"].astype(str)})
     estimated = bool(res["households_estimated"].any()) if "households_estimated" in res else False
     required = [c["passes"] for c in coverage if c["required"]]
     if floor_area is not None:
