@@ -939,9 +939,11 @@ def _residences_from_buildings(
     *,
     m2_per_household: float | Mapping[str, float] | None,
     default_levels: float | Mapping[str, float] | None,
+    facility_ids: set[str] | None = None,
 ) -> gpd.GeoDataFrame:
     rows, projector = _buildings_from(osm)
-    facility_ids = set(_facilities_from(osm)["id"].tolist())
+    if facility_ids is None:
+        facility_ids = set(_facilities_from(osm)["id"].tolist())
     chosen = []
     for row in rows:
         basis = _residential_basis(row, facility_ids)
@@ -1146,7 +1148,10 @@ def write_demo_inputs(
     facilities = _facilities_from(osm)
     if residences == "buildings":
         homes = _residences_from_buildings(
-            osm, m2_per_household=m2_per_household, default_levels=default_levels
+            osm,
+            m2_per_household=m2_per_household,
+            default_levels=default_levels,
+            facility_ids=set(facilities["id"].tolist()),
         )
     elif residences == "communities":
         homes = _residences_from_communities(osm, households_per_community=households_per_community)
