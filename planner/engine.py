@@ -150,7 +150,7 @@ def nearest(
             better = direct < walk[t]
             walk[t[better]] = direct[better]
             which[t[better]] = s[better]
-        within = walk <= limit
+        within = np.isfinite(walk) & (walk <= limit)  # inf <= inf when there is no cutoff
         best[tgt_on[within]] = walk[within]
         best_src[tgt_on[within]] = src_on[which[within]]
     best[~np.isfinite(best)] = np.nan
@@ -243,7 +243,8 @@ def pairs_within(
     w_all = np.concatenate(found_w)
     order = np.lexsort((w_all, t_all, s_all))
     s_all, t_all, w_all = s_all[order], t_all[order], w_all[order]
-    first = np.concatenate(([True], (s_all[1:] != s_all[:-1]) | (t_all[1:] != t_all[:-1])))
+    first = np.ones(s_all.shape[0], dtype=bool)  # the shortest walk of each pair
+    first[1:] = (s_all[1:] != s_all[:-1]) | (t_all[1:] != t_all[:-1])
     return s_all[first], t_all[first], w_all[first]
 
 

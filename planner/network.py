@@ -768,7 +768,8 @@ def build_csr(n_nodes: int, u: np.ndarray, v: np.ndarray, length_m: np.ndarray) 
     w = np.maximum(np.concatenate((length_m[not_loop], length_m[not_loop])), _MIN_EDGE_M)
     order = np.lexsort((w, b, a))
     a, b, w = a[order], b[order], w[order]
-    first = np.concatenate(([True], (a[1:] != a[:-1]) | (b[1:] != b[:-1])))
+    first = np.ones(a.shape[0], dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     return sp.csr_matrix((w[first], (a[first], b[first])), shape=(n_nodes, n_nodes))
 
 
