@@ -10,7 +10,7 @@ hull. All bands of a point come from one shortest-path pass (the largest band as
 
 Speed. Unioning thousands of overlapping buffers is what makes this slow elsewhere (about 0.1-2 s
 per isochrone on central Helsinki). Here the union of the wholly reached edges is assembled from a
-lazily memoised binary tree of partial unions over the edges in Morton (Z-curve) order: the
+lazily memoised binary k-d tree of partial unions of the edges' buffers: the
 reached set is covered by the largest subtrees that are wholly reached, so only the few hundred
 cover polygons and the buffers of the partly reached pieces are unioned per isochrone, and the
 subtree unions are reused by every later isochrone on the same network. The result is the same
@@ -95,9 +95,9 @@ class _EdgeCoords:
 
 @dataclass(eq=False)
 class _UnionTree:
-    """Lazily memoised unions of edge buffers over a binary tree of edges in Morton order."""
+    """Lazily memoised unions of edge buffers over a binary k-d tree of the edges."""
 
-    order: np.ndarray  # edges in Morton order; tree nodes are ranges [lo, hi) of it
+    order: np.ndarray  # edges in k-d order; tree nodes are ranges [lo, hi) of it
     leaves: np.ndarray  # buffer polygon of every edge (by edge index)
     memo: dict[tuple[int, int], Any] = field(default_factory=dict)
 
@@ -144,7 +144,7 @@ _PREPARED: weakref.WeakKeyDictionary[Network, _Prepared] = weakref.WeakKeyDictio
 def _prepared(network: Network) -> _Prepared:
     found = _PREPARED.get(network)
     if found is None:
-        found = _Prepared(coords=_edge_coords(network), order=_morton_order(network))
+        found = _Prepared(coords=_edge_coords(network), order=_kd_order(network))
         _PREPARED[network] = found
     return found
 
@@ -184,24 +184,32 @@ def _edge_coords(network: Network) -> _EdgeCoords:
     return _EdgeCoords(xy=xy, start=start, along=along, key=key, base=base, length=length)
 
 
-def _morton_order(network: Network) -> np.ndarray:
+def _kd_order(network: Network) -> np.ndarray:
+    """Edges ordered so that every range ``[lo, hi)`` of the tree's binary split is a k-d cell.
+
+    Each range is sorted along the wider side of its edges' bounding-box centres and split at its
+    middle, level by level: subtrees are spatially compact, so their unions overlap little.
+    """
     bounds = shapely.bounds(network.edge_geometry)
     cx = (bounds[:, 0] + bounds[:, 2]) / 2.0
     cy = (bounds[:, 1] + bounds[:, 3]) / 2.0
-    bits = 16
-    scale = float(2**bits - 1)
-
-    def grid(v: np.ndarray) -> np.ndarray:
-        span = float(np.ptp(v)) or 1.0
-        return ((v - v.min()) / span * scale).astype(np.uint64)
-
-    gx, gy = grid(cx), grid(cy)
-    code = np.zeros(gx.shape[0], dtype=np.uint64)
-    for b in range(bits):
-        bit = np.uint64(b)
-        code |= ((gx >> bit) & np.uint64(1)) << np.uint64(2 * b)
-        code |= ((gy >> bit) & np.uint64(1)) << np.uint64(2 * b + 1)
-    return np.argsort(code, kind="stable")
+    n = cx.shape[0]
+    order = np.arange(n)
+    starts = np.array([0])  # start of every range at this level
+    while True:
+        sizes = np.diff(np.append(starts, n))
+        if sizes.max() <= 1:
+            return order
+        seg = np.repeat(np.arange(starts.shape[0]), sizes)
+        x, y = cx[order], cy[order]
+        wide_x = (np.maximum.reduceat(x, starts) - np.minimum.reduceat(x, starts)) >= (
+            np.maximum.reduceat(y, starts) - np.minimum.reduceat(y, starts)
+        )
+        key = np.where(wide_x[seg], x, y)
+        order = order[np.lexsort((key, seg))]
+        mids = starts + sizes // 2
+        split = sizes > 1
+        starts = np.sort(np.concatenate((starts, mids[split])))
 
 
 def _substrings(ec: _EdgeCoords, edge: np.ndarray, s0: np.ndarray, s1: np.ndarray) -> np.ndarray:
