@@ -135,9 +135,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "fail": "未达标",
         "measured": "仅测量",
         "not_checked": "不检查",
-        "covered": "全部覆盖",
-        "partly": "部分覆盖",
-        "uncovered": "均未覆盖（缺口）",
+        "covered": "所需设施均可达",
+        "partly": "部分可达",
+        "uncovered": "均不可达（缺口）",
         "off_network": "不在步行网络上",
         "id": "编号",
         "name": "名称",
@@ -169,7 +169,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "facilities": "设施",
         "legend": "图例",
         "legend_status": "居住点（按覆盖状况）",
-        "legend_gaps": "缺口（未覆盖）画得更大并带深色描边",
+        "legend_gaps": "缺口画得更大并带深色描边；可达＝步行距离不超过该设施的限值",
         "legend_ratio": "每百户设施面积（m²/百户，要求 {req}）",
         "legend_no_data": "无分配",
         "legend_facilities": "设施（按类别）",
@@ -179,7 +179,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "band": "≤ {min} 分钟（{m} 米）",
         "summary": "评估摘要",
         "verdict": "结论",
-        "coverage": "步行可达覆盖",
+        "coverage": "步行可达覆盖（达标要求）",
+        "measured_title": "其他设施的覆盖（仅测量）",
         "floor_area_title": "每百户设施面积",
         "fa_supply": "设施面积合计",
         "fa_ratio": "每百户面积",
@@ -208,6 +209,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "alloc_community": "按社区",
         "method_column": "输入数据",
         "method_estimate": "估算",
+        "method_buildings": "按建筑",
+        "method_population": "按人口格网",
+        "method_community_point": "按社区",
         "yes": "是",
         "no": "否",
     },
@@ -218,9 +222,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "fail": "fail",
         "measured": "measured only",
         "not_checked": "not checked",
-        "covered": "all covered",
-        "partly": "partly covered",
-        "uncovered": "none covered (gap)",
+        "covered": "reaches every required facility",
+        "partly": "reaches some",
+        "uncovered": "reaches none (gap)",
         "off_network": "off the walking network",
         "id": "id",
         "name": "name",
@@ -252,7 +256,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "facilities": "Facilities",
         "legend": "Legend",
         "legend_status": "Residences by coverage",
-        "legend_gaps": "gaps (uncovered) are drawn larger, with a dark outline",
+        "legend_gaps": "gaps are drawn larger, with a dark outline; reach = within the limit",
         "legend_ratio": "m² per 100 households (required {req})",
         "legend_no_data": "not allocated",
         "legend_facilities": "Facilities by category",
@@ -262,7 +266,8 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "band": "≤ {min} min ({m} m)",
         "summary": "Review summary",
         "verdict": "verdict",
-        "coverage": "Walking coverage",
+        "coverage": "Walking coverage (required)",
+        "measured_title": "Other facilities (measured only)",
         "floor_area_title": "Floor area per 100 households",
         "fa_supply": "floor area, total",
         "fa_ratio": "per 100 households",
@@ -291,6 +296,9 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "alloc_community": "by community",
         "method_column": "input data",
         "method_estimate": "estimate",
+        "method_buildings": "from buildings",
+        "method_population": "from a population grid",
+        "method_community_point": "per community",
         "yes": "yes",
         "no": "no",
     },
@@ -308,7 +316,9 @@ _CSS: Final = r"""
  "PingFang SC","Microsoft YaHei","Noto Sans CJK SC","WenQuanYi Micro Hei",Roboto,Arial,sans-serif}
 .pm-map.pm-plain{background:#f7f7f4}
 .pm-panel{background:rgba(255,255,255,.96);border-radius:6px;box-shadow:0 1px 6px rgba(0,0,0,.3);
- padding:8px 10px;color:#222;overflow:auto;max-height:calc(100vh - 150px)}
+ padding:8px 10px;color:#222;overflow:auto}
+.pm-summary{max-height:calc(100vh - 110px)}
+.pm-legend{max-height:calc(58vh - 90px)}
 .pm-summary{width:340px;max-width:calc(100vw - 80px)}
 .pm-summary summary{cursor:pointer;list-style:none}
 .pm-summary summary::-webkit-details-marker{display:none}
@@ -330,6 +340,13 @@ _CSS: Final = r"""
 .pm-rule-body{padding-left:16px;font-size:11.5px;display:flex;align-items:center;gap:6px;
  flex-wrap:wrap}
 .pm-rate{font-variant-numeric:tabular-nums;min-width:44px}
+.pm-mrule{display:flex;align-items:center;gap:4px;font-size:11.5px;margin:1px 0}
+.pm-mrule .pm-bar{width:56px;height:6px}
+.pm-mrule .pm-rate{min-width:40px;text-align:right;font-weight:500}
+.pm-more>summary{list-style:none;cursor:pointer}
+.pm-more>summary::-webkit-details-marker{display:none}
+.pm-more>summary h4::after{content:" \25BE";color:#888}
+.pm-more:not([open])>summary h4::after{content:" \25B8"}
 .pm-panel td.pm-val{text-align:right;font-variant-numeric:tabular-nums;width:100%}
 .pm-ok{color:#1a7f37;font-weight:700}.pm-bad{color:#c81e1e;font-weight:700}
 .pm-na{color:#777}
@@ -344,6 +361,9 @@ _CSS: Final = r"""
 .pm-legend .pm-row{margin:2px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .pm-legend .pm-note{color:#555;font-size:11px;white-space:normal}
 .pm-legend h4:first-child,.pm-summary h4:first-child{margin-top:0}
+.pm-legend>details>summary{list-style:none;cursor:pointer}
+.pm-legend>details>summary::-webkit-details-marker{display:none}
+.pm-legend h4.pm-legend-title{margin:0 0 2px;border:0}
 .pm-credit{color:#666;font-size:11px;margin-top:6px}
 .pm-gaps{margin:2px 0 0 18px;padding:0;font-size:11.5px}
 .pm-fac{display:flex;align-items:center;justify-content:center;border-radius:50%;color:#fff;
@@ -359,7 +379,9 @@ _CSS: Final = r"""
 .pm-pop table{border-collapse:collapse}
 .pm-pop th{color:#555;font-weight:500;text-align:left;padding:1px 8px 1px 0;vertical-align:top}
 .pm-pop td{padding:1px 0;word-break:break-word}
-.leaflet-control-layers-expanded{font-size:12.5px;max-height:calc(100vh - 150px);overflow:auto}
+.pm-pop th.pm-sec{color:#333;font-weight:600;padding-top:5px;border-bottom:1px solid #e3e3e3}
+.pm-warn{color:#b35806}
+.leaflet-control-layers-expanded{font-size:12.5px;max-height:38vh;overflow:auto}
 """
 
 # The runtime: plain ES5 so that older office browsers run it. Data arrive as JSON literals;
@@ -387,8 +409,14 @@ function card(title, rows) {
   var t = el("table");
   for (var k = 0; k < rows.length; k++) {
     var tr = el("tr");
-    tr.appendChild(el("th", null, rows[k][0]));
-    tr.appendChild(el("td", rows[k][2] || null, rows[k][1]));
+    if (rows[k].length === 1) {  // a section heading
+      var th = el("th", "pm-sec", rows[k][0]);
+      th.colSpan = 2;
+      tr.appendChild(th);
+    } else {
+      tr.appendChild(el("th", null, rows[k][0]));
+      tr.appendChild(el("td", rows[k][2] || null, rows[k][1]));
+    }
     t.appendChild(tr);
   }
   d.appendChild(t);
@@ -416,7 +444,7 @@ PM.init = function (map, cfg) {
   box.classList.add("pm-map");
   if (cfg.plain) { box.classList.add("pm-plain"); }
   map.attributionControl.addAttribution(cfg.osm);
-  L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
+  L.control.scale({imperial: false, maxWidth: 160, position: "bottomright"}).addTo(map);
   map.on("overlayadd", function () { PM.reorder(map); });
 };
 PM.reorder = function (map) {
@@ -439,6 +467,7 @@ PM.lazy = function (group, build) {
 var STATUS_RADIUS = [3.5, 5, 6.5, 3.5];
 PM.residences = function (map, group, d, mode) {
   var cfg = map._pm.cfg;
+  group._pmData = d;
   var styles = [];
   if (mode === "status") {
     for (var s = 0; s < cfg.statusColours.length; s++) {
@@ -467,8 +496,10 @@ PM.residences = function (map, group, d, mode) {
     var st = d.st.charCodeAt(i) - 48;
     var stCls = st === 0 ? "pm-ok" : (st === 3 ? "pm-na" : "pm-bad");
     rows.push([t.status, t[cfg.statuses[st]], stCls]);
+    var measured = [];
     for (var k = 0; k < d.rules.length; k++) {
       var rule = d.rules[k];
+      var into = rule.req ? rows : measured;
       var w = rule.walk[i];
       var cov = rule.cov.charAt(i);
       var text;
@@ -480,7 +511,8 @@ PM.residences = function (map, group, d, mode) {
         }
       }
       var mark = cov === "1" ? "\u2713 " : (cov === "0" ? "\u2717 " : "");
-      rows.push([rule.label, mark + text, cov === "1" ? null : (cov === "0" ? "pm-bad" : "pm-na")]);
+      var cls = cov === "1" ? null : (cov === "0" ? (rule.req ? "pm-bad" : "pm-warn") : "pm-na");
+      into.push([rule.label, mark + text, cls]);
     }
     if (d.fa) {
       var v = verdict(cfg, d.faok ? d.faok.charAt(i) : "-");
@@ -488,6 +520,7 @@ PM.residences = function (map, group, d, mode) {
       rows.push([t.m2_per_100hh, r === null ? t.not_checked :
         fmt(cfg, r, 1) + " " + t.m2_per_100hh_unit + "  " + v[0], r === null ? "pm-na" : v[1]]);
     }
+    if (measured.length) { rows.push([t.measured_title]); rows = rows.concat(measured); }
     return card(title, rows);
   }
   function build() {
@@ -609,7 +642,35 @@ PM.panel = function (map, position, cls, markup) {
   });
   new Panel().addTo(map);
 };
+// Fit the data into the part of the map the panels leave free (left: summary; right: legend
+// and layer control), unless that part would be too narrow.
+PM.fit = function (map, bounds) {
+  var box = map.getContainer();
+  var width = box.clientWidth;
+  var left = 20, right = 20;
+  var summary = box.querySelector(".pm-summary");
+  var legend = box.querySelector(".pm-legend");
+  if (summary) { left = summary.offsetWidth + 30; }
+  right = Math.max(legend ? legend.offsetWidth : 0, 230) + 30;
+  if (width - left - right < 0.35 * width) { left = 20; right = 20; }
+  map.fitBounds(bounds, {paddingTopLeft: [left, 20], paddingBottomRight: [right, 20],
+    maxZoom: 17, animate: false});
+};
 PM.ready = function (map) {
+  var box = map.getContainer();
+  var legend = box.querySelector(".pm-legend");
+  var layers = box.querySelector(".leaflet-control-layers");
+  if (legend && layers && legend.parentNode === layers.parentNode) {
+    legend.parentNode.appendChild(legend);  // the legend goes under the layer control
+  }
+  // The legend takes the height the layer control leaves, above the scale bar and credit.
+  function sizeLegend() {
+    if (!legend) { return; }
+    var top = legend.getBoundingClientRect().top - box.getBoundingClientRect().top;
+    legend.style.maxHeight = Math.max(120, box.clientHeight - top - 70) + "px";
+  }
+  sizeLegend();
+  map.on("resize", sizeLegend);
   PM.reorder(map);
   var raf = window.requestAnimationFrame || function (f) { return setTimeout(f, 16); };
   raf(function () { raf(function () {
@@ -852,6 +913,7 @@ class PlannerMap(folium.Map):
             prefer_canvas=True,
             control_scale=False,
             zoom_start=2,
+            zoom_snap=0.25,  # fit the data closely; tiles are scaled between zoom levels
         )
         self.lang = lang
         self.text = _TEXT[lang]
@@ -862,6 +924,8 @@ class PlannerMap(folium.Map):
         self.labels: dict[str, str] = {}
         self.bounds: list[tuple[float, float, float, float]] = []
         self.legend: dict[str, str] = {}
+        self.summary_markup: str | None = None
+        self.init_script_name = ""
         self.finished = False
         assets = _read_leaflet()
         root = self.get_root()
@@ -918,8 +982,11 @@ class PlannerMap(folium.Map):
         arr = shapely.transform(arr, lambda c: np.round(c, _COORD_DIGITS))
         return arr
 
-    def display_points(self, geoms: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Longitude and latitude arrays of points as drawn (shifted for Amap, rounded)."""
+    def display_points(self, geoms: Any, *, fit: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Longitude and latitude of points as drawn (shifted for Amap, rounded).
+
+        With ``fit``, the view that opens will contain them.
+        """
         arr = np.asarray(geoms, dtype=object)
         types = shapely.get_type_id(arr)
         if not np.all(types == 0):
@@ -930,7 +997,7 @@ class PlannerMap(folium.Map):
             lon, lat = wgs84_to_gcj02(lon, lat)
         lon = np.round(lon, _COORD_DIGITS)
         lat = np.round(lat, _COORD_DIGITS)
-        if lon.size:
+        if fit and lon.size:
             self.bounds.append(
                 (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
             )
@@ -1037,7 +1104,9 @@ def build_base_map(
         "required": _DEFAULT_REQUIRED_M2,
         "mPerMin": _DEFAULT_SPEED_KMH * 1000.0 / 60.0,
     }
-    m.add_script(m, f"PlannerMap.init({m.get_name()}, {_js(cfg)});")
+    init = _Script(f"PlannerMap.init({m.get_name()}, {_js(cfg)});")
+    m.add_child(init)
+    m.init_script_name = init.get_name()
     return m
 
 
@@ -1209,6 +1278,7 @@ def add_residences(
         data["rules"].append(
             {
                 "label": rule.label,
+                "req": rule.required,
                 "max": rule.max_walk_m,
                 "walk": _numbers(res[walk_col], 0) if walk_col in res else [None] * len(res),
                 "cov": _flags(res[cov_col]) if cov_col in res else "-" * len(res),
@@ -1273,7 +1343,12 @@ def _ratio_legend(m: PlannerMap, required: float) -> None:
     m.legend["ratio"] = f"<h4>{_esc(t['legend_ratio'].format(req=f'{required:g}'))}</h4>{rows}"
 
 
-def add_facilities(m: PlannerMap, facilities: gpd.GeoDataFrame) -> list[Any]:
+def add_facilities(
+    m: PlannerMap,
+    facilities: gpd.GeoDataFrame,
+    *,
+    show: Iterable[str] | None = None,
+) -> list[Any]:
     """Draw facilities, one toggleable layer per category, each with its colour and badge.
 
     Parameters
@@ -1284,6 +1359,9 @@ def add_facilities(m: PlannerMap, facilities: gpd.GeoDataFrame) -> list[Any]:
         Points; optional columns ``id``, ``name``, ``category``, ``floor_area_m2``,
         ``households_in_catchment``, ``m2_per_100hh``, ``floor_area_ok``, ``proposed``,
         ``on_network``. The popup shows the ones present.
+    show
+        Categories shown when the page opens (the others are listed in the layer control,
+        unchecked); default: all.
 
     Returns
     -------
@@ -1301,6 +1379,7 @@ def add_facilities(m: PlannerMap, facilities: gpd.GeoDataFrame) -> list[Any]:
     known = [c for c in m.colours if c in present]
     ordered = known + sorted(c for c in present if c not in m.colours)
     m.register_categories(ordered)
+    shown = set(ordered) if show is None else {str(c) for c in show}
     groups = []
     legend_rows = []
     any_proposed = False
@@ -1310,7 +1389,7 @@ def add_facilities(m: PlannerMap, facilities: gpd.GeoDataFrame) -> list[Any]:
         label = m.label(cat) if cat else t["facilities"]
         colour = m.colour(cat)
         glyph = _glyph(label, m.lang)
-        lon, lat = m.display_points(sub.geometry.to_numpy())
+        lon, lat = m.display_points(sub.geometry.to_numpy(), fit=cat in shown)
         data: dict[str, Any] = {
             "label": label,
             "colour": colour,
@@ -1333,7 +1412,7 @@ def add_facilities(m: PlannerMap, facilities: gpd.GeoDataFrame) -> list[Any]:
         if data["prop"] is not None and "1" in data["prop"]:
             any_proposed = True
         name = t["layer_facilities"].format(label=label) if cat else t["facilities"]
-        group = _new_group(m, name, key=f"facilities:{cat}", show=True, rank=None)
+        group = _new_group(m, name, key=f"facilities:{cat}", show=cat in shown, rank=None)
         m.add_script(
             group, f"PlannerMap.facilities({m.get_name()}, {group.get_name()}, {_js(data)});"
         )
@@ -1406,7 +1485,7 @@ def add_isochrones(
         sub = sub.sort_values("_band", ascending=False, kind="stable").reset_index(drop=True)
         geoms = m.display_geometries(sub.geometry.to_numpy(), simplify=True)
         valid = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
-        if valid.any():
+        if valid.any() and cat in shown:
             b = shapely.total_bounds(geoms[valid])
             m.bounds.append((float(b[0]), float(b[1]), float(b[2]), float(b[3])))
         bands = sub["_band"].to_numpy()
@@ -1487,7 +1566,7 @@ def add_communities(
     rate_cols = [(r, c) for r, c in rate_cols if c in comm.columns]
     geoms = m.display_geometries(comm.geometry.to_numpy(), simplify=True)
     valid = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
-    if valid.any():
+    if valid.any() and show:
         b = shapely.total_bounds(geoms[valid])
         m.bounds.append((float(b[0]), float(b[1]), float(b[2]), float(b[3])))
     ids = _texts(comm["id"]) if "id" in comm else [str(i) for i in range(len(comm))]
@@ -1544,17 +1623,25 @@ def _mark(passes: Any, t: Mapping[str, str]) -> str:
 
 
 def _method_text(method: Any, t: Mapping[str, str]) -> str:
-    parts = []
+    """``"column; estimate:buildings(...)"`` -> ``"input data; estimate (buildings)"``."""
+    kinds: list[str] = []
     for part in str(method).split(";"):
         part = part.strip()
+        if not part:
+            continue
         if part == "column":
-            parts.append(t["method_column"])
+            kind = t["method_column"]
         elif part.startswith("estimate"):
-            rest = part.split(":", 1)[1] if ":" in part else ""
-            parts.append(t["method_estimate"] + (f" ({rest})" if rest else ""))
-        elif part:
-            parts.append(part)
-    return "; ".join(parts)
+            detail = part.split(":", 1)[1] if ":" in part else ""
+            detail = detail.split("(", 1)[0].strip()
+            kind = t["method_estimate"]
+            if detail:
+                kind += f" ({t.get(f'method_{detail}', detail)})"
+        else:
+            kind = part.split("(", 1)[0].strip()
+        if kind not in kinds:
+            kinds.append(kind)
+    return "; ".join(kinds)
 
 
 def add_summary_panel(
@@ -1597,7 +1684,7 @@ def add_summary_panel(
     if title and std.get(f"title_{lang}"):
         parts.append(f'<div class="pm-sub">{_esc(std.get(f"title_{lang}"))}</div>')
     if coverage:
-        blocks = []
+        blocks, measured = [], []
         for entry, rule in zip(coverage, rules, strict=True):
             rate = entry.get("rate")
             pct = 0.0 if _is_missing(rate) else max(0.0, min(100.0, 100.0 * float(rate)))
@@ -1608,16 +1695,31 @@ def add_summary_panel(
                 f"{_fmt(entry.get('households_covered'))} / {_fmt(entry.get('households_total'))} "
                 f"{t['households']}"
             )
-            blocks.append(
-                f'<div class="pm-rule"><div class="pm-rule-head">'
-                f'<span class="pm-dot" style="background:{m.colour(rule.category)}"></span>'
-                f'<span class="pm-rule-name">{_esc(rule.label)}</span>'
-                f"{_mark(entry.get('passes'), t)}</div>"
-                f'<div class="pm-rule-body"><span class="pm-bar"><i style="width:{pct:.1f}%">'
-                f'</i></span><b class="pm-rate">{_esc(_fmt(pct, 1))} %</b>'
-                f'<span class="pm-na">{_esc(households)} · {_esc(limit)}</span></div></div>'
+            dot = f'<span class="pm-dot" style="background:{m.colour(rule.category)}"></span>'
+            bar = (
+                f'<span class="pm-bar"><i style="width:{pct:.1f}%"></i></span>'
+                f'<b class="pm-rate">{_esc(_fmt(pct, 1))} %</b>'
             )
-        parts.append(f"<h4>{_esc(t['coverage'])}</h4>{''.join(blocks)}")
+            if rule.required:
+                blocks.append(
+                    f'<div class="pm-rule"><div class="pm-rule-head">{dot}'
+                    f'<span class="pm-rule-name">{_esc(rule.label)}</span>'
+                    f"{_mark(entry.get('passes'), t)}</div>"
+                    f'<div class="pm-rule-body">{bar}'
+                    f'<span class="pm-na">{_esc(households)} · {_esc(limit)}</span></div></div>'
+                )
+            else:
+                measured.append(
+                    f'<div class="pm-mrule" title="{_esc(households)} · {_esc(limit)}">{dot}'
+                    f'<span class="pm-rule-name">{_esc(rule.label)}</span>{bar}</div>'
+                )
+        if blocks:
+            parts.append(f"<h4>{_esc(t['coverage'])}</h4>{''.join(blocks)}")
+        if measured:
+            parts.append(
+                f'<details class="pm-more" open><summary><h4>{_esc(t["measured_title"])} '
+                f"({len(measured)})</h4></summary>{''.join(measured)}</details>"
+            )
     fa = summary.get("floor_area")
     if fa:
         unit = t["m2_per_100hh_unit"]
@@ -1711,18 +1813,19 @@ def add_summary_panel(
         parts.append(f'<h4>{_esc(t["gaps"])}</h4><ol class="pm-gaps">{"".join(items4)}</ol>')
     parts.append(f'<div class="pm-credit">{_esc(t["data_credit"])}: {OSM_ATTRIBUTION}</div>')
     parts.append("</details>")
-    markup = "".join(parts)
-    m.add_script(m, f"PlannerMap.panel({m.get_name()}, 'topleft', 'pm-summary', {_js(markup)});")
+    m.summary_markup = "".join(parts)
 
 
-def _add_legend(m: PlannerMap) -> None:
+def _legend_markup(m: PlannerMap) -> str | None:
     if not m.legend:
-        return
+        return None
     order = ("status", "ratio", "facilities", "bands")
     body = "".join(m.legend[k] for k in order if k in m.legend)
     body += "".join(v for k, v in m.legend.items() if k not in order)
-    markup = f"<h4>{_esc(m.text['legend'])}</h4>{body}"
-    m.add_script(m, f"PlannerMap.panel({m.get_name()}, 'bottomright', 'pm-legend', {_js(markup)});")
+    return (
+        f'<details open><summary><h4 class="pm-legend-title">{_esc(m.text["legend"])}</h4>'
+        f"</summary>{body}</details>"
+    )
 
 
 def finish_map(m: PlannerMap) -> PlannerMap:
@@ -1732,14 +1835,23 @@ def finish_map(m: PlannerMap) -> PlannerMap:
     """
     if m.finished:
         return m
-    _add_legend(m)
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    name = m.get_name()
+    early = []  # runs right after PlannerMap.init, before any layer is drawn
+    if m.summary_markup is not None:
+        early.append(f"PlannerMap.panel({name}, 'topleft', 'pm-summary', {_js(m.summary_markup)});")
+    legend = _legend_markup(m)
+    if legend is not None:
+        early.append(f"PlannerMap.panel({name}, 'topright', 'pm-legend', {_js(legend)});")
     if m.bounds:
         b = np.array(m.bounds, dtype=float)
         west, south = float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1]))
         east, north = float(np.nanmax(b[:, 2])), float(np.nanmax(b[:, 3]))
         if all(math.isfinite(v) for v in (west, south, east, north)):
-            m.fit_bounds([[south, west], [north, east]], padding=(20, 20), max_zoom=17)
+            early.append(f"PlannerMap.fit({name}, {_js([[south, west], [north, east]])});")
+    if early:
+        after_init = list(m._children).index(m.init_script_name) + 1
+        m.add_child(_Script("".join(early)), index=after_init)
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
     m.add_script(m, f"PlannerMap.ready({m.get_name()});")
     m.finished = True
     return m
@@ -1803,6 +1915,15 @@ def build_map(
         order.append(str(entry.get("category", entry.get("key"))))
         order.extend(str(c) for c in entry.get("accepted_categories") or ())
     m.register_categories(order)
+    # Shown when the page opens: what the verdict depends on. The rest is one click away.
+    focus: list[str] = []
+    if fa and fa.get("category"):
+        focus.append(str(fa["category"]))
+    for entry in coverage:
+        if entry.get("required", True):
+            focus.append(str(entry.get("category", entry.get("key"))))
+            focus.extend(str(c) for c in entry.get("accepted_categories") or ())
+    focus = list(dict.fromkeys(focus)) or order
     # Layer-control order: what a planner looks at first. Drawing order (communities under
     # bands under residences; facility badges on top) is set in the page by rank.
     residences = getattr(result, "residences", None)
@@ -1816,10 +1937,10 @@ def build_map(
         )
     facilities = getattr(result, "facilities", None)
     if facilities is not None and len(facilities) > 0:
-        add_facilities(m, facilities)
+        add_facilities(m, facilities, show=focus or None)
     isochrones = getattr(result, "isochrones", None)
     if isochrones is not None and len(isochrones) > 0:
-        add_isochrones(m, isochrones, show=order[:1] if order else None)
+        add_isochrones(m, isochrones, show=focus[:1] or None)
     communities = getattr(result, "communities", None)
     if communities is not None and len(communities) > 0:
         add_communities(m, communities, coverage=coverage, required_m2_per_100hh=required)

@@ -542,16 +542,16 @@ def test_summary_panel_en_with_estimated_households() -> None:
     for text in ("Community services within 15 minutes", "fail", "40.0 %", "4.0 km/h"):
         assert text in summary, text
     assert "500 (estimate)" in summary
-    assert "estimate (buildings)" in summary
+    assert "estimate (from buildings)" in summary
     assert residence_data(page)["est"] == "11111"
 
 
 def test_legend_lists_what_is_drawn(page_zh: str) -> None:
     legend = panels(page_zh)["pm-legend"]
     for text in (
-        "全部覆盖",
-        "部分覆盖",
-        "均未覆盖",
+        "所需设施均可达",
+        "部分可达",
+        "均不可达（缺口）",
         "不在步行网络上",
         "要求 30",
         "&lt; 15",
