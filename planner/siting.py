@@ -84,7 +84,8 @@ class Solution:
         ``|objective - bound| / objective`` (HiGHS's definition), 0.0 when proven optimal,
         None when no bound is known.
     method
-        ``"milp"`` or ``"greedy"``: what produced ``chosen``.
+        ``"milp"`` or ``"greedy"``: what produced ``chosen``; ``"none"`` when there was nothing
+        to cover.
     status
         ``"optimal"``, ``"time_limit"`` (MILP stopped at the time limit with a feasible
         solution), ``"heuristic"`` (greedy), or ``"empty"`` (nothing to cover).
@@ -178,7 +179,7 @@ def max_cover(
     reduced = _Reduced.build(matrix, w)
     if reduced.n_sites == 0 or reduced.weights.sum() <= 0:
         return Solution(
-            np.empty(0, dtype=np.int64), 0.0, 0.0, 0.0, "greedy", "empty", _since(started)
+            np.empty(0, dtype=np.int64), 0.0, 0.0, 0.0, "none", "empty", _since(started)
         )
     chosen, value, bound = _greedy_max_cover(reduced.csr, reduced.csc, reduced.weights, k)
     solution = Solution(
@@ -254,7 +255,7 @@ def set_cover(
         )
     if matrix.shape[1] == 0:
         return Solution(
-            np.empty(0, dtype=np.int64), 0.0, 0.0, 0.0, "greedy", "empty", _since(started)
+            np.empty(0, dtype=np.int64), 0.0, 0.0, 0.0, "none", "empty", _since(started)
         )
     cost = np.zeros(matrix.shape[0]) if site_cost is None else np.asarray(site_cost, np.float64)
     if cost.shape != (matrix.shape[0],) or not np.isfinite(cost).all() or (cost < 0).any():
@@ -871,7 +872,7 @@ class Proposal:
         The coverage and floor-area review without and with the proposed facilities; *after* is
         `planner.checks.check` run again with the sites added, which verifies every claim.
     method
-        ``"milp"`` or ``"greedy"``.
+        ``"milp"`` or ``"greedy"`` (``"none"`` when every coverable household is covered already).
     gap
         Relative optimality gap of the siting (0.0 proven optimal), None when unknown.
     uncoverable
@@ -922,6 +923,8 @@ def propose(
     time_limit_s: float = 60.0,
     method: Method = "auto",
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
+    isochrones: bool = False,
+    buffer_m: float = 25.0,
     inputs: dict[str, Any] | None = None,
 ) -> Proposal:
     """Propose sites and floor areas of new facilities of one category.
@@ -961,6 +964,9 @@ def propose(
         ``"auto"``, ``"milp"`` or ``"greedy"``; see `max_cover`.
     snap_cap_m
         Points farther than this from the network are off it.
+    isochrones, buffer_m
+        Compute the served areas (5/10/15-minute bands) of the *after* review, so that the map
+        shows the catchments of the proposed sites.
     inputs
         Provenance of the input files for the summaries.
 
@@ -1111,6 +1117,8 @@ def propose(
         speed_kmh=speed_kmh,
         allocation="catchment",
         snap_cap_m=snap_cap_m,
+        isochrones=isochrones,
+        buffer_m=buffer_m,
         inputs=inputs,
     )
     expansions = (
@@ -1287,6 +1295,8 @@ def _with_sites(fac: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFr
     existing["proposed"] = (
         existing["proposed"].astype(bool).to_numpy() if "proposed" in fac else False
     )
+    if len(sites) == 0:
+        return existing
     new = pd.DataFrame(sites[["id", "category", "floor_area_m2", "proposed", "geometry"]])
     combined = pd.concat([pd.DataFrame(existing), new], ignore_index=True)
     combined["id"] = combined["id"].astype(object)

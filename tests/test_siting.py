@@ -496,6 +496,24 @@ def test_propose_does_not_mutate_inputs_and_avoids_id_clashes(grid):
     assert proposal.after.facilities["id"].is_unique
 
 
+def test_propose_with_nothing_to_cover_proposes_nothing(street):
+    residences = gpd.GeoDataFrame(
+        {"id": ["R1", "R2"], "households": [100.0, 50.0]},
+        geometry=[shapely.Point(100, 10), shapely.Point(400, 10)],
+        crs=CRS,
+    )
+    facilities = gpd.GeoDataFrame(
+        {"id": [1], "category": ["community_service"], "floor_area_m2": [100.0]},
+        geometry=[shapely.Point(200, 10)],
+        crs=CRS,
+    )
+    for kwargs in ({"cover_all": True}, {"sites": 2}):
+        proposal = propose(street, facilities, residences, **kwargs)
+        assert len(proposal.sites) == 0 and proposal.method == "none"
+        assert proposal.verified
+        assert proposal.after.facilities["id"].tolist() == [1]
+
+
 def test_propose_input_errors(grid):
     args = (grid, _grid_facilities(), _grid_residences())
     with pytest.raises(InputError, match="exactly one"):
@@ -550,7 +568,7 @@ def test_write_proposal(grid, tmp_path):
 
 
 @pytest.mark.slow
-def test_guixi_cover_all_raises_coverage_to_every_coverable_household():
+def test_guixi_cover_all_raises_coverage_to_every_coverable_household(tmp_path):
     folder = DATA / "guixi"
     network = load_network(DATA / "cn_jiangxi_guixi_mapofgx.osm.bz2")
     facilities = gpd.read_file(folder / "facilities.gpkg")
@@ -562,6 +580,16 @@ def test_guixi_cover_all_raises_coverage_to_every_coverable_household():
     hh = proposal.summary["households"]
     assert cov["households_covered_after"] == pytest.approx(hh["covered_before"] + hh["coverable"])
     assert proposal.verified
+    # The after-review feeds the map: proposed sites are flagged and their served area drawn.
+    paths = write_proposal(
+        propose(network, facilities, residences, cover_all=True, isochrones=True),
+        tmp_path / "guixi",
+    )
+    html = paths["map"].read_text(encoding="utf-8")
+    for site_id in proposal.sites["id"]:
+        assert f'"{site_id}"' in html
+    facilities_out = gpd.read_file(paths["facilities"])
+    assert facilities_out["proposed"].astype(bool).sum() == len(proposal.sites)
     best_3 = propose(network, facilities, residences, sites=3)
     assert best_3.verified and best_3.gap == 0.0
     assert 0 < best_3.summary["households"]["newly_covered"] <= hh["coverable"]
