@@ -8,6 +8,7 @@ residence, per facility, per community, a gap list and a JSON-ready summary.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,13 @@ class CheckResult:
     network: Network = field(repr=False)
     standard: Standard = field(repr=False)
     isochrones: gpd.GeoDataFrame | None = None
+
+    def __repr__(self) -> str:
+        verdict = "PASS" if self.passes else "FAIL"
+        return (
+            f"<CheckResult {self.standard.name}: {verdict}, {len(self.residences):,} residences, "
+            f"{len(self.facilities):,} facilities, {len(self.gaps):,} gaps>"
+        )
 
     @property
     def passes(self) -> bool:
@@ -249,20 +257,32 @@ def check(
     coverage: list[dict[str, Any]] = []
     gaps: list[pd.DataFrame] = []
     required_covered = []
+    per_rule: dict[str, Any] = {}
     for cr in rules:
         in_category = np.isin(categories, cr.rule.accepted_categories)
+        if cr.required and not in_category.any():
+            log.warning(
+                "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
+                " or ".join(cr.rule.accepted_categories),
+                cr.key,
+                ", ".join(sorted(set(categories.astype(str)))),
+            )
         src = fac_snap.subset(in_category)
         which, walk_m = nearest(network, src, res_snap)
         covered = walk_m <= cr.max_walk_m
-        res_out[column("nearest_id", cr.key)] = ids_at(src.ids, which)
-        res_out[column("walk_m", cr.key)] = walk_m
-        res_out[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
-        res_out[column("covered", cr.key)] = covered
-        if cr.required:
-            required_covered.append(covered)
+        per_rule[column("nearest_id", cr.key)] = ids_at(src.ids, which)
+        per_rule[column("walk_m", cr.key)] = walk_m
+        per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
+        per_rule[column("covered", cr.key)] = covered
         coverage.append(_coverage_summary(cr, covered, households, res_on, speed_kmh, in_category))
         if cr.required:
+            required_covered.append(covered)
             gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_on))
+    res_out = gpd.GeoDataFrame(
+        pd.concat([res_out, pd.DataFrame(per_rule, index=res_out.index)], axis=1),
+        geometry=res_out.geometry.name,
+        crs=res_out.crs,
+    )
 
     fa_rule = next(
         (cr for cr in rules if cr.required and cr.rule.has_floor_area),
@@ -364,7 +384,11 @@ def _facility_frame(fac: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFr
         out.insert(1, "name", None)
     if "floor_area_m2" not in out.columns:
         out["floor_area_m2"] = np.nan
-    out["proposed"] = fac["proposed"].astype(bool).to_numpy() if "proposed" in fac else False
+    out["proposed"] = (
+        fac["proposed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if "proposed" in fac
+        else False
+    )
     out["on_network"] = snap.on_network
     out["access_m"] = np.round(snap.access_m, 3)
     return out
@@ -489,8 +513,10 @@ def _floor_area(
     required = float(cr.rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
     in_category = np.isin(fac["category"].astype(object).to_numpy(), cr.rule.accepted_categories)
     area = fac["floor_area_m2"].to_numpy(dtype=np.float64) if "floor_area_m2" in fac else None
-    if area is None or np.isnan(area[in_category]).any():
-        bad = fac["id"].to_numpy()[in_category & (np.isnan(area) if area is not None else True)]
+    if area is None:
+        area = np.full(len(fac), np.nan)
+    if np.isnan(area[in_category]).any():
+        bad = fac["id"].to_numpy()[in_category & np.isnan(area)]
         raise InputError(
             f"The floor-area rule needs floor_area_m2 for every {cr.category!r} facility; "
             f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
@@ -675,3 +701,57 @@ def _served_areas(
             {"category": [], "band_min": [], "band_m": []}, geometry=[], crs=4326
         )
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+
+
+def compare(results: Mapping[str, CheckResult]) -> pd.DataFrame:
+    """Figures of several reviews side by side (e.g. today, with a new centre, at 3.6 km/h).
+
+    Parameters
+    ----------
+    results
+        Scenario name to its `CheckResult`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario and check: ``scenario``, ``check`` (a rule key, or
+        ``floor_area_<category>``), ``required``, ``speed_kmh``, ``max_walk_m``, ``households``,
+        ``households_covered``, ``rate``, ``m2_per_100hh``, ``shortfall_m2``, ``passes``.
+    """
+    rows = []
+    for scenario, result in results.items():
+        speed = result.summary["parameters"]["speed_kmh"]
+        for c in result.summary["coverage"]:
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "check": c["key"],
+                    "required": c["required"],
+                    "speed_kmh": speed,
+                    "max_walk_m": c["max_walk_m"],
+                    "households": c["households_total"],
+                    "households_covered": c["households_covered"],
+                    "rate": c["rate"],
+                    "m2_per_100hh": np.nan,
+                    "shortfall_m2": np.nan,
+                    "passes": c["passes"],
+                }
+            )
+        fa = result.summary["floor_area"]
+        if fa is not None:
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "check": f"floor_area_{fa['category']}",
+                    "required": True,
+                    "speed_kmh": speed,
+                    "max_walk_m": fa["max_walk_m"],
+                    "households": fa["households"],
+                    "households_covered": np.nan,
+                    "rate": np.nan,
+                    "m2_per_100hh": fa["m2_per_100hh"],
+                    "shortfall_m2": fa["shortfall_m2"],
+                    "passes": fa["passes"],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -41,6 +41,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from planner.errors import InputError
+from planner.standards import normalise_category
 
 __all__ = [
     "GCJ02",
@@ -914,12 +915,15 @@ def _numeric_column(
     return values
 
 
-_SNAKE_SEPARATORS = re.compile(r"[\s\-]+")
 
 
-def _snake_case(value: Any) -> str:
-    text = _SNAKE_SEPARATORS.sub("_", str(value).strip().lower())
-    return re.sub(r"_+", "_", text).strip("_")
+def _category_code(value: Any) -> str:
+    """The vocabulary's code of a category value (``"社区服务"`` -> ``"community_service"``);
+    ``""`` when it holds no usable text (reported as blank by the caller)."""
+    try:
+        return normalise_category(str(value))
+    except InputError:
+        return ""
 
 
 def _ids(
@@ -1243,7 +1247,7 @@ def _categories(prep: _Prepared, col: _Col, used: list[Any]) -> pd.Series | None
     used.append(name)
     raw = frame[name]
     snake = pd.Series(
-        [None if pd.isna(v) else _snake_case(v) for v in raw.to_numpy()],
+        [None if pd.isna(v) else _category_code(v) for v in raw.to_numpy()],
         index=frame.index,
         dtype="string",
     )

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.checks import check, column
+from planner.checks import check, column, compare
 from planner.errors import InputError
 from planner.network import build_network
 from planner.standards import Rule, Standard, load_standard
@@ -179,3 +179,29 @@ def test_inputs_not_mutated(street):
     fac_before, res_before = fac.copy(), res.copy()
     check(street, fac, res)
     assert fac.equals(fac_before) and res.equals(res_before)
+
+
+def test_compare_scenarios_side_by_side(street):
+    base = check(street, _facilities(), _residences())
+    slow = check(street, _facilities(), _residences(), speed_kmh=3.6)
+    table = compare({"today": base, "elderly": slow}).set_index(["scenario", "check"])
+    assert table.loc[("today", "community_service"), "rate"] == 1.0
+    assert table.loc[("elderly", "community_service"), "rate"] == pytest.approx(0.8)
+    assert table.loc[("elderly", "community_service"), "max_walk_m"] == pytest.approx(900)
+    assert table.loc[("today", "floor_area_community_service"), "m2_per_100hh"] == 80
+
+
+def test_proposed_flag_defaults_to_false_for_existing(street):
+    import pandas as pd
+
+    fac = _facilities()
+    new = _facilities().iloc[:1].assign(id="N1", proposed=True)
+    both = gpd.GeoDataFrame(pd.concat([fac, new], ignore_index=True), crs=CRS)
+    result = check(street, both, _residences())
+    assert list(result.facilities["proposed"]) == [False, False, True]
+
+
+def test_one_line_repr(street):
+    assert repr(check(street, _facilities(), _residences())) == (
+        "<CheckResult community_service: PASS, 4 residences, 2 facilities, 0 gaps>"
+    )
