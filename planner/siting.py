@@ -294,6 +294,7 @@ def size_floor_area(
     required_m2_per_100hh: float = 30.0,
     module_m2: float = 50.0,
     sizing: Sizing = "least_area",
+    min_modules: int = 1,
 ) -> np.ndarray:
     """Floor area of new facilities so that every household they reach has the required ratio.
 
@@ -310,7 +311,7 @@ def size_floor_area(
       every household reached by a new facility ends with at least ``required_m2_per_100hh``,
       counting what existing facilities already give it; among those, the one with the smallest
       largest per-facility ratio (load shared evenly between overlapping new facilities). Two
-      linear programs (scipy.optimize.linprog, HiGHS). Each new facility gets at least one module.
+      linear programs (scipy.optimize.linprog, HiGHS).
     - ``"catchment"`` (stand-alone): each new facility alone gives ``required_m2_per_100hh`` to
       every household of its catchment: ``required × D / 100``. Simple, and its own ratio passes,
       but it ignores what overlapping facilities already provide.
@@ -334,6 +335,9 @@ def size_floor_area(
         Floor areas are multiples of this, > 0.
     sizing
         ``"least_area"`` or ``"catchment"``.
+    min_modules
+        Every facility gets at least this many modules (1: a new facility has a size; 0 for
+        the extra area of existing facilities).
 
     Returns
     -------
@@ -369,21 +373,24 @@ def size_floor_area(
     )  # m² per 100 hh each residence gets per m² of each facility
     deficit = np.clip(required_m2_per_100hh - existing, 0.0, None)
     rows = np.flatnonzero((np.asarray(matrix.sum(axis=0)).ravel() > 0) & (deficit > 0) & (hh > 0))
+    floor_m2 = max(int(min_modules), 0) * module_m2
     if sizing == "catchment":
         area = required_m2_per_100hh * demand / 100.0
     else:
-        area = _least_area(give.T.tocsr()[rows], deficit[rows], demand, module_m2)
-    area = np.maximum(np.ceil(area / module_m2 - 1e-6) * module_m2, module_m2)
+        area = _least_area(give.T.tocsr()[rows], deficit[rows], demand, floor_m2)
+    # Solver noise (up to a thousandth of a module) is rounded away; `_repair` then restores
+    # any household the rounding left short, so the ratio holds whatever the LP's tolerances.
+    area = np.maximum(np.ceil(area / module_m2 - 1e-3) * module_m2, floor_m2)
     return _repair(give.T.tocsr()[rows], deficit[rows], area, module_m2)
 
 
 def _least_area(
-    give_t: sp.csr_matrix, deficit: np.ndarray, demand: np.ndarray, module_m2: float
+    give_t: sp.csr_matrix, deficit: np.ndarray, demand: np.ndarray, floor_m2: float
 ) -> np.ndarray:
     from scipy.optimize import linprog
 
     n = give_t.shape[1]
-    lower = np.full(n, module_m2)
+    lower = np.full(n, floor_m2)
     if give_t.shape[0] == 0:
         return lower
     bounds = list(zip(lower, [None] * n, strict=True))
@@ -1338,11 +1345,8 @@ def _expansions(
         required_m2_per_100hh=required,
         module_m2=module_m2,
         sizing="least_area",
+        min_modules=0,
     )
-    involved = np.zeros(len(existing), dtype=bool)
-    involved[np.unique(s[need[t] > 0])] = True
-    # Facilities the LP left at its one-module minimum without need: no extra area.
-    extra = np.where(involved, extra, 0.0)
     table = pd.DataFrame(
         {
             "id": existing["id"].to_numpy(),

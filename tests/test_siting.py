@@ -223,10 +223,41 @@ def test_sizing_rounds_up_to_the_module_and_keeps_the_ratio():
     hh = np.array([70.0, 43.0])  # 113 households: 33.9 m²
     np.testing.assert_allclose(size_floor_area(reach, hh, module_m2=50), [50])
     np.testing.assert_allclose(size_floor_area(reach, hh, module_m2=7), [35])
+    # Without the one-module minimum, a facility nobody needs gets nothing.
+    both = sp.csr_matrix(np.array([[1, 1], [1, 0]], dtype=bool))
+    np.testing.assert_allclose(
+        size_floor_area(
+            both, hh, existing_m2_per_100hh=np.array([0.0, 30.0]), module_m2=1, min_modules=0
+        ),
+        [0, 21],  # residence 0 (70 households) from the cheaper second facility: 0.3 × 70
+    )
     with pytest.raises(InputError, match="module_m2"):
         size_floor_area(reach, hh, module_m2=0)
     with pytest.raises(InputError, match="sizing"):
         size_floor_area(reach, hh, sizing="cheapest")  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(_instances(), st.sampled_from([1.0, 7.0, 50.0]), st.integers(0, 2**32 - 1))
+def test_sizing_gives_every_reached_household_its_ratio(instance, module_m2, seed):
+    reach, hh = instance
+    rng = np.random.default_rng(seed)
+    existing = np.where(rng.random(hh.shape[0]) < 0.5, rng.uniform(0, 40, hh.shape[0]), 0.0)
+    demand = reach.astype(float) @ hh
+    reached = reach.any(axis=0) & (hh > 0)
+    for sizing in ("least_area", "catchment"):
+        area = size_floor_area(
+            sp.csr_matrix(reach),
+            hh,
+            existing_m2_per_100hh=existing,
+            module_m2=module_m2,
+            sizing=sizing,
+        )
+        assert (area >= module_m2).all()
+        np.testing.assert_allclose(area / module_m2, np.round(area / module_m2))
+        share = np.divide(100.0 * area, demand, out=np.zeros_like(area), where=demand > 0)
+        ratio = existing + share @ reach
+        assert (ratio[reached] >= 30.0 - 1e-9).all()
 
 
 # ------------------------------------------------------------------------------------------------
