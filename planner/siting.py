@@ -69,8 +69,9 @@ class Solution:
     Attributes
     ----------
     chosen
-        Indices of the chosen candidate sites (rows of the coverage matrix), in the order the
-        solver ranks them (greedy: order of choice; MILP: by the weight each covers alone).
+        Indices of the chosen candidate sites (rows of the coverage matrix): greedy in order of
+        choice; MILP maximal covering by the weight each covers alone; MILP set covering in
+        candidate order.
     objective
         Maximal covering: the demand weight covered. Set covering: the number of sites.
     bound
@@ -156,8 +157,9 @@ def max_cover(
     method
         ``"milp"`` solves exactly with scipy's MILP solver (HiGHS) within ``time_limit_s``;
         ``"greedy"`` repeatedly takes the site adding the most weight, which covers at least
-        (1 - 1/e) ≈ 63.2 % of the optimum; ``"auto"`` takes the MILP when the reduced problem
-        has at most `AUTO_MILP_MAX_NNZ` non-zeros and `AUTO_MILP_MAX_SITES` useful sites.
+        (1 - 1/e) ≈ 63.2 % of the optimum; ``"auto"`` runs the greedy, keeps it when its own
+        bound proves it optimal, else takes the MILP when the reduced problem has at most
+        `AUTO_MILP_MAX_NNZ` non-zeros and `AUTO_MILP_MAX_SITES` useful sites.
     time_limit_s
         Time limit of the MILP, seconds. If it stops with a solution worse than the greedy one,
         the greedy one is returned (with the MILP's bound); if it stops without any, the greedy.
