@@ -960,8 +960,9 @@ def write_isochrones(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Pat
     tmp = Path(tmp_name)
     try:
         tmp.unlink()
-        layer = {"layer": "isochrones"} if driver == "GPKG" else {}
-        frame.to_file(tmp, driver=driver, engine="pyogrio", **layer)
+        # GeoJSON: unique feature ids, so readers do not take the (repeated) point ids for them.
+        options = {"layer": "isochrones"} if driver == "GPKG" else {"ID_GENERATE": "YES"}
+        frame.to_file(tmp, driver=driver, engine="pyogrio", **options)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

