@@ -11,6 +11,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ CHECK_KEYS = {
     "residences": "path",
     "communities": "path",
     "proposed": "path",
+    "candidates": "path",
+    "mask": "path",
     "standard": "str",
     "speed_kmh": "float",
     "allocation": "str",
@@ -102,6 +105,29 @@ def _add_column_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoding", help="text encoding of attribute tables (default: detect)")
 
 
+def _add_review_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="review TOML file (flags override it)")
+    parser.add_argument("--network", help="OSM file (.osm, .osm.bz2, .osm.pbf) or saved network")
+    parser.add_argument("--facilities", help="facilities layer (GPKG, GeoJSON, SHP, CSV)")
+    parser.add_argument("--residences", help="residences layer with households")
+    parser.add_argument("--standard", help="built-in standard name or TOML file")
+    parser.add_argument("--speed-kmh", type=float, help="walking speed (default 4.0)")
+    parser.add_argument("--snap-cap-m", type=float, help="max distance to the network (500)")
+    parser.add_argument("--buffer-m", type=float, help="served-area width around streets (25)")
+    parser.add_argument("--lang", choices=("zh", "en"), help="map language (default zh)")
+    parser.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"))
+    parser.add_argument(
+        "--no-isochrones",
+        dest="isochrones",
+        action="store_false",
+        default=None,
+        help="skip the served-area bands on the map",
+    )
+    parser.add_argument("--out", help="output folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_column_flags(parser)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="planner",
@@ -111,29 +137,29 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="review coverage and floor area; exit 0 pass, 1 fail")
-    check.add_argument("--config", type=Path, help="review TOML file (flags override it)")
-    check.add_argument("--network", help="OSM file (.osm, .osm.bz2, .osm.pbf) or saved network")
-    check.add_argument("--facilities", help="facilities layer (GPKG, GeoJSON, SHP, CSV)")
-    check.add_argument("--residences", help="residences layer with households")
-    check.add_argument("--communities", help="community polygons (optional)")
+    _add_review_flags(check)
     check.add_argument("--proposed", help="planned facilities to add; reports before and after")
-    check.add_argument("--standard", help="built-in standard name or TOML file")
-    check.add_argument("--speed-kmh", type=float, help="walking speed (default 4.0)")
+    check.add_argument("--communities", help="community polygons (optional)")
     check.add_argument("--allocation", choices=("catchment", "nearest", "community"))
-    check.add_argument("--snap-cap-m", type=float, help="max distance to the network (500)")
-    check.add_argument("--buffer-m", type=float, help="served-area width around streets (25)")
-    check.add_argument("--lang", choices=("zh", "en"), help="map language (default zh)")
-    check.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"))
-    check.add_argument(
-        "--no-isochrones",
-        dest="isochrones",
-        action="store_false",
-        default=None,
-        help="skip the served-area bands on the map",
+
+    prop = sub.add_parser(
+        "propose", help="propose sites and floor areas of new facilities; exit as the after-review"
     )
-    check.add_argument("--out", help="output folder")
-    check.add_argument("--quiet", action="store_true", help="no progress output")
-    _add_column_flags(check)
+    _add_review_flags(prop)
+    count = prop.add_mutually_exclusive_group()
+    count.add_argument("--sites", type=int, help="maximal covering: the best K new sites")
+    count.add_argument(
+        "--cover-all", action="store_true", help="set covering: fewest sites covering everyone"
+    )
+    prop.add_argument("--candidates", help="candidate sites layer (default: along the streets)")
+    prop.add_argument("--mask", help="polygons where no site may go (with generated candidates)")
+    prop.add_argument("--category", default="community_service", help="category to add")
+    prop.add_argument(
+        "--spacing-m", type=float, default=100.0, help="generated candidates' spacing"
+    )
+    prop.add_argument("--module-m2", type=float, default=50.0, help="round floor areas up to this")
+    prop.add_argument("--time-limit-s", type=float, default=60.0, help="MILP solver time limit")
+    prop.add_argument("--method", choices=("auto", "milp", "greedy"), default="auto")
 
     net = sub.add_parser("network", help="load an OSM file, report it, optionally save it")
     net.add_argument("source", help="OSM file or saved network folder")
@@ -172,7 +198,7 @@ def _merge(args: argparse.Namespace) -> dict[str, Any]:
     missing = [k for k in ("network", "facilities", "residences", "out") if not config.get(k)]
     if missing:
         flags = ", ".join(f"--{k}" for k in missing)
-        raise InputError(f"planner check needs {flags} (as flags or in --config).")
+        raise InputError(f"planner {args.command} needs {flags} (as flags or in --config).")
     return config
 
 
@@ -180,19 +206,28 @@ def _inputs(config: dict[str, Any]) -> dict[str, Any]:
     from planner.report import file_sha256
 
     out = {}
-    for key in ("network", "facilities", "residences", "communities", "proposed"):
+    for key in ("network", "facilities", "residences", "communities", "proposed", "candidates"):
         if config.get(key):
             out[key] = {"path": str(config[key]), "sha256": file_sha256(config[key])}
     return out
 
 
-def _run_check(args: argparse.Namespace) -> int:
-    from planner import layers
-    from planner.checks import check
-    from planner.network import load_network
-    from planner.report import exit_code, write_review
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything a review reads, read and validated before anything is computed."""
 
-    config = _merge(args)
+    config: dict[str, Any]
+    facilities: Any
+    residences: Any
+    communities: Any
+    proposed: Any
+    candidates: Any
+    mask: Any
+
+
+def _read_inputs(config: dict[str, Any]) -> _Inputs:
+    from planner import layers
+
     columns = config["columns"]
     common = {
         "crs": config.get("crs"),
@@ -206,14 +241,13 @@ def _run_check(args: argparse.Namespace) -> int:
         "category_col": columns.get("category", "category"),
         "floor_area_col": columns.get("floor_area_m2", "floor_area_m2"),
     }
-    started = time.perf_counter()
     facilities = layers.read_facilities(config["facilities"], **common, **facility_columns)
     residences = layers.read_residences(
         config["residences"],
         households_col=columns.get("households", "households"),
         **common,
     )
-    communities = None
+    communities = proposed = candidates = mask = None
     if config.get("communities"):
         communities = layers.read_communities(
             config["communities"],
@@ -223,27 +257,52 @@ def _run_check(args: argparse.Namespace) -> int:
             name_col=common["name_col"],
             households_col=columns.get("households", "households"),
         )
-    proposed = None
     if config.get("proposed"):
         proposed = layers.read_facilities(config["proposed"], **common, **facility_columns)
+    if config.get("candidates"):
+        candidates = layers.read_layer(config["candidates"], crs=common["crs"])
+    if config.get("mask"):
+        mask = layers.read_layer(config["mask"], crs=common["crs"])
+    return _Inputs(config, facilities, residences, communities, proposed, candidates, mask)
+
+
+def _load(config: dict[str, Any]) -> Any:
+    from planner.network import load_network
+
     log.info("Loading the walking network from %s", config["network"])
     network = load_network(config["network"], progress=_progress)
     log.info("  %s", network)
+    return network
+
+
+def _speed(config: dict[str, Any]) -> float | None:
+    return float(config["speed_kmh"]) if "speed_kmh" in config else None
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from planner.checks import check
+    from planner.report import exit_code, write_review
+
+    started = time.perf_counter()
+    inputs = _read_inputs(_merge(args))
+    config = inputs.config
+    network = _load(config)
     options = {
         "standard": config.get("standard", "community_service"),
-        "communities": communities,
-        "speed_kmh": float(config["speed_kmh"]) if "speed_kmh" in config else None,
+        "communities": inputs.communities,
+        "speed_kmh": _speed(config),
         "allocation": config.get("allocation", "catchment"),
         "snap_cap_m": float(config.get("snap_cap_m", 500.0)),
         "buffer_m": float(config.get("buffer_m", 25.0)),
         "isochrones": bool(config.get("isochrones", True)),
         "inputs": _inputs(config),
     }
+    facilities, residences = inputs.facilities, inputs.residences
     baseline = None
-    if proposed is not None:
+    if inputs.proposed is not None:
         log.info("Checking the current facilities (baseline)")
         baseline = check(network, facilities, residences, **{**options, "isochrones": False})
-        facilities = _with_proposed(facilities, proposed)
+        facilities = _with_proposed(facilities, inputs.proposed)
     log.info("Checking %d facilities for %d residences", len(facilities), len(residences))
     result = check(network, facilities, residences, **options)
     paths = write_review(
@@ -260,6 +319,62 @@ def _run_check(args: argparse.Namespace) -> int:
         time.perf_counter() - started,
     )
     return exit_code(result.summary)
+
+
+def _run_propose(args: argparse.Namespace) -> int:
+    from planner.report import exit_code
+    from planner.siting import propose, write_proposal
+
+    started = time.perf_counter()
+    config = _merge(args)
+    if (args.sites is None) == (not args.cover_all):
+        raise InputError("planner propose needs --sites K or --cover-all (one of them).")
+    inputs = _read_inputs(config)
+    network = _load(config)
+    log.info("Proposing %s sites", "the fewest" if args.cover_all else args.sites)
+    proposal = propose(
+        network,
+        inputs.facilities,
+        inputs.residences,
+        category=args.category,
+        sites=args.sites,
+        cover_all=args.cover_all,
+        candidates=inputs.candidates,
+        spacing_m=args.spacing_m,
+        mask=inputs.mask,
+        standard=config.get("standard", "community_service"),
+        speed_kmh=_speed(config),
+        module_m2=args.module_m2,
+        time_limit_s=args.time_limit_s,
+        method=args.method,
+        snap_cap_m=float(config.get("snap_cap_m", 500.0)),
+        isochrones=bool(config.get("isochrones", True)),
+        buffer_m=float(config.get("buffer_m", 25.0)),
+        inputs=_inputs(config),
+    )
+    paths = write_proposal(
+        proposal,
+        config["out"],
+        lang=config.get("lang", "zh"),
+        basemap=config.get("basemap", "osm"),
+    )
+    gap = proposal.gap
+    print(
+        f"Proposed {len(proposal.sites)} new {args.category} sites "
+        f"({proposal.method}, optimality gap {'unknown' if gap is None else f'{gap:.2%}'})"
+    )
+    for row in proposal.sites.itertuples():
+        print(
+            f"  {row.id}: {row.floor_area_m2:,.0f} m², newly covers "
+            f"{row.households_newly_covered:,.0f} households"
+        )
+    _print_summary(proposal.after.summary, proposal.before.summary)
+    log.info(
+        "Wrote %s (%.1f s)",
+        ", ".join(str(p) for p in paths.values()),
+        time.perf_counter() - started,
+    )
+    return exit_code(proposal.after.summary)
 
 
 def _with_proposed(facilities: Any, proposed: Any) -> Any:
@@ -351,7 +466,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     args = _parser().parse_args(argv)
     _configure_logging(getattr(args, "quiet", False))
-    runners = {"check": _run_check, "network": _run_network, "isochrones": _run_isochrones}
+    runners = {
+        "check": _run_check,
+        "propose": _run_propose,
+        "network": _run_network,
+        "isochrones": _run_isochrones,
+    }
     try:
         return runners[args.command](args)
     except PlannerError as exc:

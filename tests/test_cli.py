@@ -186,3 +186,23 @@ def test_network_command_saves_and_reports(tmp_path, capsys):
     assert "nodes" in capsys.readouterr().out
     assert (saved / "network.json").is_file()
     assert main(["network", "does_not_exist.osm.pbf"]) == 2
+
+
+def test_propose_command_covers_the_gap(review, tmp_path, capsys):
+    out = tmp_path / "proposal"
+    args = _args(review, out, "--speed-kmh", "3.6", "--sites", "1")
+    args[0] = "propose"
+    assert main(args) == 0
+    sites = gpd.read_file(out / "proposals.gpkg")
+    assert len(sites) == 1 and sites["households_newly_covered"].iloc[0] == 100
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["comparison"]["passes_before"] is False
+    assert summary["comparison"]["passes_after"] is True
+    assert "P1" in capsys.readouterr().out
+
+
+def test_propose_needs_sites_or_cover_all(review, tmp_path, capsys):
+    args = _args(review, tmp_path / "p")
+    args[0] = "propose"
+    assert main(args) == 2
+    assert "--sites" in capsys.readouterr().err
