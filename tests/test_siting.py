@@ -399,7 +399,7 @@ def _brute_force_best(grid, facilities, residences, candidates, k: int) -> float
     return best
 
 
-@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("k", [1, 2, pytest.param(3, marks=pytest.mark.slow)])
 def test_propose_max_cover_exact_equals_brute_force(grid, k):
     residences = _grid_residences()
     facilities = _grid_facilities()
