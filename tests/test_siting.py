@@ -83,7 +83,7 @@ def _instances(draw):
     return matrix, weights
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(_instances(), st.integers(1, 4))
 def test_max_cover_exact_equals_brute_force_and_greedy_never_beats_it(instance, k):
     matrix, w = instance
@@ -108,7 +108,7 @@ def test_max_cover_exact_equals_brute_force_and_greedy_never_beats_it(instance, 
         assert exact.status == greedy.status == "empty" and exact.chosen.size == 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(_instances())
 def test_set_cover_exact_equals_brute_force_and_covers_everything(instance):
     matrix, w = instance
