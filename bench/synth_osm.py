@@ -242,8 +242,11 @@ class _NodeBuffer:
         self.count += n
         return np.arange(first, first + n, dtype=np.int64)
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return np.concatenate(self.x), np.concatenate(self.y), np.concatenate(self.tag)
+    def take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return all coordinates and tags, and forget them (halves the peak memory)."""
+        out = np.concatenate(self.x), np.concatenate(self.y), np.concatenate(self.tag)
+        self.x, self.y, self.tag = [], [], []
+        return out
 
 
 def _build_city(side_m: float, *, seed: int, clip: bool) -> _City:
@@ -388,6 +391,7 @@ def _build_city(side_m: float, *, seed: int, clip: bool) -> _City:
     sy = ay[shape_seg] + t * dy[shape_seg] + off * py[shape_seg]
     shape_nodes = nodes.add(sx, sy)
     shape_start = shape_nodes[0] + np.cumsum(k) - k  # first shape node of each present segment
+    del t, off, kk, ax, ay, shape_seg
 
     # street refs: per segment [a, shapes...], plus b after the last segment of each way
     last_of_way = np.ones(n_ps, dtype=bool)
@@ -420,9 +424,9 @@ def _build_city(side_m: float, *, seed: int, clip: bool) -> _City:
     f_seg = np.repeat(np.arange(n_foot), fk)
     fm = _group_arange(fk)
     ft = (fm + 1) / (fk[f_seg] + 1)
-    node_x, node_y, _ = nodes.arrays()
-    fax, fay = node_x[foot_a], node_y[foot_a]
-    fdx, fdy = node_x[foot_b] - fax, node_y[foot_b] - fay
+    first_shape = int(shape_nodes[0]) if n_ps else 0
+    fax, fay = sx[foot_a - first_shape], sy[foot_a - first_shape]
+    fdx, fdy = sx[foot_b - first_shape] - fax, sy[foot_b - first_shape] - fay
     flen = np.maximum(np.hypot(fdx, fdy), 1.0)
     wiggle = rng.normal(0.0, 5.0, len(fm))
     fx = fax[f_seg] + ft * fdx[f_seg] - wiggle * fdy[f_seg] / flen[f_seg]
@@ -463,7 +467,7 @@ def _build_city(side_m: float, *, seed: int, clip: bool) -> _City:
     s_m = _group_arange(s_cnt)
     s_t = (s_m + 1) / s_cnt[s_seg]
     lateral = np.where(s_m + 1 == s_cnt[s_seg], 0.0, rng.normal(0.0, 2.0, len(s_m)))
-    sax, say = node_x[spur_attach], node_y[spur_attach]
+    sax, say = sx[spur_attach - first_shape], sy[spur_attach - first_shape]
     spx = sax[s_seg] + s_t * reach[s_seg] * sdx[s_seg] - lateral * sdy[s_seg]
     spy = say[s_seg] + s_t * reach[s_seg] * sdy[s_seg] + lateral * sdx[s_seg]
     spur_nodes = nodes.add(spx, spy)
@@ -530,16 +534,20 @@ def _build_city(side_m: float, *, seed: int, clip: bool) -> _City:
     )
 
     # --- all nodes: warp, rotate, clip to the bounding box, quantise to 1e-7 degrees --------
-    x, y, node_tag = nodes.arrays()
+    del sx, sy
+    x, y, node_tag = nodes.take()
     n_nodes = len(x)
     node_tag[foot_a[rng.random(n_foot) < 0.3]] = _NODE_CROSSING
     warp = rng.uniform(0.0, 2 * math.pi, 2)
-    wx = x + 18.0 * np.sin(2 * math.pi * y / 1900.0 + warp[0])
-    wy = y + 18.0 * np.sin(2 * math.pi * x / 2600.0 + warp[1])
+    shift_y = 18.0 * np.sin(2 * math.pi * x / 2600.0 + warp[1])
+    x += 18.0 * np.sin(2 * math.pi * y / 1900.0 + warp[0])
+    y += shift_y
     cos_t, sin_t = math.cos(theta), math.sin(theta)
-    x = cos_t * wx - sin_t * wy
-    y = sin_t * wx + cos_t * wy
-    del wx, wy
+    rotated_x = cos_t * x - sin_t * y
+    y *= cos_t
+    y += sin_t * x
+    x = rotated_x
+    del shift_y, rotated_x
     if clip:
         half = side_m / 2
         present = (np.abs(x) <= half) & (np.abs(y) <= half)
@@ -661,13 +669,11 @@ def _walk_graph_stats(city: _City) -> dict[str, Any]:
     in_lcc = in_graph & (labels == largest)
     walk_nodes = int(np.count_nonzero(in_lcc & (neighbours != 2)))
     edge_in = in_lcc[lo]
-    lat = np.radians(city.lat_e7 / 1e7)
-    lon = np.radians(city.lon_e7 / 1e7)
     a, b = lo[edge_in], hi[edge_in]
-    h = (
-        np.sin((lat[b] - lat[a]) / 2) ** 2
-        + np.cos(lat[a]) * np.cos(lat[b]) * np.sin((lon[b] - lon[a]) / 2) ** 2
-    )
+    del lo, hi, adjacency, labels
+    lat_a, lat_b = np.radians(city.lat_e7[a] / 1e7), np.radians(city.lat_e7[b] / 1e7)
+    dlon = np.radians((city.lon_e7[b] - city.lon_e7[a].astype(np.int64)) / 1e7)
+    h = np.sin((lat_b - lat_a) / 2) ** 2 + np.cos(lat_a) * np.cos(lat_b) * np.sin(dlon / 2) ** 2
     length_m = float(np.sum(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))))
     nonzero = sizes[sizes > 0]
     return {
