@@ -33,25 +33,81 @@ def _augmented_csr(network: Network, sources: SnappedPoints) -> sp.csr_matrix:
     ``sources`` must all be on the network. Virtual nodes have no incoming arcs, so no path can
     pass through one.
     """
-    n = network.n_nodes
-    k = len(sources)
-    e = sources.edge
-    length = network.edge_length_m[e]
-    offset = np.clip(sources.offset_m, 0.0, length)
-    rows = np.concatenate((np.arange(n, n + k), np.arange(n, n + k)))
-    cols = np.concatenate((network.edge_u[e], network.edge_v[e]))
-    w = np.concatenate((sources.access_m + offset, sources.access_m + (length - offset)))
-    # Duplicate (virtual, end) pairs appear for self-loop edges: keep the shorter.
+    u, v, to_u, to_v = _leg_to_ends(network, sources)
+    return _with_virtual_sources(network.csr, u, v, to_u, to_v)
+
+
+def _with_virtual_sources(
+    base: sp.csr_matrix, end_u: np.ndarray, end_v: np.ndarray, w_u: np.ndarray, w_v: np.ndarray
+) -> sp.csr_matrix:
+    """``base`` (n × n) plus virtual nodes n, n+1, ... with arcs to ``end_u`` and ``end_v``.
+
+    Ends given as -1 get no arc. Where both ends are one node (a self-loop edge) the shorter
+    arc is kept.
+    """
+    n = base.shape[0]
+    k = end_u.shape[0]
+    rows = np.tile(np.arange(n, n + k), 2)
+    cols = np.concatenate((end_u, end_v))
+    w = np.maximum(np.concatenate((w_u, w_v)), 1e-9)  # csgraph drops explicit zeros
+    ok = cols >= 0
+    rows, cols, w = rows[ok], cols[ok], w[ok]
     order = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[order], cols[order], np.maximum(w[order], 1e-9)
-    first = np.concatenate(([True], (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])))
+    rows, cols, w = rows[order], cols[order], w[order]
+    first = np.ones(rows.shape[0], dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
     virtual = sp.csr_matrix((w[first], (rows[first], cols[first])), shape=(n + k, n + k))
-    base = network.csr
     padded = sp.csr_matrix(
         (base.data, base.indices, np.concatenate((base.indptr, np.full(k, base.indptr[-1])))),
         shape=(n + k, n + k),
     )
     return (padded + virtual).tocsr()
+
+
+def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, local: np.ndarray) -> sp.csr_matrix:
+    """The CSR restricted to ``nodes`` (``local`` maps node -> position in ``nodes``, else -1)."""
+    start = csr.indptr[nodes]
+    counts = csr.indptr[nodes + 1] - start
+    pos = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    col = local[csr.indices[pos]]
+    keep = col >= 0
+    row = np.repeat(np.arange(nodes.shape[0]), counts)[keep]
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=nodes.shape[0]))))
+    m = nodes.shape[0]
+    return sp.csr_matrix((csr.data[pos][keep], col[keep], indptr), shape=(m, m))
+
+
+class _Cells:
+    """Points binned on a square grid; the points in the 3 × 3 cells around a cell."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, size: float, x0: float, y0: float) -> None:
+        self.ix = np.floor((x - x0) / size).astype(np.int64) + 1
+        self.iy = np.floor((y - y0) / size).astype(np.int64) + 1
+        self.width = 0
+
+    def index(self, width: int) -> _Cells:
+        """Sort the points by cell; ``width`` exceeds every ``iy`` + 1 of all grids compared."""
+        self.width = width
+        key = self.ix * width + self.iy
+        self.order = np.argsort(key, kind="stable")
+        self.keys = key[self.order]
+        return self
+
+    def around(self, ix: int, iy: int) -> np.ndarray:
+        parts = []
+        for dx in (-1, 0, 1):
+            lo = (ix + dx) * self.width + iy - 1  # keys lo, lo + 1, lo + 2 are adjacent cells
+            first = np.searchsorted(self.keys, lo, side="left")
+            stop = np.searchsorted(self.keys, lo + 2, side="right")
+            parts.append(self.order[first:stop])
+        return np.concatenate(parts)
+
+    def groups(self) -> Iterator[tuple[int, int, np.ndarray]]:
+        """Each occupied cell (ix, iy) and the points in it."""
+        bounds = np.flatnonzero(np.diff(self.keys)) + 1
+        for members in np.split(self.order, bounds):
+            ix, iy = divmod(int(self.ix[members[0]] * self.width + self.iy[members[0]]), self.width)
+            yield ix, iy, members
 
 
 def _check_cutoff(cutoff_m: float | None) -> float:
@@ -199,8 +255,21 @@ def pairs_within(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (source, target) pair within a walk of ``cutoff_m``.
 
-    Memory grows with the pairs found and one block of sources × nodes, never with
-    sources × nodes.
+    A walk is never shorter than the straight line, so a source's search cannot leave the disc
+    of radius ``cutoff_m`` around it. Sources are grouped on a grid of ``cutoff_m`` cells and
+    each group searches only the graph within one cell of its own: the work and memory grow
+    with the area each source reaches and the pairs found, never with sources × all nodes.
+
+    Parameters
+    ----------
+    network
+        The walking network.
+    sources, targets
+        Snapped points; those off the network take no part.
+    cutoff_m
+        The longest walk, metres (finite).
+    chunk_bytes
+        Memory for one block of sources × local nodes (and targets) float64 distances.
 
     Returns
     -------
@@ -214,38 +283,86 @@ def pairs_within(
         raise InputError("pairs_within needs a finite cutoff_m (metres).")
     tgt_on = np.flatnonzero(targets.on_network)
     src_on = np.flatnonzero(sources.on_network)
+    empty = np.empty(0, dtype=np.int64)
     if tgt_on.size == 0 or src_on.size == 0:
-        empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
+    src = sources.subset(src_on)
     tgt = targets.subset(tgt_on)
-    u, v, to_u, to_v = _leg_to_ends(network, tgt)
-    found_s: list[np.ndarray] = []
-    found_t: list[np.ndarray] = []
-    found_w: list[np.ndarray] = []
-    for block_src, dist in node_distances(
-        network, sources, cutoff_m=limit, chunk_bytes=chunk_bytes
-    ):
-        reach_u = np.isfinite(dist[:, u])
-        reach_v = np.isfinite(dist[:, v])
-        rows, cols = np.nonzero(reach_u | reach_v)
-        walk = np.minimum(dist[rows, u[cols]] + to_u[cols], dist[rows, v[cols]] + to_v[cols])
-        ok = walk <= limit
-        found_s.append(block_src[rows[ok]])
-        found_t.append(tgt_on[cols[ok]])
-        found_w.append(walk[ok])
-    s, t, direct = _same_edge_pairs(sources.subset(src_on), tgt)
+    su, sv, from_u, from_v = _leg_to_ends(network, src)
+    tu, tv, to_u, to_v = _leg_to_ends(network, tgt)
+
+    x0 = min(network.node_x.min(), src.x.min(), tgt.x.min())
+    y0 = min(network.node_y.min(), src.y.min(), tgt.y.min())
+    src_cells = _Cells(src.x, src.y, limit, x0, y0)
+    node_cells = _Cells(network.node_x, network.node_y, limit, x0, y0)
+    tgt_cells = _Cells(tgt.x, tgt.y, limit, x0, y0)
+    width = int(max(src_cells.iy.max(), node_cells.iy.max(), tgt_cells.iy.max())) + 3
+    for cells in (src_cells, node_cells, tgt_cells):
+        cells.index(width)
+    local = np.full(network.n_nodes + 1, -1, dtype=np.int64)  # [-1] stays -1
+
+    # Each source's pairs come out as one run, sorted by target; runs are put in source order
+    # at the end with one gather, never a sort over all pairs.
+    found_t: list[np.ndarray] = [empty]
+    found_w: list[np.ndarray] = [np.empty(0)]
+    run_source: list[np.ndarray] = [empty]
+    run_count: list[np.ndarray] = [empty]
+    for ix, iy, members in src_cells.groups():
+        near_t = np.sort(tgt_cells.around(ix, iy))
+        if near_t.size == 0:
+            continue
+        nodes = node_cells.around(ix, iy)
+        m = nodes.shape[0]
+        local[nodes] = np.arange(m)
+        sub = _subgraph(network.csr, nodes, local)
+        lu, lv = local[tu[near_t]], local[tv[near_t]]  # -1: outside, too far to matter
+        block = max(1, int(chunk_bytes // (8 * (m + 1 + near_t.shape[0]) + 1)))
+        members = np.sort(members)
+        for start in range(0, members.shape[0], block):
+            chunk = members[start : start + block]
+            graph = _with_virtual_sources(
+                sub, local[su[chunk]], local[sv[chunk]], from_u[chunk], from_v[chunk]
+            )
+            dist = np.full((chunk.shape[0], m + 1), np.inf)
+            dist[:, :m] = csgraph.dijkstra(
+                graph, directed=True, indices=np.arange(m, m + chunk.shape[0]), limit=limit
+            )[:, :m]
+            walk = np.minimum(dist[:, lu] + to_u[near_t], dist[:, lv] + to_v[near_t])
+            rows, cols = np.nonzero(walk <= limit)  # row-major: by source, then target
+            found_t.append(near_t[cols])
+            found_w.append(walk[rows, cols])
+            run_source.append(chunk)
+            run_count.append(np.bincount(rows, minlength=chunk.shape[0]))
+        local[nodes] = -1
+
+    runs = np.concatenate(run_source)
+    counts = np.concatenate(run_count)
+    starts = np.cumsum(counts) - counts
+    in_order = np.argsort(runs, kind="stable")
+    counts, starts = counts[in_order], starts[in_order]
+    gather = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    s_idx = np.repeat(runs[in_order], counts)
+    t_idx = np.concatenate(found_t)[gather]
+    w_all = np.concatenate(found_w)[gather]
+
+    # Two points on one edge may also walk straight along it.
+    s, t, direct = _same_edge_pairs(src, tgt)
     ok = direct <= limit
-    found_s.append(src_on[s[ok]])
-    found_t.append(tgt_on[t[ok]])
-    found_w.append(direct[ok])
-    s_all = np.concatenate(found_s)
-    t_all = np.concatenate(found_t)
-    w_all = np.concatenate(found_w)
-    order = np.lexsort((w_all, t_all, s_all))
-    s_all, t_all, w_all = s_all[order], t_all[order], w_all[order]
-    first = np.ones(s_all.shape[0], dtype=bool)  # the shortest walk of each pair
-    first[1:] = (s_all[1:] != s_all[:-1]) | (t_all[1:] != t_all[:-1])
-    return s_all[first], t_all[first], w_all[first]
+    s, t, direct = s[ok], t[ok], direct[ok]
+    if s.size:
+        n_t = tgt.ids.shape[0]
+        keys = s_idx * n_t + t_idx
+        new_keys = s * n_t + t
+        at = np.searchsorted(keys, new_keys)
+        hit = at < keys.shape[0]
+        hit[hit] = keys[at[hit]] == new_keys[hit]
+        w_all[at[hit]] = np.minimum(w_all[at[hit]], direct[hit])
+        add = np.argsort(new_keys[~hit])
+        where = at[~hit][add]
+        s_idx = np.insert(s_idx, where, s[~hit][add])
+        t_idx = np.insert(t_idx, where, t[~hit][add])
+        w_all = np.insert(w_all, where, direct[~hit][add])
+    return src_on[s_idx], tgt_on[t_idx], w_all
 
 
 def _as_snapped(network: Network, layer: Any, snap_cap_m: float, what: str) -> SnappedPoints:
