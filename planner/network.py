@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,7 +29,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
-from planner.errors import InputError
+from planner.errors import InputError, OfflineError
 
 log = logging.getLogger(__name__)
 
@@ -421,6 +422,237 @@ def load_network(
     sha = _sha256(path)
     ways = _read_walkable_ways(path, progress)
     return _network_from_ways(ways, source=str(path), sha256=sha, largest=largest_component)
+
+
+OVERPASS_URL = "https://overpass-api.de/api/interpreter"
+"""The Overpass API endpoint `fetch_network` downloads from."""
+OVERPASS_TIMEOUT_S = 180
+"""Server-side time limit of the Overpass query, seconds."""
+_OFFLINE_HINT = (
+    "Offline, export the area from openstreetmap.org or download an extract (.osm.pbf) and "
+    "pass the file to load_network instead."
+)
+
+
+def fetch_network(
+    place: str | None = None,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> Network:
+    """Download the walking network of a place or bounding box from OpenStreetMap and load it.
+
+    A place name is geocoded with OSMnx's Nominatim geocoder to its polygon, whose bounding box
+    is used. The highway ways of the box and their nodes are downloaded from the Overpass API as
+    OSM XML, saved in the cache, then loaded with `load_network` (same walk filter, largest
+    component, projection). Later calls with the same place or box read the cache and need no
+    connection; delete the cached files to download fresh data.
+
+    Parameters
+    ----------
+    place
+        A place name Nominatim knows, e.g. ``"Jinjiang District, Chengdu"``.
+    bbox
+        ``(west, south, east, north)`` in WGS84 degrees, instead of a place name.
+    cache_dir
+        Folder for the downloaded files (default: the user cache folder, e.g.
+        ``~/.cache/planner`` on Linux). Files are named by a hash of the query.
+    progress
+        Optional callback ``progress(stage, done, total)`` (bytes downloaded, then loading).
+
+    Returns
+    -------
+    Network
+        Its report's ``source`` is the cached OSM file; ``osm_timestamp`` is the date of the
+        OSM data the Overpass API served.
+
+    Raises
+    ------
+    InputError
+        Neither or both of ``place`` and ``bbox``; a bad box; a place Nominatim does not know or
+        cannot give an area for.
+    OfflineError
+        Nominatim or the Overpass API cannot be reached or fail; the message says to pass a local
+        OSM file instead.
+    """
+    if (place is None) == (bbox is None):
+        raise InputError(
+            "fetch_network: give either a place name or bbox=(west, south, east, north), "
+            "not both and not neither."
+        )
+    cache = Path(cache_dir) if cache_dir is not None else user_cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{cache}: cannot create the download cache ({exc}); pass cache_dir= a writable folder."
+        ) from exc
+    if place is None:
+        west, south, east, north = _checked_bbox(bbox)
+    else:
+        if not isinstance(place, str) or not place.strip():
+            raise InputError(
+                f"fetch_network: the place name must be a non-empty text, not {place!r}."
+            )
+        west, south, east, north = _checked_bbox(_geocode_bbox(place.strip(), cache))
+    query = overpass_query(west, south, east, north)
+    path = cache / f"overpass-{hashlib.sha256(query.encode()).hexdigest()[:16]}.osm"
+    if path.is_file():
+        log.info("Using OSM data cached in %s", path)
+    else:
+        _download_overpass(query, path, progress)
+    return load_network(path, progress=progress)
+
+
+def overpass_query(west: float, south: float, east: float, north: float) -> str:
+    """The Overpass QL query for every highway way of a box, with its nodes, as OSM XML."""
+    box = f"{south:.7f},{west:.7f},{north:.7f},{east:.7f}"
+    return f'[out:xml][timeout:{OVERPASS_TIMEOUT_S}];(way["highway"]({box}););(._;>;);out body;'
+
+
+def user_cache_dir() -> Path:
+    """The planner's folder in the platform's user cache folder."""
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "planner" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "planner"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "planner"
+
+
+def _checked_bbox(bbox: Any) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"bbox must be four numbers (west, south, east, north) in WGS84 degrees, not {bbox!r}."
+        ) from exc
+    problems = []
+    if not all(np.isfinite((west, south, east, north))):
+        problems.append("values must be finite")
+    elif not (-180 <= west < east <= 180):
+        problems.append("need -180 <= west < east <= 180")
+    elif not (-90 <= south < north <= 90):
+        problems.append("need -90 <= south < north <= 90")
+    if problems:
+        raise InputError(
+            f"bbox {bbox!r}: {problems[0]}; give (west, south, east, north) in WGS84 degrees."
+        )
+    return west, south, east, north
+
+
+def _geocode_bbox(place: str, cache: Path) -> tuple[float, float, float, float]:
+    """Bounding box (west, south, east, north) of a place's polygon, through OSMnx's geocoder."""
+    stored = cache / f"geocode-{hashlib.sha256(place.encode()).hexdigest()[:16]}.json"
+    if stored.is_file():
+        found = json.loads(stored.read_text(encoding="utf-8"))
+        log.info("Using the cached geocoding of %r: %s", place, found["display_name"])
+        return tuple(found["bbox"])  # type: ignore[return-value]
+    import osmnx as ox
+    import requests
+
+    errors = ox._errors
+    use_cache = ox.settings.use_cache
+    ox.settings.use_cache = False  # osmnx would write its own cache into ./cache
+    try:
+        gdf = ox.geocoder.geocode_to_gdf(place)
+    except requests.RequestException as exc:
+        raise OfflineError(
+            f"Cannot reach the Nominatim geocoder to find {place!r} ({exc}). {_OFFLINE_HINT}"
+        ) from exc
+    except errors.ResponseStatusCodeError as exc:
+        raise OfflineError(
+            f"The Nominatim geocoder failed for {place!r} ({exc}). {_OFFLINE_HINT}"
+        ) from exc
+    except errors.InsufficientResponseError as exc:
+        raise InputError(
+            f"Nominatim found no place called {place!r} ({exc}); check the spelling, add the "
+            "city or country, or give bbox=(west, south, east, north)."
+        ) from exc
+    except TypeError as exc:
+        raise InputError(
+            f"Nominatim knows {place!r} only as a point, not an area; give "
+            "bbox=(west, south, east, north) instead."
+        ) from exc
+    finally:
+        ox.settings.use_cache = use_cache
+    west, south, east, north = (float(v) for v in gdf.total_bounds)
+    name = str(gdf["display_name"].iloc[0]) if "display_name" in gdf.columns else place
+    log.info("Geocoded %r to %s", place, name)
+    stored.write_text(
+        json.dumps({"place": place, "display_name": name, "bbox": [west, south, east, north]}),
+        encoding="utf-8",
+    )
+    return west, south, east, north
+
+
+def _download_overpass(query: str, path: Path, progress: Progress | None) -> None:
+    """Stream the Overpass answer into ``path`` (atomically), checking it is complete OSM XML."""
+    import requests
+
+    from planner._version import __version__
+
+    part = path.with_name(f".{path.name}.part")
+    log.info("Downloading the streets from the Overpass API (%s)", OVERPASS_URL)
+    try:
+        with requests.post(
+            OVERPASS_URL,
+            data={"data": query},
+            timeout=(30, OVERPASS_TIMEOUT_S + 30),
+            stream=True,
+            headers={"User-Agent": f"planner/{__version__} (15-minute life circle checks)"},
+        ) as response:
+            if response.status_code != 200:
+                busy = (
+                    " (the server is busy: wait a minute and retry)"
+                    if response.status_code in (429, 504)
+                    else ""
+                )
+                raise OfflineError(
+                    f"The Overpass API answered HTTP {response.status_code} {response.reason}"
+                    f"{busy}. {_OFFLINE_HINT}"
+                )
+            total = int(response.headers.get("Content-Length") or 0) or None
+            done = 0
+            with part.open("wb") as out:
+                for block in response.iter_content(chunk_size=1 << 20):
+                    out.write(block)
+                    done += len(block)
+                    if progress is not None:
+                        progress("download", done, total)
+    except requests.RequestException as exc:
+        part.unlink(missing_ok=True)
+        raise OfflineError(
+            f"Cannot download from the Overpass API ({exc}). {_OFFLINE_HINT}"
+        ) from exc
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    problem = _overpass_problem(part)
+    if problem:
+        part.unlink(missing_ok=True)
+        raise OfflineError(f"The Overpass API did not give the streets: {problem}. {_OFFLINE_HINT}")
+    part.replace(path)
+    log.info("Saved %s (%.1f MB)", path, path.stat().st_size / 1e6)
+
+
+def _overpass_problem(path: Path) -> str | None:
+    """Why a downloaded Overpass answer is not complete OSM XML, or None when it is."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+        handle.seek(max(0, size - 4096))
+        tail = handle.read()
+    if b"<osm" not in head:
+        return f"the answer is not OSM XML (it starts {head[:80]!r})"
+    remark = re.search(rb"<remark>(.*?)</remark>", head + tail, re.S)
+    if remark:
+        said = remark.group(1).decode("utf-8", "replace").strip()
+        return f"the server remarked {said!r} (try a smaller area)"
+    if not tail.rstrip().endswith(b"</osm>"):
+        return "the answer was cut off before its end"
+    return None
 
 
 _OSM_BASE = re.compile(rb"<meta\s[^>]*osm_base=[\"']([^\"']+)[\"']")
