@@ -44,6 +44,7 @@ import datetime as dt
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,9 @@ def job_plain(job: dict[str, Any]) -> dict[str, Any]:
     """Exact semantics without the tree: every reached piece buffered, then union_all."""
     network, fac, info = _setup(job)
     snapped = snap_points(network, fac)
-    loop = []
+    loop, cpu = [], []
     for k in range(job["subset"]):
+        cpu0 = time.process_time()
         seconds, _ = h.timed(
             lambda k=k: shapely.union_all(
                 shapely.buffer(
@@ -170,18 +172,20 @@ def job_plain(job: dict[str, Any]) -> dict[str, Any]:
                 )
             )
         )
+        cpu.append(time.process_time() - cpu0)
         loop.append(seconds)
-    return {"loop": loop, "fixed_s": 0.0, "info": info}
+    return {"loop": loop, "cpu": cpu, "fixed_s": 0.0, "fixed_cpu": 0.0, "info": info}
 
 
-def _recipe_setup(network: Network, fac: gpd.GeoDataFrame) -> tuple[Any, np.ndarray, float]:
+def _recipe_setup(network: Network, fac: gpd.GeoDataFrame) -> tuple[Any, np.ndarray, float, float]:
     graph = network.to_networkx()
+    cpu0 = time.process_time()
     seconds, nodes = h.timed(
         lambda: np.asarray(
             ox.distance.nearest_nodes(graph, fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
         )
     )
-    return graph, nodes, seconds
+    return graph, nodes, seconds, time.process_time() - cpu0
 
 
 def recipe_buffers(graph: Any, node: Any) -> Any:
@@ -204,13 +208,15 @@ def recipe_hull(graph: Any, node: Any) -> Any:
 
 def job_recipe(job: dict[str, Any]) -> dict[str, Any]:
     network, fac, info = _setup(job)
-    info["to_networkx_s"], (graph, nodes, snap_s) = h.timed(lambda: _recipe_setup(network, fac))
+    info["setup_s"], (graph, nodes, snap_s, snap_cpu) = h.timed(lambda: _recipe_setup(network, fac))
     way = recipe_buffers if job["kind"] == "buffers" else recipe_hull
-    loop = []
+    loop, cpu = [], []
     for k in range(job["subset"]):
+        cpu0 = time.process_time()
         seconds, _ = h.timed(lambda k=k: way(graph, nodes[k]))
+        cpu.append(time.process_time() - cpu0)
         loop.append(seconds)
-    return {"loop": loop, "fixed_s": snap_s, "info": info}
+    return {"loop": loop, "cpu": cpu, "fixed_s": snap_s, "fixed_cpu": snap_cpu, "info": info}
 
 
 def job_accuracy(job: dict[str, Any]) -> dict[str, Any]:
@@ -218,7 +224,7 @@ def job_accuracy(job: dict[str, Any]) -> dict[str, Any]:
     network, fac, info = _setup(job)
     sample = fac.iloc[: job["subset"]]
     snapped = snap_points(network, sample)
-    graph, nodes, _ = _recipe_setup(network, sample)
+    graph, nodes, _, _ = _recipe_setup(network, sample)
     polygons: dict[str, list[Any]] = {
         "ours (edges)": list(
             isochrones(network, sample, minutes=(BAND_MIN,)).to_crs(network.crs).geometry
@@ -242,7 +248,7 @@ def job_accuracy(job: dict[str, Any]) -> dict[str, Any]:
     return {"scores": scores, "info": info}
 
 
-JOBS = {
+JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "idle": job_idle,
     "setup": job_setup,
     "ours": job_ours,
@@ -266,12 +272,12 @@ def _pyvalhalla() -> tuple[bool, str]:
     )
 
 
-def _extrapolated(run: h.ChildRun) -> tuple[float, float, int]:
-    """(200-facility total extrapolated, median per isochrone, subset size)."""
-    loop = run.payload["loop"]
+def _extrapolated(run: h.ChildRun, key: str = "loop") -> tuple[float, float, int]:
+    """(200-facility total extrapolated, median per isochrone, subset size), wall or CPU."""
+    loop = run.payload[key]
     per = statistics.median(loop)
-    total = run.payload["fixed_s"] + statistics.mean(loop) * FACILITIES
-    return total, per, len(loop)
+    fixed = run.payload["fixed_s" if key == "loop" else "fixed_cpu"]
+    return fixed + statistics.mean(loop) * FACILITIES, per, len(loop)
 
 
 def _pct(value: float) -> str:
@@ -307,23 +313,31 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
     hull = h.run_child(
         SCRIPT, {"job": "recipe", "case": name, "kind": "hull", "subset": case["hull_subset"]}
     )
-    recipe_total, _, _ = _extrapolated(recipe) if recipe.ok else (float("nan"), 0, 0)
+    nan = (float("nan"), 0.0, 0)
+    recipe_wall, _, _ = _extrapolated(recipe) if recipe.ok else nan
+    recipe_cpu, _, _ = _extrapolated(recipe, "cpu") if recipe.ok else nan
 
+    def ratios(wall: float, cpu: float) -> str:
+        return f"{h.fmt_ratio(recipe_wall, wall)} / {h.fmt_ratio(recipe_cpu, cpu)}"
+
+    failed = ["failed", "-", "-", "-", "-", "-", "-"]
     for label, run in (("ours (edges)", ours), ("ours (concave)", concave)):
         if not run.ok:
-            rows.append([label, "failed", "-", "-", "-", "-", "-", run.load])
+            rows.append([label, *failed, run.load])
             continue
         p = run.payload
         warm = statistics.median(p["times"])
+        warm_cpu = statistics.median(p["cpu"])
         rows.append(
             [
                 label,
                 f"{h.fmt_s(warm)} (cold {h.fmt_s(p['cold_s'])})",
                 h.fmt_s(warm / FACILITIES),
+                f"{h.fmt_s(warm_cpu)} (cold {h.fmt_s(p['cold_cpu'])})",
+                h.fmt_s(warm_cpu / FACILITIES),
                 f"{len(p['times'])} warm ({h.fmt_s(min(p['times']))}-{h.fmt_s(max(p['times']))})",
-                f"{h.fmt_s(statistics.median(p['cpu']))} (cold {h.fmt_s(p['cold_cpu'])})",
                 mem(run),
-                h.fmt_ratio(recipe_total, warm),
+                ratios(warm, warm_cpu),
                 run.load,
             ]
         )
@@ -333,34 +347,37 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
         ("OSMnx recipe (convex hull)", hull),
     ):
         if not run.ok:
-            rows.append([label, "failed", "-", "-", "-", "-", "-", run.load])
+            rows.append([label, *failed, run.load])
             continue
         total, per, n = _extrapolated(run)
-        shown = h.fmt_s(total) + ("" if n == FACILITIES else " extrapolated")
+        total_cpu, per_cpu, _ = _extrapolated(run, "cpu")
+        flag = "" if n == FACILITIES else " extrapolated"
         rows.append(
             [
                 label,
-                shown,
+                h.fmt_s(total) + flag,
                 h.fmt_s(per),
+                h.fmt_s(total_cpu) + flag,
+                h.fmt_s(per_cpu),
                 f"{n} facilities, once",
-                "-",
                 mem(run),
-                h.fmt_ratio(recipe_total, total),
+                ratios(total, total_cpu),
                 run.load,
             ]
         )
     ok, note = _pyvalhalla()
-    rows.append(["pyvalhalla", "skipped", "-", "-", "-", "-", "-", "-"])
+    rows.append(["pyvalhalla", "skipped", "-", "-", "-", "-", "-", "-", "-"])
     notes.append(note)
     speed = h.markdown_table(
         [
             "method",
-            "200 isochrones (median)",
-            "per isochrone",
+            "200 isochrones, wall (median)",
+            "per isochrone, wall",
+            "200 isochrones, CPU",
+            "per isochrone, CPU",
             "runs",
-            "CPU time",
             "peak RSS MB (above setup)",
-            "vs OSMnx recipe",
+            "vs OSMnx recipe (wall / CPU)",
             "load before/after",
         ],
         rows,

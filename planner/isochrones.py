@@ -307,7 +307,10 @@ def _reach(
     edges: list[np.ndarray] = []
     s0: list[np.ndarray] = []
     s1: list[np.ndarray] = []
-    own_edges = sorted({e for e, _, _ in own})
+    own_spans: dict[int, list[tuple[float, float]]] = {}
+    for e, lo, hi in own:
+        own_spans.setdefault(e, []).append((lo, hi))
+    own_edges = sorted(own_spans)
     if own_edges:
         partial[own_edges] = False
     pu = np.flatnonzero(partial & (from_u > 0))
@@ -318,7 +321,7 @@ def _reach(
     for e in own_edges:
         if whole[e]:
             continue
-        spans = [(lo, hi) for edge, lo, hi in own if edge == e]
+        spans = own_spans[e]
         if from_u[e] > 0:
             spans.append((0.0, float(from_u[e])))
         if from_v[e] > 0:
@@ -560,7 +563,7 @@ def isochrones(
         )
     ec = _prepared(network).coords
     xy = snapped_points_xy(network, snapped)
-    options = {
+    options: dict[str, Any] = {
         "method": method,
         "buffer_m": float(buffer_m),
         "quad_segs": quad_segs,
