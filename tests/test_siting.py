@@ -62,12 +62,17 @@ def _brute_max_cover(matrix: np.ndarray, w: np.ndarray, k: int) -> float:
     )
 
 
-def _brute_set_cover(matrix: np.ndarray) -> int:
+def _brute_set_cover(matrix: np.ndarray, cost: np.ndarray) -> tuple[int, float]:
+    """Fewest sites covering everything, and the least cost among those."""
     n = matrix.shape[0]
     for size in range(0, n + 1):
-        for subset in itertools.combinations(range(n), size):
-            if _covered(matrix, subset).all():
-                return size
+        costs = [
+            float(cost[list(subset)].sum())
+            for subset in itertools.combinations(range(n), size)
+            if _covered(matrix, subset).all()
+        ]
+        if costs:
+            return size, min(costs)
     raise AssertionError("not coverable")
 
 
@@ -109,20 +114,22 @@ def test_max_cover_exact_equals_brute_force_and_greedy_never_beats_it(instance, 
 
 
 @settings(max_examples=40, deadline=None)
-@given(_instances())
-def test_set_cover_exact_equals_brute_force_and_covers_everything(instance):
+@given(_instances(), st.integers(0, 2**32 - 1))
+def test_set_cover_exact_equals_brute_force_and_covers_everything(instance, seed):
     matrix, w = instance
     matrix = matrix[:, matrix.any(axis=0)]
     if matrix.shape[1] == 0:
         return
-    best = _brute_set_cover(matrix)
-    exact = set_cover(sp.csr_matrix(matrix), method="milp")
-    greedy = set_cover(sp.csr_matrix(matrix), method="greedy")
+    cost = np.random.default_rng(seed).integers(0, 5, matrix.shape[0]).astype(float)
+    best, best_cost = _brute_set_cover(matrix, cost)
+    exact = set_cover(sp.csr_matrix(matrix), site_cost=cost, method="milp")
+    greedy = set_cover(sp.csr_matrix(matrix), site_cost=cost, method="greedy")
     for sol in (exact, greedy):
         assert _covered(matrix, tuple(sol.chosen)).all()
         assert sol.objective == sol.chosen.shape[0]
         assert sol.bound is not None and sol.bound <= best
     assert exact.objective == best and exact.gap == 0.0
+    assert float(cost[exact.chosen].sum()) == pytest.approx(best_cost)
     assert greedy.objective >= exact.objective
     d = int(matrix.sum(axis=1).max())
     harmonic = sum(1 / i for i in range(1, d + 1))
