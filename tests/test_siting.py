@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import shapely
@@ -448,7 +449,7 @@ def test_propose_cover_all_covers_everything_coverable(grid):
         geometry=[shapely.Point(1000, 2800)],
         crs=CRS,
     )
-    residences = gpd.GeoDataFrame(gpd.pd.concat([residences, off], ignore_index=True), crs=CRS)
+    residences = gpd.GeoDataFrame(pd.concat([residences, off], ignore_index=True), crs=CRS)
     candidates = gpd.GeoDataFrame(
         {"id": [f"W{i}" for i in range(6)]},
         geometry=[shapely.Point(x, y) for x in (100, 600) for y in (200, 1000, 1800)],
