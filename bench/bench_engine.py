@@ -205,8 +205,18 @@ def job_ours_snap(job: dict[str, Any]) -> dict[str, Any]:
     return {"times": runs["times"], "cpu": runs["cpu"], "info": info}
 
 
+def _presnap(
+    job: dict[str, Any], network: Network, fac: gpd.GeoDataFrame, res: gpd.GeoDataFrame
+) -> tuple[Any, Any]:
+    """The layers, or with ``job["presnapped"]`` their `SnappedPoints` (engine-only timing)."""
+    if not job.get("presnapped"):
+        return fac, res
+    return planner.snap_points(network, fac), planner.snap_points(network, res)
+
+
 def job_ours_nearest(job: dict[str, Any]) -> dict[str, Any]:
     network, fac, res, info = _setup(job)
+    fac, res = _presnap(job, network, fac, res)
     runs = h.repeat(lambda: planner.nearest_facilities(network, fac, res), job["repeats"], job=job)
     walk = runs["result"]["walk_m"].to_numpy()
     return {
@@ -220,6 +230,7 @@ def job_ours_nearest(job: dict[str, Any]) -> dict[str, Any]:
 
 def job_ours_catchments(job: dict[str, Any]) -> dict[str, Any]:
     network, fac, res, info = _setup(job)
+    fac, res = _presnap(job, network, fac, res)
     runs = h.repeat(
         lambda: planner.catchments(network, fac, res, cutoff_m=CUTOFF_M), job["repeats"], job=job
     )
@@ -487,6 +498,24 @@ def _measure(label: str, run: h.ChildRun, baseline_mb: float) -> h.Measure:
     return m
 
 
+def _loop_only(m: h.Measure) -> h.Measure:
+    """The networkx way without its snapping (``nearest_nodes``): the per-facility loop."""
+    x = m.extra
+    loop = h.Measure(
+        m.label + " (loop only)",
+        list(x.get("loop_s", [])),
+        m.peak_mb,
+        m.baseline_mb,
+        ok=m.ok,
+        cpu=list(x.get("loop_cpu", [])),
+    )
+    if m.ok and x["subset"] < x["facilities"]:
+        scale = x["facilities"] / x["subset"]
+        loop.extrapolated = loop.median * scale
+        loop.extrapolated_cpu = loop.median_cpu * scale
+    return loop
+
+
 def _fresh_repeats(label: str, job: dict[str, Any], repeats: int, baseline_mb: float) -> h.Measure:
     """A job whose every run is its own fresh process (loading)."""
     runs = [h.run_child(SCRIPT, job) for _ in range(repeats)]
@@ -561,8 +590,14 @@ def run_case(name: str, *, baseline_mb: float, quick: bool, profile: bool) -> tu
             "nx_ego_subset",
         ),
     ]
+    plan[3:3] = [
+        ("ours_nearest_snapped", "ours: nearest_facilities, pre-snapped", ours_repeats, None),
+        ("ours_catchments_snapped", "ours: catchments, pre-snapped", ours_repeats, None),
+    ]
     for job_name, label, repeats, subset_key in plan:
-        job = {"job": job_name, "repeats": repeats, **base}
+        job = {"job": job_name.removesuffix("_snapped"), "repeats": repeats, **base}
+        if job_name.endswith("_snapped"):
+            job["presnapped"] = True
         if subset_key is not None:
             job["subset"] = case[subset_key]
         run = h.run_child(SCRIPT, job)
@@ -626,6 +661,16 @@ def run_case(name: str, *, baseline_mb: float, quick: bool, profile: bool) -> tu
             ("nearest distances", ours_n, nx_n),
             ("1000 m catchments (sssp)", ours_c, nx_c),
             ("1000 m catchments (ego_graph)", ours_c, nx_e),
+            (
+                "nearest, snapping excluded",
+                measures["ours_nearest_snapped"],
+                _loop_only(nx_n),
+            ),
+            (
+                "catchments (sssp), snapping excluded",
+                measures["ours_catchments_snapped"],
+                _loop_only(nx_c),
+            ),
         )
     ]
     headers = ["task", "ours wall", "networkx wall", "ratio wall"]
