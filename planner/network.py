@@ -725,7 +725,7 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
         for count, way in enumerate(processor, start=1):
             highway_ways = count
             tags = dict(way.tags)
-            if not is_walkable(tags):
+            if not isinstance(way, osmium.osm.Way) or not is_walkable(tags):
                 continue
             starts.append(len(refs))
             way_ids.append(way.id)
