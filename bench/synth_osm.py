@@ -55,6 +55,8 @@ from typing import Any
 
 import numpy as np
 import osmium
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -721,65 +723,50 @@ def _check_suffix(path: Path) -> None:
         )
 
 
-class _Object:
-    """A reusable node or way for ``SimpleWriter.add_node``/``add_way``.
-
-    pyosmium's writer reads plain attributes. Every attribute it asks for exists here (and
-    ``_pyosmium_data`` is ``None``), so no lookup fails and raises internally: about 1.5x
-    faster than ``osmium.osm.mutable.Node``.
-    """
-
-    __slots__ = (
-        "id",
-        "location",
-        "nodes",
-        "version",
-        "timestamp",
-        "tags",
-        "visible",
-        "changeset",
-        "uid",
-        "user",
+def _opl_escape(text: str) -> str:
+    """Escape a tag key or value for OPL: anything but ``[A-Za-z0-9_.:-]`` as ``%hex%``."""
+    return "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "_.:-") else f"%{ord(ch):x}%" for ch in text
     )
-    _pyosmium_data = None
-
-    def __init__(self) -> None:
-        self.id: int = 0
-        self.location: tuple[float, float] | None = None
-        self.nodes: list[_Ref] | None = None
-        self.version: int = 1
-        self.timestamp: dt.datetime | None = None
-        self.tags: _Tags | None = None
-        self.visible = self.changeset = self.uid = self.user = None
 
 
-class _Tags(dict):  # type: ignore[type-arg]
-    """A tag dict the writer accepts without a failing attribute lookup."""
-
-    _pyosmium_data = None
+def _opl_tags(tags: dict[str, str]) -> str:
+    return ",".join(f"{_opl_escape(k)}={_opl_escape(v)}" for k, v in tags.items())
 
 
-class _Ref(int):
-    """A node reference the writer reads through ``.ref`` without a failing lookup."""
-
-    __slots__ = ()
-
-    @property
-    def ref(self) -> int:
-        return int(self)
+def _as_text(values: np.ndarray) -> pa.Array:
+    return pc.cast(pa.array(values), pa.string())
 
 
-class _Refs(list):  # type: ignore[type-arg]
-    _pyosmium_data = None
+def _e7_text(values: np.ndarray) -> pa.Array:
+    """Fixed-point 1e-7 degrees as exact decimal text (``1041425182`` -> ``104.1425182``)."""
+    whole = _as_text(np.abs(values) // 10_000_000)
+    frac = pc.utf8_lpad(_as_text(np.abs(values) % 10_000_000), width=7, padding="0")
+    sign = pa.array(np.where(values < 0, "-", ""))
+    return pc.binary_join_element_wise(sign, whole, pa.scalar("."), frac, "")
+
+
+def _apply_opl(lines: pa.Array, writer: osmium.SimpleWriter) -> None:
+    """Hand a block of OPL lines to the writer through osmium's own (C++) OPL parser."""
+    lines = pc.binary_join_element_wise(lines, pa.scalar("\n"), "")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]
+    data = memoryview(lines.buffers()[2])[offsets[0] : offsets[len(lines)]]
+    osmium.apply(osmium.io.FileBuffer(data, "opl"), writer)
 
 
 def _write(city: _City, path: Path) -> tuple[int, int]:
-    """Stream the city into ``path`` (format from the extension); return nodes and ways written."""
-    stamps = _timestamps()
+    """Stream the city into ``path`` (format from the extension); return nodes and ways written.
+
+    Blocks of objects are formatted as OPL text with pyarrow's vectorised string kernels and
+    passed to the osmium writer through osmium's OPL parser, in memory. This writes exactly
+    the same file as one ``SimpleWriter.add_node``/``add_way`` call per object, about three
+    times faster (the per-object Python call is the bottleneck at millions of nodes).
+    """
+    stamp_text = [ts.strftime("%Y-%m-%dT%H:%M:%SZ") for ts in _timestamps()]
     header = osmium.io.Header()
     header.set("generator", "planner bench/synth_osm.py")
     newest = max(int(city.node_ts.max()), int(city.way_ts.max()))
-    header.set("osmosis_replication_timestamp", stamps[newest].strftime("%Y-%m-%dT%H:%M:%SZ"))
+    header.set("osmosis_replication_timestamp", stamp_text[newest])
     lo_lon, lo_lat, hi_lon, hi_lat = city.bbox_e7
     header.add_box(
         osmium.osm.Box(
@@ -787,71 +774,74 @@ def _write(city: _City, path: Path) -> tuple[int, int]:
             osmium.osm.Location(hi_lon / 1e7, hi_lat / 1e7),
         )
     )
-    node_tags = [_Tags(tags) if tags else None for tags in _NODE_TAGS]
-    kind_tags = [_Tags(tags) for _, tags in _KINDS]
-    named_tags: dict[tuple[int, int], _Tags] = {}
+    # " dV t<timestamp> T" once per timestamp; tag lists once per node tag / way kind and name
+    stamps = pa.array([f" dV t{ts} T" for ts in stamp_text])
+    node_tags = pa.array([_opl_tags(tags) for tags in _NODE_TAGS])
+    kind_tags = [_opl_tags(tags) for _, tags in _KINDS]
+    name_tags = [_opl_tags({"name": name}) for name in city.names]
     # write beside the target and rename, so a crashed run never leaves a half file behind
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    n_nodes_written = n_ways_written = 0
     writer = osmium.SimpleWriter(str(tmp), header=header, overwrite=True)
     try:
-        obj = _Object()
         order = city.node_order[city.present[city.node_order]]
         for lo in range(0, len(order), _WRITE_CHUNK):
             idx = order[lo : lo + _WRITE_CHUNK]
-            rows = zip(
-                city.node_id[idx].tolist(),
-                (city.lon_e7[idx] / 1e7).tolist(),
-                (city.lat_e7[idx] / 1e7).tolist(),
-                city.node_version[idx].tolist(),
-                city.node_ts[idx].tolist(),
-                city.node_tag[idx].tolist(),
-                strict=True,
+            lines = pc.binary_join_element_wise(
+                pa.scalar("n"),
+                _as_text(city.node_id[idx]),
+                pa.scalar(" v"),
+                _as_text(city.node_version[idx]),
+                stamps.take(pa.array(city.node_ts[idx])),
+                node_tags.take(pa.array(city.node_tag[idx])),
+                pa.scalar(" x"),
+                _e7_text(city.lon_e7[idx]),
+                pa.scalar(" y"),
+                _e7_text(city.lat_e7[idx]),
+                "",
             )
-            for node_id, lon, lat, version, ts, tag in rows:
-                obj.id = node_id
-                obj.location = (lon, lat)
-                obj.version = version
-                obj.timestamp = stamps[ts]
-                obj.tags = node_tags[tag]
-                writer.add_node(obj)
-            n_nodes_written += len(idx)
+            _apply_opl(lines, writer)
+        n_nodes_written = len(order)
         del order
 
-        obj = _Object()
         ways = np.flatnonzero(city.way_written)
         offsets = city.way_offsets
-        for lo in range(0, len(ways), _WRITE_CHUNK // 8):
-            w = ways[lo : lo + _WRITE_CHUNK // 8]
+        # one tag string per (kind, name) pair that occurs
+        pair = (
+            city.way_kind[ways].astype(np.int64) * (len(city.names) + 1) + city.way_name[ways] + 1
+        )
+        pairs, pair_index = np.unique(pair, return_inverse=True)
+        way_tags = pa.array(
+            [
+                kind_tags[int(p) // (len(city.names) + 1)]
+                + (
+                    "," + name_tags[int(p) % (len(city.names) + 1) - 1]
+                    if p % (len(city.names) + 1)
+                    else ""
+                )
+                for p in pairs
+            ]
+        )
+        step = _WRITE_CHUNK // 8
+        for lo in range(0, len(ways), step):
+            w = ways[lo : lo + step]
             lengths = offsets[w + 1] - offsets[w]
             gather = np.repeat(offsets[w], lengths) + _group_arange(lengths)
-            refs = list(map(_Ref, city.node_id[city.way_refs[gather]].tolist()))
-            ends = np.cumsum(lengths).tolist()
-            rows = zip(
-                city.way_id[w].tolist(),
-                ends,
-                lengths.tolist(),
-                city.way_kind[w].tolist(),
-                city.way_name[w].tolist(),
-                city.way_version[w].tolist(),
-                city.way_ts[w].tolist(),
-                strict=True,
+            ref_text = _as_text(city.node_id[city.way_refs[gather]])
+            ref_offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+            refs = pc.binary_join(pa.ListArray.from_arrays(ref_offsets, ref_text), ",n")
+            lines = pc.binary_join_element_wise(
+                pa.scalar("w"),
+                _as_text(city.way_id[w]),
+                pa.scalar(" v"),
+                _as_text(city.way_version[w]),
+                stamps.take(pa.array(city.way_ts[w])),
+                way_tags.take(pa.array(pair_index[lo : lo + step])),
+                pa.scalar(" Nn"),
+                refs,
+                "",
             )
-            for way_id, end, length, kind, name, version, ts in rows:
-                if name < 0:
-                    tags = kind_tags[kind]
-                else:
-                    tags = named_tags.get((kind, name))
-                    if tags is None:
-                        tags = _Tags(_KINDS[kind][1], name=city.names[name])
-                        named_tags[kind, name] = tags
-                obj.id = way_id
-                obj.nodes = _Refs(refs[end - length : end])
-                obj.tags = tags
-                obj.version = version
-                obj.timestamp = stamps[ts]
-                writer.add_way(obj)
-            n_ways_written += len(w)
+            _apply_opl(lines, writer)
+        n_ways_written = len(ways)
         writer.close()
     except BaseException:
         writer.close()
