@@ -10,7 +10,8 @@ import logging
 import sys
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,13 +46,20 @@ CHECK_KEYS = {
 COLUMN_KEYS = ("id", "name", "category", "households", "floor_area_m2", "lon", "lat")
 
 
-def _configure_logging(quiet: bool) -> None:
+@contextmanager
+def _logging_to_stderr(quiet: bool) -> Iterator[None]:
+    """Show planner's log messages on stderr for one command, then put logging back as it was."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("planner")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING if quiet else logging.INFO)
-    root.propagate = False
+    logger = logging.getLogger("planner")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def _progress(stage: str, done: int, total: int | None) -> None:
@@ -465,7 +473,6 @@ def _run_isochrones(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     args = _parser().parse_args(argv)
-    _configure_logging(getattr(args, "quiet", False))
     runners = {
         "check": _run_check,
         "propose": _run_propose,
@@ -473,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "isochrones": _run_isochrones,
     }
     try:
-        return runners[args.command](args)
+        with _logging_to_stderr(getattr(args, "quiet", False)):
+            return runners[args.command](args)
     except PlannerError as exc:
         print(f"planner: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
