@@ -453,6 +453,66 @@ def test_snapping_is_nearest_point_of_nearest_edge() -> None:
 # Random small graphs (hypothesis)
 # ---------------------------------------------------------------------------------------------
 
+
+def _network_from_arrays(
+    xy: list[tuple[float, float]], edges: list[tuple[int, int, list[tuple[float, float]]]]
+) -> Network:
+    geoms = np.array(
+        [shapely.LineString([xy[u], *mid, xy[v]]) for u, v, mid in edges], dtype=object
+    )
+    report = LoadReport(
+        source="arrays", sha256=None, osm_timestamp=None, crs=CRS, walkable_ways=len(edges),
+        ways_cut=0, missing_node_refs=0, components_dropped=0, nodes_dropped=0, km_dropped=0.0,
+        nodes=len(xy), edges=len(edges), km=0.0,
+    )  # fmt: skip
+    return Network(
+        crs=pyproj.CRS.from_user_input(CRS),
+        node_x=np.array([p[0] for p in xy], dtype=float),
+        node_y=np.array([p[1] for p in xy], dtype=float),
+        node_osmid=np.arange(len(xy), dtype=np.int64),
+        edge_u=np.array([e[0] for e in edges], dtype=np.int64),
+        edge_v=np.array([e[1] for e in edges], dtype=np.int64),
+        edge_length_m=shapely.length(geoms),
+        edge_geometry=geoms,
+        edge_way_id=np.arange(len(edges), dtype=np.int64),
+        edge_highway=np.full(len(edges), "footway", dtype=object),
+        report=report,
+    )
+
+
+@st.composite
+def array_graph_and_points(
+    draw: st.DrawFn,
+) -> tuple[Network, SnappedPoints, SnappedPoints, float]:
+    """Networks as OSM can give them: distinct nodes at one place (zero-length edges),
+    self-loops (some of zero length), parallel edges, edges bent through a shape point."""
+    grid = st.integers(0, 4).map(lambda v: v * 25.0)
+    xy = draw(st.lists(st.tuples(grid, grid), min_size=2, max_size=7))
+    node = st.integers(0, len(xy) - 1)
+    bend = st.one_of(st.just([]), st.tuples(grid, grid).map(lambda p: [p]))
+    edges = draw(st.lists(st.tuples(node, node, bend), min_size=1, max_size=10))
+    network = _network_from_arrays(xy, edges)
+    point = st.one_of(st.tuples(st.floats(-20, 120), st.floats(-20, 120)), st.sampled_from(xy))
+    fac = np.asarray(draw(st.lists(point, min_size=1, max_size=4)), dtype=float)
+    res = np.asarray(draw(st.lists(point, min_size=1, max_size=10)), dtype=float)
+    cutoff = draw(st.sampled_from([10.0, 60.0, 1000.0]))
+    return (
+        network,
+        snap_xy(network, fac[:, 0], fac[:, 1], ids=np.arange(len(fac))),
+        snap_xy(network, res[:, 0], res[:, 1], ids=np.arange(len(res))),
+        cutoff,
+    )
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(array_graph_and_points())
+def test_reference_on_random_array_graphs(
+    case: tuple[Network, SnappedPoints, SnappedPoints, float],
+) -> None:
+    network, fac, res, cutoff = case
+    assert_agrees_with_reference(network, fac, res, cutoff_m=cutoff, tol=1e-5)
+
+
 coord = st.integers(0, 8).map(lambda v: v * 12.5)
 polyline = st.lists(st.tuples(coord, coord), min_size=2, max_size=5)
 
@@ -493,32 +553,6 @@ def test_reference_on_random_graphs(
 ) -> None:
     network, fac, res, cutoff = case
     assert_agrees_with_reference(network, fac, res, cutoff_m=cutoff, tol=1e-6)
-
-
-def _network_from_arrays(
-    xy: list[tuple[float, float]], edges: list[tuple[int, int, list[tuple[float, float]]]]
-) -> Network:
-    geoms = np.array(
-        [shapely.LineString([xy[u], *mid, xy[v]]) for u, v, mid in edges], dtype=object
-    )
-    report = LoadReport(
-        source="arrays", sha256=None, osm_timestamp=None, crs=CRS, walkable_ways=len(edges),
-        ways_cut=0, missing_node_refs=0, components_dropped=0, nodes_dropped=0, km_dropped=0.0,
-        nodes=len(xy), edges=len(edges), km=0.0,
-    )  # fmt: skip
-    return Network(
-        crs=pyproj.CRS.from_user_input(CRS),
-        node_x=np.array([p[0] for p in xy], dtype=float),
-        node_y=np.array([p[1] for p in xy], dtype=float),
-        node_osmid=np.arange(len(xy), dtype=np.int64),
-        edge_u=np.array([e[0] for e in edges], dtype=np.int64),
-        edge_v=np.array([e[1] for e in edges], dtype=np.int64),
-        edge_length_m=shapely.length(geoms),
-        edge_geometry=geoms,
-        edge_way_id=np.arange(len(edges), dtype=np.int64),
-        edge_highway=np.full(len(edges), "footway", dtype=object),
-        report=report,
-    )
 
 
 def test_zero_length_edge_between_coincident_nodes() -> None:
