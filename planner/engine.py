@@ -5,6 +5,10 @@ virtual node with one-way arcs to its edge's two ends (access + walk along the e
 Dijkstra call gives exact point-to-node distances; a destination adds its own walk along its edge
 and its access leg. Two points on the same edge may also walk straight along it.
 
+`nearest` is one multi-source pass over the whole graph. `pairs_within` (catchments) uses that a
+walk is never shorter than the straight line: sources are grouped on a grid of ``cutoff_m``
+cells, and each group searches only the graph in the 3 × 3 cells around its own.
+
 Two doors: the array functions (`nearest`, `pairs_within`, `node_distances`) take snapped points;
 `nearest_facilities` and `catchments` take GeoDataFrames and only prepare the arrays.
 """
@@ -24,7 +28,8 @@ from planner.network import Network
 from planner.snapping import DEFAULT_SNAP_CAP_M, SnappedPoints, layer_ids, snap_points
 
 CHUNK_BYTES = 128 * 2**20
-"""Memory for one block of a multi-source distance matrix: sources × nodes float64."""
+"""Memory for one block of distances: sources × nodes float64 (`node_distances`), or sources ×
+(local nodes + nearby targets) float64 (`pairs_within`)."""
 
 
 def _augmented_csr(network: Network, sources: SnappedPoints) -> sp.csr_matrix:
@@ -78,36 +83,35 @@ def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, local: np.ndarray) -> sp.cs
 
 
 class _Cells:
-    """Points binned on a square grid; the points in the 3 × 3 cells around a cell."""
+    """Points binned on a square grid of ``size`` metres from the origin (x0, y0).
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, size: float, x0: float, y0: float) -> None:
-        self.ix = np.floor((x - x0) / size).astype(np.int64) + 1
+    ``width`` must exceed the largest row index of every grid compared, plus two.
+    """
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, *, size: float, x0: float, y0: float, width: int
+    ) -> None:
+        self.ix = np.floor((x - x0) / size).astype(np.int64) + 1  # + 1: no cell has index -1
         self.iy = np.floor((y - y0) / size).astype(np.int64) + 1
-        self.width = 0
-
-    def index(self, width: int) -> _Cells:
-        """Sort the points by cell; ``width`` exceeds every ``iy`` + 1 of all grids compared."""
         self.width = width
         key = self.ix * width + self.iy
         self.order = np.argsort(key, kind="stable")
         self.keys = key[self.order]
-        return self
 
     def around(self, ix: int, iy: int) -> np.ndarray:
+        """Positions of the points in the 3 × 3 cells centred on (ix, iy)."""
         parts = []
         for dx in (-1, 0, 1):
-            lo = (ix + dx) * self.width + iy - 1  # keys lo, lo + 1, lo + 2 are adjacent cells
+            lo = (ix + dx) * self.width + iy - 1  # keys lo, lo + 1, lo + 2: one column of cells
             first = np.searchsorted(self.keys, lo, side="left")
             stop = np.searchsorted(self.keys, lo + 2, side="right")
             parts.append(self.order[first:stop])
         return np.concatenate(parts)
 
     def groups(self) -> Iterator[tuple[int, int, np.ndarray]]:
-        """Each occupied cell (ix, iy) and the points in it."""
-        bounds = np.flatnonzero(np.diff(self.keys)) + 1
-        for members in np.split(self.order, bounds):
-            ix, iy = divmod(int(self.ix[members[0]] * self.width + self.iy[members[0]]), self.width)
-            yield ix, iy, members
+        """Each occupied cell (ix, iy) and the positions of the points in it."""
+        for members in np.split(self.order, np.flatnonzero(np.diff(self.keys)) + 1):
+            yield int(self.ix[members[0]]), int(self.iy[members[0]]), members
 
 
 def _check_cutoff(cutoff_m: float | None) -> float:
@@ -293,12 +297,11 @@ def pairs_within(
 
     x0 = min(network.node_x.min(), src.x.min(), tgt.x.min())
     y0 = min(network.node_y.min(), src.y.min(), tgt.y.min())
-    src_cells = _Cells(src.x, src.y, limit, x0, y0)
-    node_cells = _Cells(network.node_x, network.node_y, limit, x0, y0)
-    tgt_cells = _Cells(tgt.x, tgt.y, limit, x0, y0)
-    width = int(max(src_cells.iy.max(), node_cells.iy.max(), tgt_cells.iy.max())) + 3
-    for cells in (src_cells, node_cells, tgt_cells):
-        cells.index(width)
+    y1 = max(network.node_y.max(), src.y.max(), tgt.y.max())
+    grid = {"size": limit, "x0": x0, "y0": y0, "width": int(np.floor((y1 - y0) / limit)) + 3}
+    src_cells = _Cells(src.x, src.y, **grid)
+    node_cells = _Cells(network.node_x, network.node_y, **grid)
+    tgt_cells = _Cells(tgt.x, tgt.y, **grid)
     local = np.full(network.n_nodes + 1, -1, dtype=np.int64)  # [-1] stays -1
 
     # Each source's pairs come out as one run, sorted by target; runs are put in source order
