@@ -168,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
     prop.add_argument("--module-m2", type=float, default=50.0, help="round floor areas up to this")
     prop.add_argument("--time-limit-s", type=float, default=60.0, help="MILP solver time limit")
     prop.add_argument("--method", choices=("auto", "milp", "greedy"), default="auto")
+    prop.add_argument(
+        "--sizing",
+        choices=("least_area", "catchment"),
+        default="least_area",
+        help="least total area giving every reached household 30 m²/100, or each site its own",
+    )
 
     net = sub.add_parser("network", help="load an OSM file, report it, optionally save it")
     net.add_argument("source", help="OSM file or saved network folder")
@@ -353,6 +359,7 @@ def _run_propose(args: argparse.Namespace) -> int:
         standard=config.get("standard", "community_service"),
         speed_kmh=_speed(config),
         module_m2=args.module_m2,
+        sizing=args.sizing,
         time_limit_s=args.time_limit_s,
         method=args.method,
         snap_cap_m=float(config.get("snap_cap_m", 500.0)),
