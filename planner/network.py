@@ -1,9 +1,19 @@
 """The walking network: OSM files straight into compact arrays, ready for the distance engine.
 
 `load_network` streams an OSM file (``.osm``, ``.osm.bz2``, ``.osm.pbf``) with osmium, applies the
-walk filter of DESIGN.md, keeps a graph node only where ways meet or end, keeps each edge's full
-street geometry, projects to a local UTM zone and keeps the largest connected component. Nothing in
-the hot path goes through networkx.
+walk filter of DESIGN.md (`is_walkable`), keeps a graph node only where ways meet, end or turn back
+on themselves, keeps each edge's full street geometry, projects to the local UTM zone and keeps
+the largest connected component (counted in OSM nodes, shape points included, as OSMnx does).
+Nodes missing from a clipped extract cut their ways. Nothing in the hot path goes through
+networkx. On the bundled extracts the result has the same intersections and dead ends as
+OSMnx's ``graph_from_xml`` with simplification, and the same streets (tests/test_network.py).
+
+`fetch_network` downloads the streets of a place or bounding box (Nominatim through OSMnx, then
+the Overpass API) into a cache and loads them the same way. `build_network` makes a network from
+street centre lines. `Network.save` / `open_network` keep a prepared network on disk.
+
+Lengths are planar in the UTM zone: within 0.1 % of the true ellipsoidal length inside the zone
+(about -0.04 % near its central meridian).
 """
 
 from __future__ import annotations
@@ -93,7 +103,28 @@ def is_walkable(tags: Mapping[str, str]) -> bool:
 
 @dataclass(frozen=True)
 class LoadReport:
-    """What loading did: provenance and what the walk filter and component step dropped."""
+    """What loading did: provenance and what the walk filter and component step dropped.
+
+    Attributes
+    ----------
+    source
+        The file read (for `fetch_network`, the cached download).
+    sha256
+        SHA-256 of that file (None for networks built from lines).
+    osm_timestamp
+        Date of the OSM data: the file header's replication timestamp, the Overpass
+        ``osm_base``, else the newest edit of a walkable way; None when the file has none.
+    crs
+        The projected CRS, e.g. ``"EPSG:32650"``.
+    walkable_ways
+        Ways that passed the walk filter.
+    ways_cut, missing_node_refs
+        Ways with node refs missing from the file (clipped extracts), and how many refs.
+    components_dropped, nodes_dropped, km_dropped
+        Components other than the largest, their graph nodes and kilometres of street.
+    nodes, edges, km
+        What was kept.
+    """
 
     source: str
     sha256: str | None
