@@ -297,8 +297,11 @@ def pairs_within(
 
     x0 = min(network.node_x.min(), src.x.min(), tgt.x.min())
     y0 = min(network.node_y.min(), src.y.min(), tgt.y.min())
+    x1 = max(network.node_x.max(), src.x.max(), tgt.x.max())
     y1 = max(network.node_y.max(), src.y.max(), tgt.y.max())
-    grid = {"size": limit, "x0": x0, "y0": y0, "width": int(np.floor((y1 - y0) / limit)) + 3}
+    # Cells at least cutoff_m wide (larger is still exact), at most 2**20 along a side.
+    size = max(limit, (x1 - x0) / 2**20, (y1 - y0) / 2**20)
+    grid = {"size": size, "x0": x0, "y0": y0, "width": int(np.floor((y1 - y0) / size)) + 3}
     src_cells = _Cells(src.x, src.y, **grid)
     node_cells = _Cells(network.node_x, network.node_y, **grid)
     tgt_cells = _Cells(tgt.x, tgt.y, **grid)

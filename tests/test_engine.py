@@ -260,6 +260,15 @@ def test_inputs_not_mutated(grid: Network) -> None:
     pd.testing.assert_frame_equal(res, before[1])
 
 
+def test_tiny_cutoff_on_a_wide_network() -> None:
+    lines = [shapely.LineString([(0, 0), (1e6, 0)]), shapely.LineString([(0, 0), (0, 1e6)])]
+    net = build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+    fac = snap_xy(net, np.array([10.0]), np.array([1e-4]), ids=np.array([1]))
+    res = snap_xy(net, np.array([10.0, 10.002]), np.array([0.0, 0.0]), ids=np.array([1, 2]))
+    s, t, w = pairs_within(net, fac, res, cutoff_m=1e-3)
+    assert t.tolist() == [0] and w[0] == pytest.approx(1e-4)
+
+
 def test_chunked_pairs_match_one_block(grid: Network) -> None:
     fac = snap_points(grid, points_gdf(FACILITIES))
     res = snap_points(grid, points_gdf(RESIDENCES))
