@@ -755,12 +755,12 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
         )
         for count, way in enumerate(processor, start=1):
             highway_ways = count
-            tags = dict(way.tags)
+            tags = way.tags  # osmium's TagList: .get() without copying every tag
             if not isinstance(way, osmium.osm.Way) or not is_walkable(tags):
                 continue
             starts.append(len(refs))
             way_ids.append(way.id)
-            highways.append(tags["highway"])
+            highways.append(tags.get("highway"))
             for node in way.nodes:
                 refs.append(node.ref)
                 xs.append(node.x)
@@ -1026,14 +1026,20 @@ def build_csr(n_nodes: int, u: np.ndarray, v: np.ndarray, length_m: np.ndarray) 
     self-loops (useless for shortest paths) are left out.
     """
     not_loop = u != v
-    a = np.concatenate((u[not_loop], v[not_loop]))
-    b = np.concatenate((v[not_loop], u[not_loop]))
-    w = np.maximum(np.concatenate((length_m[not_loop], length_m[not_loop])), _MIN_EDGE_M)
-    order = np.lexsort((w, b, a))
-    a, b, w = a[order], b[order], w[order]
-    first = np.ones(a.shape[0], dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    return sp.csr_matrix((w[first], (a[first], b[first])), shape=(n_nodes, n_nodes))
+    lo = np.minimum(u, v)[not_loop].astype(np.int64)
+    hi = np.maximum(u, v)[not_loop].astype(np.int64)
+    w = np.maximum(length_m[not_loop], _MIN_EDGE_M)
+    pair = lo * n_nodes + hi
+    # Sort by length, then (stably) by node pair: the first of each pair is the shortest.
+    order = np.argsort(w, kind="stable")
+    order = order[np.argsort(pair[order], kind="stable")]
+    pair = pair[order]
+    first = np.ones(pair.shape[0], dtype=bool)
+    first[1:] = pair[1:] != pair[:-1]
+    keep = order[first]
+    rows = np.concatenate((lo[keep], hi[keep]))
+    cols = np.concatenate((hi[keep], lo[keep]))
+    return sp.csr_matrix((np.tile(w[keep], 2), (rows, cols)), shape=(n_nodes, n_nodes))
 
 
 def build_network(
