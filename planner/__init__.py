@@ -6,7 +6,14 @@ from planner.engine import catchments, nearest_facilities
 from planner.errors import InputError, NetworkError, PlannerError
 from planner.isochrones import isochrones
 from planner.layers import read_communities, read_facilities, read_layer, read_residences
-from planner.network import LoadReport, Network, build_network, load_network, open_network
+from planner.network import (
+    LoadReport,
+    Network,
+    build_network,
+    fetch_network,
+    load_network,
+    open_network,
+)
 from planner.siting import Proposal, propose
 from planner.snapping import SnappedPoints, snap_points
 from planner.standards import list_standards, load_standard
@@ -25,6 +32,7 @@ __all__ = [
     "catchments",
     "check",
     "compare",
+    "fetch_network",
     "isochrones",
     "list_standards",
     "load_network",
