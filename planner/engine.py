@@ -403,6 +403,17 @@ def nearest_facilities(
     pandas.DataFrame
         Indexed like ``residences``: ``facility_id`` and ``walk_m`` (NaN where no facility is
         within the cutoff or reachable). ``attrs["off_network"]`` lists the ids left off.
+
+    Examples
+    --------
+    >>> import planner
+    >>> network = planner.load_network("data/cn_beijing_haidian_cau_map.osm.bz2")
+    >>> facilities = planner.read_facilities("data/haidian/facilities.gpkg")
+    >>> residences = planner.read_residences("data/haidian/residences.gpkg")
+    >>> centres = facilities[facilities["category"] == "community_service"]
+    >>> nearest = planner.nearest_facilities(network, centres, residences)
+    >>> nearest.iloc[0]["facility_id"], round(float(nearest.iloc[0]["walk_m"]), 1)
+    ('n5672637049', 1960.8)
     """
     fac = _as_snapped(network, facilities, snap_cap_m, "facilities")
     res = _as_snapped(network, residences, snap_cap_m, "residences")
@@ -428,6 +439,17 @@ def catchments(
     pandas.DataFrame
         Long table ``facility_id``, ``residence_id``, ``walk_m``, sorted by facility then
         residence (input order). ``attrs["off_network"]`` lists the ids left off.
+
+    Examples
+    --------
+    >>> import planner
+    >>> network = planner.load_network("data/cn_beijing_haidian_cau_map.osm.bz2")
+    >>> facilities = planner.read_facilities("data/haidian/facilities.gpkg")
+    >>> residences = planner.read_residences("data/haidian/residences.gpkg")
+    >>> centres = facilities[facilities["category"] == "community_service"]
+    >>> pairs = planner.catchments(network, centres, residences, cutoff_m=1000)
+    >>> len(pairs), round(pairs["walk_m"].max()) <= 1000
+    (16, True)
     """
     fac = _as_snapped(network, facilities, snap_cap_m, "facilities")
     res = _as_snapped(network, residences, snap_cap_m, "residences")

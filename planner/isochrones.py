@@ -551,6 +551,17 @@ def isochrones(
     InputError
         Empty points layer, no CRS, bands not strictly increasing or not positive, minutes and
         distances both given, a speed that is not positive, an unknown method.
+
+    Examples
+    --------
+    >>> import planner
+    >>> network = planner.load_network("data/cn_beijing_haidian_cau_map.osm.bz2")
+    >>> facilities = planner.read_facilities("data/haidian/facilities.gpkg")
+    >>> residences = planner.read_residences("data/haidian/residences.gpkg")
+    >>> centres = facilities[facilities["category"] == "community_service"]
+    >>> bands = planner.isochrones(network, centres, minutes=(5, 10, 15))
+    >>> bands[["band_min", "band_m"]].round(1).values.tolist()
+    [[5.0, 333.3], [10.0, 666.7], [15.0, 1000.0]]
     """
     band_min, band_m = _bands(minutes, distances_m, speed_kmh)
     _check_options(method, buffer_m, quad_segs, concave_ratio)

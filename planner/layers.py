@@ -915,8 +915,6 @@ def _numeric_column(
     return values
 
 
-
-
 def _category_code(value: Any) -> str:
     """The vocabulary's code of a category value (``"社区服务"`` -> ``"community_service"``);
     ``""`` when it holds no usable text (reported as blank by the caller)."""

@@ -121,7 +121,6 @@ _SIMPLIFY_DEG: Final = 1e-5  # about 1 m; isochrone outlines are buffered by ~25
 _DEFAULT_REQUIRED_M2: Final = 30.0
 _DEFAULT_SPEED_KMH: Final = 4.0
 _TIANDITU_KEY = re.compile(r"[0-9A-Za-z]{8,64}")
-_Z_COMMUNITIES, _Z_ISOCHRONES, _Z_RESIDENCES = 0, 1, 2
 
 # --------------------------------------------------------------------------------------------
 # Words
@@ -390,7 +389,8 @@ _CSS: Final = r"""
 _RUNTIME_JS: Final = r"""
 (function () {
 "use strict";
-var PM = window.PlannerMap = {maps: [], groups: {}, drawnMs: null};
+var PM = window.PlannerMap = {maps: [], groups: {}, drawnMs: null, marks: []};
+function mark(what) { if (window.performance) { PM.marks.push([what, performance.now()]); } }
 function el(tag, cls, text) {
   var e = document.createElement(tag);
   if (cls) { e.className = cls; }
@@ -438,25 +438,61 @@ function ratioColour(cfg, r) {
   return c < 0 ? cfg.noData : cfg.ratioColours[c];
 }
 PM.init = function (map, cfg) {
-  map._pm = {cfg: cfg, ranked: []};
+  mark("init");
+  map._pm = {cfg: cfg, pickers: []};
   PM.maps.push(map);
   var box = map.getContainer();
   box.classList.add("pm-map");
   if (cfg.plain) { box.classList.add("pm-plain"); }
   map.attributionControl.addAttribution(cfg.osm);
   L.control.scale({imperial: false, maxWidth: 160, position: "bottomright"}).addTo(map);
-  map.on("overlayadd", function () { PM.reorder(map); });
+  // One dispatcher for the canvas layers: the click goes to the topmost layer with something
+  // under the pointer (residences before communities); else on to Leaflet as usual.
+  box.addEventListener("click", function (e) { PM.pick(map, e); }, true);
+  box.addEventListener("mousemove", function (e) { PM.hover(map, e); }, true);
 };
-PM.reorder = function (map) {
-  var ranked = map._pm.ranked.slice().sort(function (a, b) { return a[0] - b[0]; });
-  for (var k = 0; k < ranked.length; k++) {
-    if (map.hasLayer(ranked[k][1])) { ranked[k][1].bringToFront(); }
+function skipEvent(map, e) {
+  if (map.dragging && map.dragging.moved()) { return true; }
+  var t = e.target;
+  return !!(t && t.closest &&
+    t.closest(".leaflet-control, .leaflet-popup, .leaflet-marker-icon, .leaflet-tooltip"));
+}
+function pickAt(map, point) {
+  var pickers = map._pm.pickers.slice().sort(function (a, b) {
+    return b.options.prio - a.options.prio;
+  });
+  for (var k = 0; k < pickers.length; k++) {
+    var hit = pickers[k].hit(point);
+    if (hit >= 0) { return [pickers[k], hit]; }
   }
+  return null;
+}
+PM.pick = function (map, e) {
+  if (skipEvent(map, e)) { return; }
+  var point = map.mouseEventToContainerPoint(e);
+  var found = pickAt(map, point);
+  if (!found) { return; }
+  e.stopImmediatePropagation();
+  e.preventDefault();
+  found[0].pick(found[1], map.containerPointToLatLng(point));
 };
-PM.group = function (map, group, key, rank) {
+PM.hover = function (map, e) {
+  var pm = map._pm;
+  if (pm.pending || skipEvent(map, e)) { return; }
+  pm.pending = true;
+  var point = map.mouseEventToContainerPoint(e);
+  L.Util.requestAnimFrame(function () {
+    pm.pending = false;
+    var over = pickAt(map, point) !== null;
+    if (over !== !!pm.hovering) {
+      pm.hovering = over;
+      map.getContainer().style.cursor = over ? "pointer" : "";
+    }
+  });
+};
+PM.group = function (map, group, key) {
   PM.groups[key] = group;
   group._pmKey = key;
-  if (rank !== null && rank !== undefined) { map._pm.ranked.push([rank, group]); }
 };
 PM.lazy = function (group, build) {
   var built = false;
@@ -464,11 +500,304 @@ PM.lazy = function (group, build) {
   group.on("add", run);
   group._pmBuild = run;
 };
+// Large data sit in <script type="application/json"> blocks: JSON.parse is fast, and a layer
+// that starts hidden parses its data only when first shown.
+var cache = {};
+PM.data = function (id) {
+  if (!(id in cache)) {
+    cache[id] = JSON.parse(document.getElementById(id).textContent);
+    mark("parsed " + id);
+  }
+  return cache[id];
+};
+
+// Residences: one canvas, all points of a style drawn as one path (100,000 points stay fast),
+// hit-tested on click by distance in pixels. Styles are drawn in order, so gaps lie on top.
+var TAU = 2 * Math.PI;
+var MAX_LAT = 85.0511287798;
+function mercX(lon) { return (lon + 180) / 360; }
+function mercY(lat) {
+  var s = Math.sin(Math.max(Math.min(lat, MAX_LAT), -MAX_LAT) * Math.PI / 180);
+  return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+}
+function mercator(d) {
+  if (d._mx) { return; }
+  var n = d.lat.length;
+  d._mx = new Float64Array(n);
+  d._my = new Float64Array(n);
+  for (var i = 0; i < n; i++) { d._mx[i] = mercX(d.lon[i]); d._my[i] = mercY(d.lat[i]); }
+}
+// A layer drawn on its own canvas, redrawn after every move or zoom (and scaled during a zoom
+// animation as Leaflet's renderers are). Canvases of a pane are kept in rank order.
+var CanvasLayer = L.Layer.extend({
+  options: {pane: "pmPoints", zIndex: 450, padding: 0.3, rank: 0, prio: 0},
+  onAdd: function (map) {
+    this._prepare();
+    var pane = map.getPane(this.options.pane);
+    if (!pane) {
+      pane = map.createPane(this.options.pane);
+      pane.style.zIndex = this.options.zIndex;
+      pane.style.pointerEvents = "none";
+    }
+    this._canvas = L.DomUtil.create("canvas", "pm-canvas");
+    this._canvas.setAttribute("data-rank", this.options.rank);
+    if (map.options.zoomAnimation && L.Browser.any3d) {
+      L.DomUtil.addClass(this._canvas, "leaflet-zoom-animated");
+    }
+    var before = null;
+    for (var c = pane.firstChild; c; c = c.nextSibling) {
+      if (Number(c.getAttribute("data-rank")) > this.options.rank) { before = c; break; }
+    }
+    pane.insertBefore(this._canvas, before);
+    this._ctx = this._canvas.getContext("2d");
+    if (this.pick) { map._pm.pickers.push(this); }
+    this._reset();
+  },
+  onRemove: function (map) {
+    L.DomUtil.remove(this._canvas);
+    var pickers = map._pm.pickers, at = pickers.indexOf(this);
+    if (at >= 0) { pickers.splice(at, 1); }
+  },
+  getEvents: function () {
+    return {viewreset: this._reset, moveend: this._reset, resize: this._reset,
+      zoomanim: this._onAnimZoom, zoom: this._onZoom};
+  },
+  _onAnimZoom: function (e) { this._transform(e.center, e.zoom); },
+  _onZoom: function () { this._transform(this._map.getCenter(), this._map.getZoom()); },
+  _transform: function (center, zoom) {
+    var map = this._map;
+    var scale = map.getZoomScale(zoom, this._zoom);
+    var half = map.getSize().multiplyBy(0.5 + this.options.padding);
+    var offset = half.multiplyBy(-scale).add(map.project(this._center, zoom))
+      .subtract(map._getNewPixelOrigin(center, zoom));
+    L.DomUtil.setTransform(this._canvas, offset, scale);
+  },
+  _reset: function () {
+    var map = this._map, p = this.options.padding, size = map.getSize();
+    var min = map.containerPointToLayerPoint(size.multiplyBy(-p)).round();
+    var w = Math.round(size.x * (1 + 2 * p)), h = Math.round(size.y * (1 + 2 * p));
+    var ratio = L.Browser.retina ? 2 : 1;
+    this._min = min;
+    this._w = w;
+    this._h = h;
+    this._center = map.getCenter();
+    this._zoom = map.getZoom();
+    L.DomUtil.setPosition(this._canvas, min);
+    this._canvas.width = w * ratio;
+    this._canvas.height = h * ratio;
+    this._canvas.style.width = w + "px";
+    this._canvas.style.height = h + "px";
+    var origin = map.getPixelOrigin();
+    // canvas pixel = mercator * scale - (ox, oy)
+    this._scale = map.options.crs.scale(this._zoom);
+    this._ox = origin.x + min.x;
+    this._oy = origin.y + min.y;
+    this._ratio = ratio;
+    this._draw(this._ctx);
+  },
+  _canvasPoint: function (point) {  // a container point in canvas pixels
+    var lp = this._map.containerPointToLayerPoint(point);
+    return [lp.x - this._min.x, lp.y - this._min.y];
+  }
+});
+
+// Residences: all points of a style are one path (100,000 points stay fast); styles are
+// drawn in order, so gaps lie on top. A click is hit-tested by distance in pixels.
+var PointLayer = CanvasLayer.extend({
+  options: {pane: "pmPoints", zIndex: 450, prio: 10},
+  initialize: function (d, styles, styleOf, order, onPick) {
+    this._d = d;
+    this._styles = styles;
+    this._styleOf = styleOf;
+    this._order = order;
+    this._onPick = onPick;
+    this._byStyle = null;
+  },
+  _prepare: function () {
+    if (this._byStyle) { return; }
+    var d = this._d, n = d.lat.length, counts = [], k, s;
+    mercator(d);
+    for (k = 0; k < this._styles.length; k++) { counts.push(0); }
+    for (k = 0; k < n; k++) { counts[this._styleOf(k)] += 1; }
+    this._byStyle = counts.map(function (c) { return new Int32Array(c); });
+    var fill = counts.map(function () { return 0; });
+    for (k = 0; k < n; k++) { s = this._styleOf(k); this._byStyle[s][fill[s]++] = k; }
+    this._px = new Float32Array(n);
+    this._py = new Float32Array(n);
+  },
+  _draw: function (ctx) {
+    var d = this._d, n = d.lat.length, w = this._w, h = this._h;
+    for (var i = 0; i < n; i++) {
+      this._px[i] = d._mx[i] * this._scale - this._ox;
+      this._py[i] = d._my[i] * this._scale - this._oy;
+    }
+    ctx.setTransform(this._ratio, 0, 0, this._ratio, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    for (var o = 0; o < this._order.length; o++) {
+      var st = this._styles[this._order[o]], idx = this._byStyle[this._order[o]];
+      var r = st.radius, drawn = 0;
+      ctx.beginPath();
+      for (var k = 0; k < idx.length; k++) {
+        var x = this._px[idx[k]], y = this._py[idx[k]];
+        if (x < -r || y < -r || x > w + r || y > h + r) { continue; }
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, TAU);
+        drawn += 1;
+      }
+      if (!drawn) { continue; }
+      ctx.globalAlpha = st.fillOpacity;
+      ctx.fillStyle = st.fillColor;
+      ctx.fill();
+      if (st.weight > 0) {
+        ctx.globalAlpha = st.opacity;
+        ctx.lineWidth = st.weight;
+        ctx.strokeStyle = st.color;
+        ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 1;
+  },
+  hit: function (point) {  // the point drawn on top under a container point, or -1
+    var c = this._canvasPoint(point), x = c[0], y = c[1];
+    for (var o = this._order.length - 1; o >= 0; o--) {
+      var idx = this._byStyle[this._order[o]], r = this._styles[this._order[o]].radius + 2;
+      for (var k = idx.length - 1; k >= 0; k--) {
+        var dx = this._px[idx[k]] - x, dy = this._py[idx[k]] - y;
+        if (dx <= r && dx >= -r && dy <= r && dy >= -r && dx * dx + dy * dy <= r * r) {
+          return idx[k];
+        }
+      }
+    }
+    return -1;
+  },
+  pick: function (i) { this._onPick(i); },
+  // For tests and tools: container points of a residence id, or of every residence.
+  containerPointOf: function (ident) {
+    var i = this._d.id.indexOf(ident);
+    return i < 0 ? null : this._map.latLngToContainerPoint([this._d.lat[i], this._d.lon[i]]);
+  },
+  containerPoints: function () {
+    var out = [], d = this._d;
+    for (var i = 0; i < d.lat.length; i++) {
+      out.push(this._map.latLngToContainerPoint([d.lat[i], d.lon[i]]));
+    }
+    return out;
+  }
+});
+
+// Polygons (walking bands, communities) from GeoJSON: each feature one Path2D per zoom level
+// (vertices closer than half a pixel merged), filled even-odd so holes stay holes.
+var PolygonLayer = CanvasLayer.extend({
+  options: {pane: "pmPolygons", zIndex: 420, prio: 0},
+  initialize: function (fc, styleOf, onPick, options) {
+    L.setOptions(this, options);
+    this._fc = fc;
+    this._styleOf = styleOf;
+    this._onPick = onPick;
+    if (!onPick) { this.pick = null; }
+    this._feats = null;
+  },
+  _prepare: function () {
+    if (this._feats) { return; }
+    var feats = [], x0 = Infinity, y0 = Infinity;
+    var fs = this._fc.features;
+    for (var f = 0; f < fs.length; f++) {
+      var g = fs[f].geometry;
+      if (!g) { continue; }
+      var polys = g.type === "Polygon" ? [g.coordinates] :
+        (g.type === "MultiPolygon" ? g.coordinates : []);
+      var rings = [], box = [Infinity, Infinity, -Infinity, -Infinity];
+      for (var p = 0; p < polys.length; p++) {
+        for (var r = 0; r < polys[p].length; r++) {
+          var ring = polys[p][r], flat = new Float64Array(ring.length * 2);
+          for (var v = 0; v < ring.length; v++) {
+            var mx = mercX(ring[v][0]), my = mercY(ring[v][1]);
+            flat[2 * v] = mx;
+            flat[2 * v + 1] = my;
+            if (mx < box[0]) { box[0] = mx; }
+            if (my < box[1]) { box[1] = my; }
+            if (mx > box[2]) { box[2] = mx; }
+            if (my > box[3]) { box[3] = my; }
+          }
+          rings.push(flat);
+        }
+      }
+      x0 = Math.min(x0, box[0]);
+      y0 = Math.min(y0, box[1]);
+      feats.push({rings: rings, box: box, props: fs[f].properties, style: this._styleOf(fs[f])});
+    }
+    this._feats = feats;
+    this._anchorM = [x0, y0];
+    this._pathZoom = null;
+  },
+  _paths: function () {  // Path2D per feature in pixels from an anchor, for this zoom
+    if (this._pathZoom === this._zoom) { return; }
+    var scale = this._scale;
+    var ax = Math.floor(this._anchorM[0] * scale), ay = Math.floor(this._anchorM[1] * scale);
+    for (var f = 0; f < this._feats.length; f++) {
+      var path = new Path2D(), rings = this._feats[f].rings;
+      for (var r = 0; r < rings.length; r++) {
+        var flat = rings[r], n = flat.length / 2, lx = 0, ly = 0;
+        for (var v = 0; v < n; v++) {
+          var x = flat[2 * v] * scale - ax, y = flat[2 * v + 1] * scale - ay;
+          if (v === 0) { path.moveTo(x, y); lx = x; ly = y; continue; }
+          if (v < n - 1 && Math.abs(x - lx) < 0.5 && Math.abs(y - ly) < 0.5) { continue; }
+          path.lineTo(x, y);
+          lx = x;
+          ly = y;
+        }
+        path.closePath();
+      }
+      this._feats[f].path = path;
+    }
+    this._anchor = [ax, ay];
+    this._pathZoom = this._zoom;
+  },
+  _draw: function (ctx) {
+    this._paths();
+    var ratio = this._ratio, w = this._w, h = this._h, scale = this._scale;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.setTransform(ratio, 0, 0, ratio, (this._anchor[0] - this._ox) * ratio,
+      (this._anchor[1] - this._oy) * ratio);
+    for (var f = 0; f < this._feats.length; f++) {
+      var ft = this._feats[f], st = ft.style, b = ft.box;
+      if (b[2] * scale - this._ox < 0 || b[0] * scale - this._ox > w ||
+          b[3] * scale - this._oy < 0 || b[1] * scale - this._oy > h) { continue; }
+      ctx.globalAlpha = st.fillOpacity;
+      ctx.fillStyle = st.fillColor;
+      ctx.fill(ft.path, "evenodd");
+      ctx.globalAlpha = st.opacity;
+      ctx.lineWidth = st.weight;
+      ctx.strokeStyle = st.color;
+      ctx.setLineDash(st.dash || []);
+      ctx.stroke(ft.path);
+    }
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+  },
+  hit: function (point) {  // the feature drawn on top under a container point, or -1
+    var c = this._canvasPoint(point);
+    var x = c[0] + this._ox - this._anchor[0], y = c[1] + this._oy - this._anchor[1];
+    var ctx = this._ctx;
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    var found = -1;
+    for (var f = this._feats.length - 1; f >= 0; f--) {
+      if (ctx.isPointInPath(this._feats[f].path, x, y, "evenodd")) { found = f; break; }
+    }
+    ctx.restore();
+    return found;
+  },
+  pick: function (f, latlng) { this._onPick(this._feats[f].props, latlng); }
+});
+PM.PointLayer = PointLayer;
+PM.PolygonLayer = PolygonLayer;
 var STATUS_RADIUS = [3.5, 5, 6.5, 3.5];
-PM.residences = function (map, group, d, mode) {
+var STATUS_ORDER = [0, 3, 1, 2];  // covered, off network, partly, uncovered (gaps on top)
+PM.residences = function (map, group, dataId, mode) {
   var cfg = map._pm.cfg;
-  group._pmData = d;
-  var styles = [];
+  var styles = [], order = [], styleOf, d = null;
   if (mode === "status") {
     for (var s = 0; s < cfg.statusColours.length; s++) {
       var gap = s === 1 || s === 2;
@@ -476,12 +805,19 @@ PM.residences = function (map, group, d, mode) {
         color: gap ? (s === 2 ? "#4a0000" : "#6b3d00") : "#ffffff",
         weight: gap ? 1.4 : 0.6, opacity: 0.9});
     }
+    order = STATUS_ORDER;
+    styleOf = function (i) { return d.st.charCodeAt(i) - 48; };
   } else {
     var colours = cfg.ratioColours.concat([cfg.noData]);
     for (var c = 0; c < colours.length; c++) {
       styles.push({radius: 4, fillColor: colours[c], fillOpacity: 0.9, color: "#ffffff",
         weight: 0.6, opacity: 0.9});
+      order.unshift(c);  // "not allocated" at the bottom, the shortest supply on top
     }
+    styleOf = function (i) {
+      var cl = ratioClass(cfg, d.fa ? d.fa[i] : null);
+      return cl < 0 ? styles.length - 1 : cl;
+    };
   }
   function popup(i) {
     var t = cfg.t;
@@ -523,26 +859,17 @@ PM.residences = function (map, group, d, mode) {
     if (measured.length) { rows.push([t.measured_title]); rows = rows.concat(measured); }
     return card(title, rows);
   }
-  function build() {
-    var n = d.lat.length;
-    for (var i = 0; i < n; i++) {
-      var style;
-      if (mode === "status") { style = styles[d.st.charCodeAt(i) - 48]; }
-      else {
-        var cl = ratioClass(cfg, d.fa ? d.fa[i] : null);
-        style = styles[cl < 0 ? styles.length - 1 : cl];
-      }
-      var mk = L.circleMarker([d.lat[i], d.lon[i]], style);
-      mk._pmi = i;
-      group.addLayer(mk);
-    }
+  function open(i) {
+    L.popup({maxWidth: 360}).setLatLng([d.lat[i], d.lon[i]]).setContent(popup(i)).openOn(map);
   }
-  group.on("click", function (e) {
-    var mk = e.propagatedFrom || e.layer;
-    if (!mk || mk._pmi === undefined) { return; }
-    L.popup({maxWidth: 360}).setLatLng(mk.getLatLng()).setContent(popup(mk._pmi)).openOn(map);
-  });
-  if (map.hasLayer(group) || group._pmShow) { build(); } else { PM.lazy(group, build); }
+  function build() {
+    d = PM.data(dataId);
+    var layer = new PointLayer(d, styles, styleOf, order, open);
+    group._pmPoints = layer;
+    group.addLayer(layer);
+    mark("residences " + mode);
+  }
+  if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
 PM.facilities = function (map, group, d) {
   var cfg = map._pm.cfg;
@@ -583,51 +910,49 @@ PM.facilities = function (map, group, d) {
     group.addLayer(mk);
   }
 };
-PM.isochrones = function (map, group, fc, colour) {
-  var feats = fc.features;
-  var n = feats.length;
-  var layer = L.geoJSON(fc, {
-    interactive: false,
-    style: function (f) {
+PM.isochrones = function (map, group, dataId, colour) {
+  function build() {
+    var fc = PM.data(dataId);
+    var n = fc.features.length;
+    group.addLayer(new PolygonLayer(fc, function (f) {
       var k = f.properties.k;
       return {color: colour, weight: 1.2, opacity: 0.75, fillColor: colour,
-        fillOpacity: 0.10 + 0.06 * (n - 1 - k), dashArray: k === n - 1 ? "4 3" : null};
-    }
-  });
-  group.addLayer(layer);
+        fillOpacity: 0.10 + 0.06 * (n - 1 - k), dash: k === n - 1 ? [4, 3] : null};
+    }, null, {rank: 1}));
+  }
+  if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
-PM.communities = function (map, group, fc, rules) {
+PM.communities = function (map, group, dataId, rules) {
   var cfg = map._pm.cfg;
   var t = cfg.t;
-  var layer = L.geoJSON(fc, {
-    style: function (f) {
+  function popup(p) {
+    var rows = [[t.id, p.id]];
+    if (p.hh !== undefined) { rows.push([t.households, fmt(cfg, p.hh, 0)]); }
+    if (p.sup !== undefined && p.sup !== null) {
+      rows.push([t.supply, fmt(cfg, p.sup, 0) + " " + t.m2]);
+    }
+    if (p.r !== undefined) {
+      var v = verdict(cfg, p.ok);
+      rows.push([t.m2_per_100hh,
+        p.r === null ? "\u2014" : fmt(cfg, p.r, 1) + " " + t.m2_per_100hh_unit + "  " + v[0],
+        p.r === null ? "pm-na" : v[1]]);
+    }
+    for (var k = 0; k < rules.length; k++) {
+      var rate = p.cov ? p.cov[k] : null;
+      rows.push([rules[k] + " \u00b7 " + t.coverage_rate,
+        rate === null ? "\u2014" : fmt(cfg, rate * 100, 1) + " %"]);
+    }
+    return card(p.name !== null && p.name !== undefined ? p.name : p.id, rows);
+  }
+  function build() {
+    group.addLayer(new PolygonLayer(PM.data(dataId), function (f) {
       return {color: "#444", weight: 1.2, opacity: 0.8, fillColor: ratioColour(cfg, f.properties.r),
         fillOpacity: 0.3};
-    },
-    onEachFeature: function (f, lyr) {
-      lyr.bindPopup(function () {
-        var p = f.properties;
-        var rows = [[t.id, p.id]];
-        if (p.hh !== undefined) { rows.push([t.households, fmt(cfg, p.hh, 0)]); }
-        if (p.sup !== undefined && p.sup !== null) {
-          rows.push([t.supply, fmt(cfg, p.sup, 0) + " " + t.m2]);
-        }
-        if (p.r !== undefined) {
-          var v = verdict(cfg, p.ok);
-          rows.push([t.m2_per_100hh,
-            p.r === null ? "\u2014" : fmt(cfg, p.r, 1) + " " + t.m2_per_100hh_unit + "  " + v[0],
-            p.r === null ? "pm-na" : v[1]]);
-        }
-        for (var k = 0; k < rules.length; k++) {
-          var rate = p.cov ? p.cov[k] : null;
-          rows.push([rules[k] + " \u00b7 " + t.coverage_rate,
-            rate === null ? "\u2014" : fmt(cfg, rate * 100, 1) + " %"]);
-        }
-        return card(p.name !== null && p.name !== undefined ? p.name : p.id, rows);
-      }, {maxWidth: 360});
-    }
-  });
-  group.addLayer(layer);
+    }, function (props, latlng) {
+      L.popup({maxWidth: 360}).setLatLng(latlng).setContent(popup(props)).openOn(map);
+    }, {rank: 0}));
+  }
+  if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
 PM.panel = function (map, position, cls, markup) {
   var Panel = L.Control.extend({
@@ -657,6 +982,7 @@ PM.fit = function (map, bounds) {
     maxZoom: 17, animate: false});
 };
 PM.ready = function (map) {
+  mark("scripts done");
   var box = map.getContainer();
   var legend = box.querySelector(".pm-legend");
   var layers = box.querySelector(".leaflet-control-layers");
@@ -671,10 +997,10 @@ PM.ready = function (map) {
   }
   sizeLegend();
   map.on("resize", sizeLegend);
-  PM.reorder(map);
   var raf = window.requestAnimationFrame || function (f) { return setTimeout(f, 16); };
   raf(function () { raf(function () {
     PM.drawnMs = (window.performance && performance.now) ? performance.now() : null;
+    mark("drawn");
     map.getContainer().setAttribute("data-pm-ready", "1");
   }); });
 };
@@ -926,6 +1252,7 @@ class PlannerMap(folium.Map):
         self.legend: dict[str, str] = {}
         self.summary_markup: str | None = None
         self.init_script_name = ""
+        self.data_blocks = 0
         self.finished = False
         assets = _read_leaflet()
         root = self.get_root()
@@ -1002,6 +1329,14 @@ class PlannerMap(folium.Map):
                 (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
             )
         return lon, lat
+
+    def add_data(self, json_text: str) -> str:
+        """Put JSON (already escaped by `_js`) in a data block of the page; return its id."""
+        self.data_blocks += 1
+        ident = f"{self.get_name()}-data-{self.data_blocks}"
+        block = f'<script type="application/json" id="{ident}">{json_text}</script>'
+        self.get_root().html.add_child(_Raw(block), name=ident)
+        return ident
 
     def add_script(self, parent: Any, code: str) -> None:
         parent.add_child(_Script(code))
@@ -1115,13 +1450,12 @@ def _set_cfg(m: PlannerMap, **values: Any) -> None:
     m.add_script(m, assigns)
 
 
-def _new_group(m: PlannerMap, name: str, *, key: str, show: bool, rank: int | None) -> Any:
+def _new_group(m: PlannerMap, name: str, *, key: str, show: bool) -> Any:
     group = folium.FeatureGroup(name=_esc(name), show=show, overlay=True, control=True)
     group.add_to(m)
-    rank_js = "null" if rank is None else str(rank)
     m.add_script(
         group,
-        f"PlannerMap.group({m.get_name()}, {group.get_name()}, {_js(key)}, {rank_js});"
+        f"PlannerMap.group({m.get_name()}, {group.get_name()}, {_js(key)});"
         + (f"{group.get_name()}._pmShow = true;" if show else ""),
     )
     return group
@@ -1293,14 +1627,14 @@ def add_residences(
         mPerMin=float(speed_kmh) * 1000.0 / 60.0,
         required=float(required_m2_per_100hh or _DEFAULT_REQUIRED_M2),
     )
-    payload = _js(data)
+    data_id = m.add_data(_js(data))
     groups = []
-    status_group = _new_group(m, t["layer_status"], key="residences", show=True, rank=_Z_RESIDENCES)
-    data_var = f"{status_group.get_name()}_data"
+    # Residences are drawn on their own canvas, above the polygons' (bands, communities).
+    status_group = _new_group(m, t["layer_status"], key="residences", show=True)
     m.add_script(
         status_group,
-        f"var {data_var} = {payload};"
-        f"PlannerMap.residences({m.get_name()}, {status_group.get_name()}, {data_var}, 'status');",
+        f"PlannerMap.residences({m.get_name()}, {status_group.get_name()}, {_js(data_id)}, "
+        "'status');",
     )
     groups.append(status_group)
     counts = np.bincount(codes, minlength=len(STATUSES))
@@ -1314,12 +1648,10 @@ def add_residences(
         f'<div class="pm-note">{_esc(t["legend_gaps"])}</div>'
     )
     if has_ratio:
-        ratio_group = _new_group(
-            m, t["layer_ratio"], key="residences_ratio", show=False, rank=_Z_RESIDENCES
-        )
+        ratio_group = _new_group(m, t["layer_ratio"], key="residences_ratio", show=False)
         m.add_script(
             ratio_group,
-            f"PlannerMap.residences({m.get_name()}, {ratio_group.get_name()}, {data_var}, "
+            f"PlannerMap.residences({m.get_name()}, {ratio_group.get_name()}, {_js(data_id)}, "
             "'ratio');",
         )
         groups.append(ratio_group)
@@ -1412,7 +1744,7 @@ def add_facilities(
         if data["prop"] is not None and "1" in data["prop"]:
             any_proposed = True
         name = t["layer_facilities"].format(label=label) if cat else t["facilities"]
-        group = _new_group(m, name, key=f"facilities:{cat}", show=cat in shown, rank=None)
+        group = _new_group(m, name, key=f"facilities:{cat}", show=cat in shown)
         m.add_script(
             group, f"PlannerMap.facilities({m.get_name()}, {group.get_name()}, {_js(data)});"
         )
@@ -1504,10 +1836,10 @@ def add_isochrones(
         fc = _feature_collection(geoms[valid], [p for p, v in zip(props, valid, strict=True) if v])
         label = m.label(cat) if cat else t["layer_bands"]
         name = t["layer_isochrones"].format(label=label) if cat else t["layer_bands"]
-        group = _new_group(m, name, key=f"isochrones:{cat}", show=cat in shown, rank=_Z_ISOCHRONES)
+        group = _new_group(m, name, key=f"isochrones:{cat}", show=cat in shown)
         m.add_script(
             group,
-            f"PlannerMap.isochrones({m.get_name()}, {group.get_name()}, {fc}, "
+            f"PlannerMap.isochrones({m.get_name()}, {group.get_name()}, {_js(m.add_data(fc))}, "
             f"{_js(m.colour(cat))});",
         )
         groups.append(group)
@@ -1590,10 +1922,10 @@ def add_communities(
             p["cov"] = [col[i] for col in rates]
         props.append(p)
     fc = _feature_collection(geoms[valid], [p for p, v in zip(props, valid, strict=True) if v])
-    group = _new_group(m, t["layer_communities"], key="communities", show=show, rank=_Z_COMMUNITIES)
+    group = _new_group(m, t["layer_communities"], key="communities", show=show)
     m.add_script(
         group,
-        f"PlannerMap.communities({m.get_name()}, {group.get_name()}, {fc}, "
+        f"PlannerMap.communities({m.get_name()}, {group.get_name()}, {_js(m.add_data(fc))}, "
         f"{_js([r.label for r, _ in rate_cols])});",
     )
     _set_cfg(m, required=float(required_m2_per_100hh or _DEFAULT_REQUIRED_M2))

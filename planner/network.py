@@ -440,6 +440,13 @@ def load_network(
     ------
     InputError
         The file is missing, not OSM, truncated, or holds no walkable way.
+
+    Examples
+    --------
+    >>> import planner
+    >>> network = planner.load_network("data/us_west_oakland_osmnx.osm.bz2")
+    >>> network.n_nodes, network.report.components_dropped
+    (47, 2)
     """
     path = Path(source)
     if path.is_dir():

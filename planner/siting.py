@@ -1044,6 +1044,16 @@ def propose(
     InputError
         Neither or both of ``sites`` and ``cover_all``, a category the standard has no rule for,
         bad parameters, no usable candidate site.
+
+    Examples
+    --------
+    >>> import planner
+    >>> network = planner.load_network("data/cn_beijing_haidian_cau_map.osm.bz2")
+    >>> facilities = planner.read_facilities("data/haidian/facilities.gpkg")
+    >>> residences = planner.read_residences("data/haidian/residences.gpkg")
+    >>> proposal = planner.propose(network, facilities, residences, sites=2)
+    >>> proposal.sites["floor_area_m2"].tolist(), proposal.method, proposal.after.passes
+    ([1150.0, 500.0], 'milp', True)
     """
     if (sites is None) == (not cover_all):
         raise InputError(
