@@ -735,20 +735,20 @@ var PolygonLayer = CanvasLayer.extend({
     var scale = this._scale;
     var ax = Math.floor(this._anchorM[0] * scale), ay = Math.floor(this._anchorM[1] * scale);
     for (var f = 0; f < this._feats.length; f++) {
-      var path = new Path2D(), rings = this._feats[f].rings;
+      // An SVG path string parsed once is faster than a lineTo call per vertex.
+      var parts = [], rings = this._feats[f].rings;
       for (var r = 0; r < rings.length; r++) {
         var flat = rings[r], n = flat.length / 2, lx = 0, ly = 0;
         for (var v = 0; v < n; v++) {
           var x = flat[2 * v] * scale - ax, y = flat[2 * v + 1] * scale - ay;
-          if (v === 0) { path.moveTo(x, y); lx = x; ly = y; continue; }
-          if (v < n - 1 && Math.abs(x - lx) < 0.5 && Math.abs(y - ly) < 0.5) { continue; }
-          path.lineTo(x, y);
+          if (v > 0 && v < n - 1 && Math.abs(x - lx) < 0.5 && Math.abs(y - ly) < 0.5) { continue; }
+          parts.push((v === 0 ? "M" : "L") + x.toFixed(1) + " " + y.toFixed(1));
           lx = x;
           ly = y;
         }
-        path.closePath();
+        parts.push("Z");
       }
-      this._feats[f].path = path;
+      this._feats[f].path = new Path2D(parts.join(""));
     }
     this._anchor = [ax, ay];
     this._pathZoom = this._zoom;

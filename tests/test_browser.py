@@ -224,9 +224,7 @@ def check_panels(opened: Opened) -> dict[str, dict[str, float]]:
         assert box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], name
     points = page.evaluate(
         """() => {
-          const map = PlannerMap.maps[0];
-          return PlannerMap.groups.residences.getLayers()
-            .map(l => map.latLngToContainerPoint(l.getLatLng())).map(p => [p.x, p.y]);
+          return PlannerMap.groups.residences._pmPoints.containerPoints().map(p => [p.x, p.y]);
         }"""
     )
     left = boxes["summary"]["x"] + boxes["summary"]["width"]
@@ -252,11 +250,8 @@ def click_residence(opened: Opened, ident: str) -> None:
     """Click the canvas marker of residence ``ident`` where it is drawn; wait for its popup."""
     x, y = opened.page.evaluate(
         """(ident) => {
-          const group = PlannerMap.groups.residences;
-          const map = PlannerMap.maps[0];
-          const marker = group.getLayers().find(l => group._pmData.id[l._pmi] === ident);
-          const p = map.latLngToContainerPoint(marker.getLatLng());
-          const r = map.getContainer().getBoundingClientRect();
+          const p = PlannerMap.groups.residences._pmPoints.containerPointOf(ident);
+          const r = PlannerMap.maps[0].getContainer().getBoundingClientRect();
           return [r.left + p.x, r.top + p.y];
         }""",
         ident,

@@ -207,8 +207,20 @@ def render(m: folium.Map) -> str:
     return m.get_root().render()
 
 
+def data_blocks(page: str) -> dict[str, Any]:
+    """The page's JSON data blocks (``<script type="application/json" id=...>``), parsed."""
+    return {
+        ident: json.loads(text)
+        for ident, text in re.findall(
+            r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, flags=re.S
+        )
+    }
+
+
 def call_args(page: str, func: str) -> list[list[Any]]:
-    """The JSON arguments of every ``PlannerMap.<func>(...)`` call in the page's script."""
+    """The arguments of every ``PlannerMap.<func>(...)`` call in the page's script: JSON
+    values parsed, data-block ids replaced by their data, variables as ("var", name)."""
+    blocks = data_blocks(page)
     decoder = json.JSONDecoder()
     out = []
     for match in re.finditer(rf"PlannerMap\.{func}\(", page):
@@ -222,7 +234,7 @@ def call_args(page: str, func: str) -> list[list[Any]]:
                     pos = end + 1
                 else:
                     value, pos = decoder.raw_decode(page, pos)
-                    args.append(value)
+                    args.append(blocks.get(value, value) if isinstance(value, str) else value)
             elif page[pos] in ", ":
                 pos += 1
             else:
@@ -235,11 +247,10 @@ def call_args(page: str, func: str) -> list[list[Any]]:
 
 
 def residence_data(page: str) -> dict[str, Any]:
-    """The column data the residence layers draw (``var <group>_data = {...}``)."""
-    match = re.search(r"var (\w+_data) = ", page)
-    assert match is not None
-    value, _ = json.JSONDecoder().raw_decode(page, match.end())
-    return value
+    """The column data the residence layers draw (shared by both layers)."""
+    calls = call_args(page, "residences")
+    assert calls and all(c[2] is calls[0][2] or c[2] == calls[0][2] for c in calls)
+    return calls[0][2]
 
 
 @pytest.fixture(scope="module")
