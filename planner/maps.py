@@ -12,10 +12,13 @@ Design points
   JavaScript and CSS are read from the ``django-js-lib-leaflet`` package (Leaflet 1.9.4, no
   dependencies) and inlined; Folium's CDN links (jQuery, Bootstrap, Font Awesome...) are
   dropped. Icons, legend and panels are plain HTML/CSS written here.
-- **Large.** Points are drawn on one canvas (``preferCanvas``) from compact column arrays (one
-  list per field, coordinates rounded to 6 decimals, about 0.1 m) rather than one GeoJSON feature
-  per point; layers that start hidden are built when first shown; polygons are simplified
-  (about 1 m) and rounded. Popups are built on click.
+- **Large.** Residences are compact column arrays (one list per field, coordinates rounded to
+  6 decimals, about 0.1 m), not one GeoJSON feature each, and are drawn on their own canvas with
+  one path per colour (100,000 points redraw in tens of milliseconds); clicks are hit-tested in
+  pixels. Bands and communities are simplified (about 1 m), rounded GeoJSON drawn on a canvas
+  from one cached ``Path2D`` per feature and zoom level. Data sit in JSON blocks parsed with
+  ``JSON.parse``; layers that start hidden are parsed and built when first shown; popups are
+  built on click.
 - **Safe.** Every text from the data reaches the page as JSON data inside the script (with
   ``<``, ``>`` and ``&`` escaped) and is put into the page with ``textContent``, or is escaped
   with `html.escape` where this module writes HTML (legend, summary panel, layer names).
@@ -2323,7 +2326,9 @@ def isochrones_map(
         cats.extend(str(c) for c in points["category"].astype(object).tolist())
     m.register_categories(dict.fromkeys(cats))
     all_cats = list(dict.fromkeys(cats))
-    add_isochrones(m, isochrones, show=all_cats if len(all_cats) <= 1 else all_cats[:1])
+    # Bands of one or two categories are shown together; of more, the first (others a click away).
+    show = (all_cats if len(all_cats) <= 2 else all_cats[:1]) if all_cats else None
+    add_isochrones(m, isochrones, show=show)
     if points is not None and len(points) > 0:
         add_facilities(m, points)
     return finish_map(m)

@@ -303,6 +303,12 @@ def test_only_basemap_tiles_need_the_network(
 def test_every_layer_is_listed_and_toggles(open_map: Any, maps: dict[str, Path]) -> None:
     opened = open_map(maps["zh"])
     assert overlays(opened) == OVERLAYS_ZH
+    # layers that start hidden are built only when first shown
+    hidden = opened.page.evaluate(
+        "['residences_ratio', 'isochrones:health']"
+        ".map(k => PlannerMap.groups[k].getLayers().length)"
+    )
+    assert hidden == [0, 0]
     check_every_layer_toggles(opened)
     assert opened.console_errors == [] and opened.page_errors == []
 

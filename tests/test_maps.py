@@ -351,6 +351,19 @@ def test_data_text_never_reaches_the_page_unescaped(result: SimpleNamespace, lan
     assert "Block &lt;b&gt;3&lt;/b&gt;" in panels["pm-summary"]
 
 
+def test_template_syntax_in_data_stays_text(result: SimpleNamespace) -> None:
+    """Folium passes element output through Jinja again; data must not be evaluated there."""
+    fac = result.facilities.copy()
+    fac.loc[0, "name"] = "{{ 7*7 }} {% raw %}"
+    fac.loc[2, "category"] = "{{cat}}"
+    review = SimpleNamespace(**{**vars(result), "facilities": fac})
+    page = render(build_map(review, basemap="none"))
+    names = [n for args in call_args(page, "facilities") for n in args[2]["name"] or []]
+    assert "{{ 7*7 }} {% raw %}" in names
+    labels = [args[2]["label"] for args in call_args(page, "facilities")]
+    assert "{{cat}}" in labels
+
+
 def test_layer_names_are_escaped_for_the_layer_control() -> None:
     m = build_base_map(basemap="none")
     fac = gpd.GeoDataFrame(
@@ -617,7 +630,7 @@ def test_isochrones_map_draws_bands_and_sources(result: SimpleNamespace) -> None
     assert "≤ 10 min (667 m)" in panels(page)["pm-legend"]
     bare = result.isochrones.drop(columns=["category", "band_m"]).iloc[:3]
     m2 = isochrones_map(bare, basemap="none")
-    assert [n for n, _ in overlay_layers(m2)] == [("步行圈")]
+    assert overlay_layers(m2) == [("步行圈", True)]
     assert len(call_args(render(m2), "isochrones")[0][2]["features"]) == 3
 
 
