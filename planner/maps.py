@@ -628,37 +628,49 @@ var PointLayer = CanvasLayer.extend({
     this._px = new Float32Array(n);
     this._py = new Float32Array(n);
   },
+  // One small pre-drawn bitmap per style, stamped at every point: far cheaper to paint than
+  // 100,000 anti-aliased arcs (a canvas records its paths and paints them at the next frame).
+  _sprite: function (st, ratio) {
+    var half = Math.ceil(st.radius + st.weight) + 1, size = 2 * half;
+    var c = document.createElement("canvas");
+    c.width = size * ratio;
+    c.height = size * ratio;
+    var g = c.getContext("2d");
+    g.scale(ratio, ratio);
+    g.beginPath();
+    g.arc(half, half, st.radius, 0, TAU);
+    g.globalAlpha = st.fillOpacity;
+    g.fillStyle = st.fillColor;
+    g.fill();
+    if (st.weight > 0) {
+      g.globalAlpha = st.opacity;
+      g.lineWidth = st.weight;
+      g.strokeStyle = st.color;
+      g.stroke();
+    }
+    return {canvas: c, half: half, size: size};
+  },
   _draw: function (ctx) {
-    var d = this._d, n = d.lat.length, w = this._w, h = this._h;
+    var d = this._d, n = d.lat.length, w = this._w, h = this._h, ratio = this._ratio;
     for (var i = 0; i < n; i++) {
       this._px[i] = d._mx[i] * this._scale - this._ox;
       this._py[i] = d._my[i] * this._scale - this._oy;
     }
-    ctx.setTransform(this._ratio, 0, 0, this._ratio, 0, 0);
+    if (!this._sprites || this._spriteRatio !== ratio) {
+      this._sprites = this._styles.map(function (st) { return this._sprite(st, ratio); }, this);
+      this._spriteRatio = ratio;
+    }
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, w, h);
     for (var o = 0; o < this._order.length; o++) {
-      var st = this._styles[this._order[o]], idx = this._byStyle[this._order[o]];
-      var r = st.radius, drawn = 0;
-      ctx.beginPath();
+      var sp = this._sprites[this._order[o]], idx = this._byStyle[this._order[o]];
+      var half = sp.half, size = sp.size, img = sp.canvas;
       for (var k = 0; k < idx.length; k++) {
         var x = this._px[idx[k]], y = this._py[idx[k]];
-        if (x < -r || y < -r || x > w + r || y > h + r) { continue; }
-        ctx.moveTo(x + r, y);
-        ctx.arc(x, y, r, 0, TAU);
-        drawn += 1;
-      }
-      if (!drawn) { continue; }
-      ctx.globalAlpha = st.fillOpacity;
-      ctx.fillStyle = st.fillColor;
-      ctx.fill();
-      if (st.weight > 0) {
-        ctx.globalAlpha = st.opacity;
-        ctx.lineWidth = st.weight;
-        ctx.strokeStyle = st.color;
-        ctx.stroke();
+        if (x < -half || y < -half || x > w + half || y > h + half) { continue; }
+        ctx.drawImage(img, Math.round(x) - half, Math.round(y) - half, size, size);
       }
     }
-    ctx.globalAlpha = 1;
   },
   hit: function (point) {  // the point drawn on top under a container point, or -1
     var c = this._canvasPoint(point), x = c[0], y = c[1];
