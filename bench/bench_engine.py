@@ -686,10 +686,17 @@ def run_case(name: str, *, baseline_mb: float, quick: bool, profile: bool) -> tu
     if targets:
         lines += ["Targets:", ""] + [f"- {t}" for t in targets] + [""]
     if profile or any("MISSED" in t for t in targets):
-        for job_name in ("ours_nearest", "ours_catchments"):
-            print(f"  profiling {job_name} ...", flush=True)
-            prof = h.profile_child(SCRIPT, {"job": job_name, "repeats": 3, **base})
-            lines += h.profile_lines(f"`{job_name}` on {case['label']} (3 runs)", prof)
+        for job_name, presnapped in (
+            ("ours_nearest", False),
+            ("ours_catchments", False),
+            ("ours_catchments", True),
+        ):
+            what = f"`{job_name}`" + (", pre-snapped (engine only)" if presnapped else "")
+            print(f"  profiling {what} ...", flush=True)
+            prof = h.profile_child(
+                SCRIPT, {"job": job_name, "repeats": 3, "presnapped": presnapped, **base}
+            )
+            lines += h.profile_lines(f"{what} on {case['label']} (3 runs)", prof)
     text = "\n".join(lines)
     print("\n" + text, flush=True)
     return text, targets

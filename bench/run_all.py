@@ -52,9 +52,16 @@ def supported_flags(script: Path) -> set[str]:
     return set(re.findall(r"(?<![\w-])--[a-z][\w-]*", proc.stdout))
 
 
-def results_headings(text: str) -> list[str]:
-    """The ``## `` section headings of a piece of RESULTS.md."""
-    return [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+def results_sections(text: str) -> list[tuple[str, str]]:
+    """The ``## `` sections of a piece of RESULTS.md: (heading, body)."""
+    sections: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if line.startswith("## "):
+            sections.append((line[3:].strip(), ""))
+        elif sections:
+            heading, body = sections[-1]
+            sections[-1] = (heading, body + line + "\n")
+    return sections
 
 
 def _results_size() -> int:
@@ -97,7 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         code = subprocess.run(cmd, cwd=REPO).returncode
         minutes = (time.perf_counter() - start) / 60
-        appended = results_headings(_new_text(before))
+        appended = []
+        for heading, text in results_sections(_new_text(before)):
+            if script.name in heading + text:
+                appended.append(heading)
+            else:  # another session's benchmark appended meanwhile
+                notes.append(f"RESULTS.md also got '## {heading}' from elsewhere meanwhile")
         summary.append((script.name, shown, code, minutes, appended, notes))
     print(f"\n=== run_all done; results file: {RESULTS.relative_to(REPO)}")
     failed = 0
