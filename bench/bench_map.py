@@ -394,16 +394,6 @@ def open_in_chromium(path: Path, repeats: int) -> list[dict[str, float]]:
                 heap_mb = page.evaluate(
                     "performance.memory ? performance.memory.usedJSHeapSize / 1048576 : null"
                 )
-                ratio_ms = page.evaluate(
-                    """() => new Promise(resolve => {
-                      const group = PlannerMap.groups.residences_ratio;
-                      const map = PlannerMap.maps[0];
-                      const t0 = performance.now();
-                      map.addLayer(group);
-                      requestAnimationFrame(() => requestAnimationFrame(
-                        () => resolve(performance.now() - t0)));
-                    })"""
-                )
                 pan_js_ms, pan_ms = page.evaluate(
                     """() => new Promise(resolve => {
                       const map = PlannerMap.maps[0];
@@ -412,6 +402,16 @@ def open_in_chromium(path: Path, repeats: int) -> list[dict[str, float]]:
                       const js = performance.now() - t0;
                       requestAnimationFrame(() => requestAnimationFrame(
                         () => resolve([js, performance.now() - t0])));
+                    })"""
+                )
+                ratio_ms = page.evaluate(
+                    """() => new Promise(resolve => {
+                      const group = PlannerMap.groups.residences_ratio;
+                      const map = PlannerMap.maps[0];
+                      const t0 = performance.now();
+                      map.addLayer(group);
+                      requestAnimationFrame(() => requestAnimationFrame(
+                        () => resolve(performance.now() - t0)));
                     })"""
                 )
                 x, y = page.evaluate(
