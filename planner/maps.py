@@ -630,21 +630,24 @@ var PointLayer = CanvasLayer.extend({
   },
   // One small pre-drawn bitmap per style, stamped at every point: far cheaper to paint than
   // 100,000 anti-aliased arcs (a canvas records its paths and paints them at the next frame).
-  _sprite: function (st, ratio) {
-    var half = Math.ceil(st.radius + st.weight) + 1, size = 2 * half;
+  // Zoomed out, points shrink so that dense districts stay readable.
+  _sizeFactor: function () { return this._zoom >= 16 ? 1 : (this._zoom >= 14 ? 0.8 : 0.6); },
+  _sprite: function (st, ratio, factor) {
+    var radius = st.radius * factor, weight = st.weight * (factor < 1 ? 0.7 : 1);
+    var half = Math.ceil(radius + weight) + 1, size = 2 * half;
     var c = document.createElement("canvas");
     c.width = size * ratio;
     c.height = size * ratio;
     var g = c.getContext("2d");
     g.scale(ratio, ratio);
     g.beginPath();
-    g.arc(half, half, st.radius, 0, TAU);
+    g.arc(half, half, radius, 0, TAU);
     g.globalAlpha = st.fillOpacity;
     g.fillStyle = st.fillColor;
     g.fill();
-    if (st.weight > 0) {
+    if (weight > 0) {
       g.globalAlpha = st.opacity;
-      g.lineWidth = st.weight;
+      g.lineWidth = weight;
       g.strokeStyle = st.color;
       g.stroke();
     }
@@ -656,9 +659,12 @@ var PointLayer = CanvasLayer.extend({
       this._px[i] = d._mx[i] * this._scale - this._ox;
       this._py[i] = d._my[i] * this._scale - this._oy;
     }
-    if (!this._sprites || this._spriteRatio !== ratio) {
-      this._sprites = this._styles.map(function (st) { return this._sprite(st, ratio); }, this);
-      this._spriteRatio = ratio;
+    var factor = this._sizeFactor();
+    if (!this._sprites || this._spriteKey !== ratio + "/" + factor) {
+      this._sprites = this._styles.map(function (st) {
+        return this._sprite(st, ratio, factor);
+      }, this);
+      this._spriteKey = ratio + "/" + factor;
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, w, h);
@@ -675,7 +681,8 @@ var PointLayer = CanvasLayer.extend({
   hit: function (point) {  // the point drawn on top under a container point, or -1
     var c = this._canvasPoint(point), x = c[0], y = c[1];
     for (var o = this._order.length - 1; o >= 0; o--) {
-      var idx = this._byStyle[this._order[o]], r = this._styles[this._order[o]].radius + 2;
+      var idx = this._byStyle[this._order[o]];
+      var r = this._styles[this._order[o]].radius * this._sizeFactor() + 2;
       for (var k = idx.length - 1; k >= 0; k--) {
         var dx = this._px[idx[k]] - x, dy = this._py[idx[k]] - y;
         if (dx <= r && dx >= -r && dy <= r && dy >= -r && dx * dx + dy * dy <= r * r) {
