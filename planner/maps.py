@@ -50,7 +50,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 from jinja2 import Template
 
 from planner.errors import InputError
@@ -1229,6 +1229,13 @@ class _Raw(Element):
         self.content = content
 
 
+def _figure(element: Element) -> Figure:
+    root = element.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"{type(element).__name__} is not inside a folium Figure")
+    return root
+
+
 class _Script(Element):
     """A piece of our own JavaScript, placed in the map's script after its parent's."""
 
@@ -1238,7 +1245,7 @@ class _Script(Element):
         self.code = code
 
     def render(self, **kwargs: Any) -> str:
-        self.get_root().script.add_child(_Raw(self.code), name=self.get_name())
+        _figure(self).script.add_child(_Raw(self.code), name=self.get_name())
         return ""
 
 
@@ -1277,7 +1284,7 @@ class PlannerMap(folium.Map):
         self.data_blocks = 0
         self.finished = False
         assets = _read_leaflet()
-        root = self.get_root()
+        root = _figure(self)
         root.title = _esc(title)
         root.header.add_child(
             _Raw(
@@ -1357,7 +1364,7 @@ class PlannerMap(folium.Map):
         self.data_blocks += 1
         ident = f"{self.get_name()}-data-{self.data_blocks}"
         block = f'<script type="application/json" id="{ident}">{json_text}</script>'
-        self.get_root().html.add_child(_Raw(block), name=ident)
+        _figure(self).html.add_child(_Raw(block), name=ident)
         return ident
 
     def add_script(self, parent: Any, code: str) -> None:
@@ -1541,7 +1548,7 @@ def _rules_from_coverage(
                 key=key,
                 category=category,
                 label=str(label),
-                max_walk_m=None if _is_missing(max_m) else float(max_m),
+                max_walk_m=None if max_m is None or _is_missing(max_m) else float(max_m),
                 required=bool(entry.get("required", True)),
             )
         )
