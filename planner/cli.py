@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import tomllib
@@ -125,6 +126,11 @@ def _add_review_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("zh", "en"), help="map language (default zh)")
     parser.add_argument("--basemap", choices=("osm", "amap", "tianditu", "none"))
     parser.add_argument(
+        "--tianditu-key",
+        default=os.environ.get("TIANDITU_KEY"),
+        help="Tianditu API key for --basemap tianditu (default: $TIANDITU_KEY)",
+    )
+    parser.add_argument(
         "--no-isochrones",
         dest="isochrones",
         action="store_false",
@@ -209,6 +215,11 @@ def _merge(args: argparse.Namespace) -> dict[str, Any]:
         if value is not None:
             columns[key] = value
     config["columns"] = columns
+    if config.get("basemap") == "tianditu" and not args.tianditu_key:
+        raise InputError(
+            "--basemap tianditu needs a Tianditu key: pass --tianditu-key or set TIANDITU_KEY "
+            "(get one at console.tianditu.gov.cn), or use --basemap osm, amap or none."
+        )
     missing = [k for k in ("network", "facilities", "residences", "out") if not config.get(k)]
     if missing:
         flags = ", ".join(f"--{k}" for k in missing)
@@ -324,6 +335,7 @@ def _run_check(args: argparse.Namespace) -> int:
         config["out"],
         lang=config.get("lang", "zh"),
         basemap=config.get("basemap", "osm"),
+        tianditu_key=args.tianditu_key,
         baseline=baseline,
     )
     _print_summary(result.summary, baseline.summary if baseline is not None else None)
@@ -372,6 +384,7 @@ def _run_propose(args: argparse.Namespace) -> int:
         config["out"],
         lang=config.get("lang", "zh"),
         basemap=config.get("basemap", "osm"),
+        tianditu_key=args.tianditu_key,
     )
     gap = proposal.gap
     print(

@@ -158,6 +158,7 @@ def write_review(
     *,
     lang: str = "zh",
     basemap: str = "osm",
+    tianditu_key: str | None = None,
     baseline: Any | None = None,
     map_html: bool = True,
 ) -> dict[str, Path]:
@@ -207,7 +208,8 @@ def write_review(
             from planner.maps import build_map, save_map
 
             names["map"] = "map.html"
-            save_map(build_map(result, lang=lang, basemap=basemap), stage / names["map"])
+            the_map = build_map(result, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+            save_map(the_map, stage / names["map"])
     target = Path(out_dir)
     return {kind: target / name for kind, name in names.items()}
 

@@ -1547,6 +1547,7 @@ def write_proposal(
     *,
     lang: str = "zh",
     basemap: str = "osm",
+    tianditu_key: str | None = None,
     map_html: bool = True,
 ) -> dict[str, Path]:
     """Write a proposal: ``proposals.gpkg`` and the after-review with the before/after summary.
@@ -1571,6 +1572,7 @@ def write_proposal(
             stage / "review",
             lang=lang,
             basemap=basemap,
+            tianditu_key=tianditu_key,
             baseline=proposal.before,
             map_html=map_html,
         )

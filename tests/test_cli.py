@@ -206,3 +206,11 @@ def test_propose_needs_sites_or_cover_all(review, tmp_path, capsys):
     args[0] = "propose"
     assert main(args) == 2
     assert "--sites" in capsys.readouterr().err
+
+
+def test_tianditu_without_key_is_refused_before_any_work(review, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    out = tmp_path / "t"
+    assert main([*_args(review, out), "--basemap", "tianditu"]) == 2
+    assert "--tianditu-key" in capsys.readouterr().err
+    assert not out.exists()
