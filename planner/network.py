@@ -27,11 +27,11 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyproj
@@ -42,6 +42,13 @@ from scipy.sparse import csgraph
 from planner.errors import InputError, OfflineError
 
 log = logging.getLogger(__name__)
+
+
+class TagLookup(Protocol):
+    """Tags that answer ``get``: a dict, or osmium's TagList (read without copying)."""
+
+    def get(self, key: str, default: None = None, /) -> str | None: ...
+
 
 Progress = Callable[[str, int, int | None], None]
 """Progress callback: ``progress(stage, done, total_or_None)``; only the CLI draws it."""
@@ -70,7 +77,7 @@ _COORD_SCALE = 1e-7  # osmium fixed-point units to degrees
 _MIN_EDGE_M = 1e-6  # csgraph drops explicit zeros; coincident nodes keep a 1 µm edge
 
 
-def is_walkable(tags: Mapping[str, str]) -> bool:
+def is_walkable(tags: TagLookup) -> bool:
     """Whether an OSM way with these tags is part of the walking network (DESIGN.md).
 
     Parameters
@@ -767,7 +774,7 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
                 continue
             starts.append(len(refs))
             way_ids.append(way.id)
-            highways.append(tags.get("highway"))
+            highways.append(tags["highway"])
             for node in way.nodes:
                 refs.append(node.ref)
                 xs.append(node.x)

@@ -982,7 +982,7 @@ def propose(
     spacing_m: float = 100.0,
     mask: gpd.GeoDataFrame | None = None,
     standard: str | Standard = "community_service",
-    speed_kmh: float = 4.0,
+    speed_kmh: float | None = None,
     module_m2: float = 50.0,
     sizing: Sizing = "least_area",
     time_limit_s: float = 60.0,
@@ -1018,7 +1018,8 @@ def propose(
     spacing_m, mask
         For generated candidates: the spacing along the network and the areas to leave out.
     standard, speed_kmh
-        The standard (name, TOML path or `Standard`) and the walking speed.
+        The standard (name, TOML path or `Standard`) and the walking speed (None: the
+        standard's own, 4.0 km/h unless a user file sets another).
     module_m2
         Floor areas are rounded up to multiples of this, m².
     sizing
@@ -1062,11 +1063,10 @@ def propose(
         )
     if sites is not None and (int(sites) != sites or sites < 1):
         raise InputError(f"sites (the number of new facilities) must be >= 1, not {sites!r}.")
-    std = (
-        standard.with_speed(speed_kmh)
-        if isinstance(standard, Standard)
-        else load_standard(standard, speed_kmh=speed_kmh)
-    )
+    if isinstance(standard, Standard):
+        std = standard if speed_kmh is None else standard.with_speed(speed_kmh)
+    else:
+        std = load_standard(standard, speed_kmh=speed_kmh)
     rule = _rule_for(std, category)
     threshold_m = float(rule.max_walk_m)
 
