@@ -479,14 +479,7 @@ def _community_frame(
         comm = comm.assign(id=comm.index.to_numpy())
     keep = [c for c in ("id", "name", "households") if c in comm.columns]
     out = gpd.GeoDataFrame(comm[keep].copy(), geometry=comm.geometry.to_numpy(), crs=4326)
-    joined = gpd.sjoin(
-        res_out[["geometry"]].assign(_row=np.arange(len(res_out))),
-        out[["id", "geometry"]],
-        how="inner",
-        predicate="within",
-    ).drop_duplicates("_row")
-    community_of = np.full(len(res_out), None, dtype=object)
-    community_of[joined["_row"].to_numpy()] = joined["id"].to_numpy()
+    community_of = _community_of(res_out, out)
     res_out["community_id"] = community_of
     inside = pd.Series(households).groupby(community_of, dropna=True).sum()
     from_residences = inside.reindex(out["id"]).fillna(0.0).to_numpy()
@@ -498,6 +491,19 @@ def _community_frame(
     out["households"] = np.where(np.isnan(given), from_residences, given)
     out["households_source"] = np.where(np.isnan(given), "residences inside", "column")
     return out
+
+
+def _community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> np.ndarray:
+    """The id of the community polygon each point lies in (the first when several), else None."""
+    inside = gpd.sjoin(
+        points[["geometry"]].assign(_row=np.arange(len(points))),
+        communities[["id", "geometry"]],
+        how="inner",
+        predicate="within",
+    ).drop_duplicates("_row")
+    community = np.full(len(points), None, dtype=object)
+    community[inside["_row"].to_numpy()] = inside["id"].to_numpy()
+    return community
 
 
 def _rate_by_community(
@@ -562,14 +568,7 @@ def _floor_area(
         shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
     else:
         assert comm_out is not None
-        inside = gpd.sjoin(
-            fac_out[["geometry"]].assign(_row=np.arange(len(fac_out))),
-            comm_out[["id", "geometry"]],
-            how="inner",
-            predicate="within",
-        ).drop_duplicates("_row")
-        fac_comm = np.full(len(fac_out), None, dtype=object)
-        fac_comm[inside["_row"].to_numpy()] = inside["id"].to_numpy()
+        fac_comm = _community_of(fac_out, comm_out)
         comm_supply = pd.Series(supply).groupby(fac_comm, dropna=True).sum()
         comm_out["supply_m2"] = comm_supply.reindex(comm_out["id"]).fillna(0.0).to_numpy()
         comm_hh = comm_out["households"].to_numpy(dtype=np.float64)
