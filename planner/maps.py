@@ -2,9 +2,10 @@
 
 `build_map` draws a `planner.checks.CheckResult` on a Folium map: facilities per category,
 walking bands (5/10/15 min) per category, residences coloured by coverage status and by floor
-area per 100 households, community polygons as a choropleth, a layer control, a legend, a scale
+area per 100 households, community polygons as a choropleth, the walking network under them
+all (so that streets show with the basemap off or offline), a layer control, a legend, a scale
 bar and a summary panel, in Chinese (default) or English. `isochrones_map` draws walking bands
-alone. `save_map` writes the map as one self-contained HTML file.
+(and optionally the network). `save_map` writes the map as one self-contained HTML file.
 
 Design points
 -------------
@@ -16,7 +17,10 @@ Design points
   6 decimals, about 0.1 m), not one GeoJSON feature each, and are drawn on their own canvas with
   one path per colour (100,000 points redraw in tens of milliseconds); clicks are hit-tested in
   pixels. Bands and communities are simplified (about 1 m), rounded GeoJSON drawn on a canvas
-  from one cached ``Path2D`` per feature and zoom level. Data sit in JSON blocks parsed with
+  from one cached ``Path2D`` per feature and zoom level. The walking network is merged per
+  OSM way, simplified (2 m; 10 m beyond `NETWORK_LARGE_EDGES` edges, said in the legend) and
+  sent as delta-coded integer microdegrees (about 10 bytes a vertex), drawn from one cached
+  ``Path2D`` per 1 km cell, line class and zoom level. Data sit in JSON blocks parsed with
   ``JSON.parse``; layers that start hidden are parsed and built when first shown; popups are
   built on click.
 - **Safe.** Every text from the data reaches the page as JSON data inside the script (with
@@ -49,6 +53,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from branca.element import Element, Figure
 from jinja2 import Template
@@ -61,11 +66,13 @@ log = logging.getLogger(__name__)
 __all__ = [
     "BASEMAPS",
     "LANGS",
+    "NETWORK_LARGE_EDGES",
     "OSM_ATTRIBUTION",
     "PlannerMap",
     "add_communities",
     "add_facilities",
     "add_isochrones",
+    "add_network",
     "add_residences",
     "add_summary_panel",
     "build_base_map",
@@ -168,6 +175,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "layer_isochrones": "步行圈：{label}",
         "layer_bands": "步行圈",
         "layer_communities": "社区：每百户设施面积",
+        "layer_network": "步行网络",
         "facilities": "设施",
         "legend": "图例",
         "legend_status": "居住点（按覆盖状况）",
@@ -178,6 +186,13 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "legend_proposed": "虚线边框：拟建设施",
         "legend_fac_fail": "红色外圈：面积未达标",
         "legend_bands": "步行圈（步行时间）",
+        "legend_network": "步行网络（OSM）",
+        "network_major": "主要道路",
+        "network_street": "街巷",
+        "network_path": "步行道、小路",
+        "network_large": (
+            "路网很大（{edges} 条路段）：线形按 {m} 米简化；地图缩小时先隐去小路，再隐去街巷"
+        ),
         "band": "≤ {min} 分钟（{m} 米）",
         "summary": "评估摘要",
         "verdict": "结论",
@@ -255,6 +270,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "layer_isochrones": "Walk bands: {label}",
         "layer_bands": "Walk bands",
         "layer_communities": "Communities: m² per 100 households",
+        "layer_network": "Walking network",
         "facilities": "Facilities",
         "legend": "Legend",
         "legend_status": "Residences by coverage",
@@ -265,6 +281,14 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "legend_proposed": "dashed outline: proposed facility",
         "legend_fac_fail": "red ring: floor area below requirement",
         "legend_bands": "Walk bands (walking time)",
+        "legend_network": "Walking network (OSM)",
+        "network_major": "main roads",
+        "network_street": "streets",
+        "network_path": "footways and paths",
+        "network_large": (
+            "a large network ({edges} edges): lines simplified to {m} m; zoomed out, paths "
+            "and then streets are hidden"
+        ),
         "band": "≤ {min} min ({m} m)",
         "summary": "Review summary",
         "verdict": "verdict",
@@ -383,6 +407,7 @@ _CSS: Final = r"""
 .pm-pop td{padding:1px 0;word-break:break-word}
 .pm-pop th.pm-sec{color:#333;font-weight:600;padding-top:5px;border-bottom:1px solid #e3e3e3}
 .pm-warn{color:#b35806}
+.pm-line{display:inline-block;width:18px;height:0;margin-right:5px;vertical-align:middle}
 .leaflet-control-layers-expanded{font-size:12.5px;max-height:38vh;overflow:auto}
 """
 
@@ -813,8 +838,111 @@ var PolygonLayer = CanvasLayer.extend({
   },
   pick: function (f, latlng) { this._onPick(this._feats[f].props, latlng); }
 });
+// The walking network: polylines as delta-coded microdegrees, grouped by 1 km cells and, in a
+// cell, by class (paths, streets, main roads). A cell has one Path2D per class, built for an
+// integer zoom level when first drawn (vertices closer than half a pixel merged) and scaled for
+// the fractional zoom levels below it; a class is hidden below its minZoom.
+var NetworkLayer = CanvasLayer.extend({
+  options: {pane: "pmNetwork", zIndex: 410, prio: 0},
+  initialize: function (d, styles) {
+    this._d = d;
+    this._styles = styles;
+    this._cells = null;
+  },
+  _prepare: function () {
+    if (this._cells) { return; }
+    var d = this._d, nv = d.d.length / 2, x = d.x0, y = d.y0, i;
+    var mx = new Float64Array(nv), my = new Float64Array(nv);
+    for (i = 0; i < nv; i++) {
+      x += d.d[2 * i];
+      y += d.d[2 * i + 1];
+      mx[i] = mercX(x / 1e6);
+      my[i] = mercY(y / 1e6);
+    }
+    var nl = d.n.length, start = new Int32Array(nl + 1);
+    for (i = 0; i < nl; i++) { start[i + 1] = start[i] + d.n[i]; }
+    var cells = [], line = 0, nc = this._styles.length;
+    for (var c = 0; c < d.cells.length; c++) {
+      var end = line + d.cells[c], box = [Infinity, Infinity, -Infinity, -Infinity];
+      var ranges = [];
+      for (var k = 0; k < nc; k++) { ranges.push([0, 0]); }
+      for (var l = line; l < end; l++) {
+        var cls = d.c.charCodeAt(l) - 48;
+        if (ranges[cls][1] === 0) { ranges[cls][0] = l; }
+        ranges[cls][1] = l + 1;
+        for (var v = start[l]; v < start[l + 1]; v++) {
+          if (mx[v] < box[0]) { box[0] = mx[v]; }
+          if (my[v] < box[1]) { box[1] = my[v]; }
+          if (mx[v] > box[2]) { box[2] = mx[v]; }
+          if (my[v] > box[3]) { box[3] = my[v]; }
+        }
+      }
+      cells.push({box: box, ranges: ranges, z: null, paths: [], anchor: null});
+      line = end;
+    }
+    this._mx = mx;
+    this._my = my;
+    this._start = start;
+    this._cells = cells;
+  },
+  _cellPath: function (cell, k, z) {  // Path2D of class k in pixels of zoom z, from an anchor
+    var scale = this._map.options.crs.scale(z);
+    if (cell.z !== z) {
+      cell.z = z;
+      cell.paths = [];
+      cell.anchor = [Math.floor(cell.box[0] * scale), Math.floor(cell.box[1] * scale)];
+    }
+    if (cell.paths[k] === undefined) {
+      var mx = this._mx, my = this._my, st = this._start, ax = cell.anchor[0], ay = cell.anchor[1];
+      var parts = [], r = cell.ranges[k];
+      for (var l = r[0]; l < r[1]; l++) {
+        var a = st[l], b = st[l + 1], lx = 0, ly = 0;
+        for (var v = a; v < b; v++) {
+          var px = mx[v] * scale - ax, py = my[v] * scale - ay;
+          if (v > a && v < b - 1 && Math.abs(px - lx) < 0.5 && Math.abs(py - ly) < 0.5) {
+            continue;
+          }
+          parts.push((v === a ? "M" : "L") + px.toFixed(1) + " " + py.toFixed(1));
+          lx = px;
+          ly = py;
+        }
+      }
+      cell.paths[k] = parts.length ? new Path2D(parts.join("")) : null;
+    }
+    return cell.paths[k];
+  },
+  _widthFactor: function () { return this._zoom >= 16 ? 1 : (this._zoom >= 14 ? 0.75 : 0.5); },
+  _draw: function (ctx) {
+    var ratio = this._ratio, w = this._w, h = this._h, scale = this._scale;
+    var z = Math.min(Math.ceil(this._zoom - 1e-6), 22);
+    var f = scale / this._map.options.crs.scale(z), wf = this._widthFactor(), m = 4;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (var k = 0; k < this._styles.length; k++) {
+      var s = this._styles[k];
+      if (this._zoom < s.minZoom) { continue; }
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = s.weight * wf / f;
+      for (var c = 0; c < this._cells.length; c++) {
+        var cell = this._cells[c], b = cell.box;
+        if (cell.ranges[k][1] === 0 ||
+            b[2] * scale - this._ox < -m || b[0] * scale - this._ox > w + m ||
+            b[3] * scale - this._oy < -m || b[1] * scale - this._oy > h + m) { continue; }
+        var path = this._cellPath(cell, k, z);
+        if (!path) { continue; }
+        ctx.setTransform(ratio * f, 0, 0, ratio * f, (cell.anchor[0] * f - this._ox) * ratio,
+          (cell.anchor[1] * f - this._oy) * ratio);
+        ctx.stroke(path);
+      }
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+  }
+});
 PM.PointLayer = PointLayer;
 PM.PolygonLayer = PolygonLayer;
+PM.NetworkLayer = NetworkLayer;
 var STATUS_RADIUS = [3.5, 5, 6.5, 3.5];
 var STATUS_ORDER = [0, 3, 1, 2];  // covered, off network, partly, uncovered (gaps on top)
 PM.residences = function (map, group, dataId, mode) {
@@ -973,6 +1101,15 @@ PM.communities = function (map, group, dataId, rules) {
     }, function (props, latlng) {
       L.popup({maxWidth: 360}).setLatLng(latlng).setContent(popup(props)).openOn(map);
     }, {rank: 0}));
+  }
+  if (group._pmShow) { build(); } else { PM.lazy(group, build); }
+};
+PM.network = function (map, group, dataId, styles) {
+  function build() {
+    var layer = new NetworkLayer(PM.data(dataId), styles);
+    group._pmNetwork = layer;
+    group.addLayer(layer);
+    mark("network");
   }
   if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
@@ -1963,6 +2100,212 @@ def add_communities(
     return group
 
 
+#: Networks with more edges than this are simplified more (`_NETWORK_LARGE_SIMPLIFY_M`), and
+#: the legend says so.
+NETWORK_LARGE_EDGES: Final = 150_000
+_NETWORK_SIMPLIFY_M: Final = 2.0
+_NETWORK_LARGE_SIMPLIFY_M: Final = 10.0
+_NETWORK_CELL_M: Final = 1000.0  # lines are grouped in cells of this size (drawn per cell)
+_MAJOR_HIGHWAYS: Final = frozenset(
+    f"{h}{link}"
+    for h in ("motorway", "trunk", "primary", "secondary", "tertiary")
+    for link in ("", "_link")
+)
+_PATH_HIGHWAYS: Final = frozenset(
+    ("footway", "path", "steps", "cycleway", "track", "bridleway", "corridor")
+)
+#: Styles of the network's classes in drawing order: paths, streets, main roads. ``weight`` is
+#: the line width in pixels from zoom 16 (thinner below); a class is hidden below ``minZoom``.
+_NETWORK_STYLES: Final[tuple[dict[str, Any], ...]] = (
+    {"key": "network_path", "color": "#cdcdcd", "weight": 1.2, "minZoom": 13.5},
+    {"key": "network_street", "color": "#bcbcbc", "weight": 2.0, "minZoom": 12.0},
+    {"key": "network_major", "color": "#a8a8a8", "weight": 3.2, "minZoom": 0.0},
+)
+
+
+@dataclass(frozen=True)
+class _NetworkLines:
+    """The network as the page draws it (see `_network_lines`)."""
+
+    data: dict[str, Any]
+    edges: int
+    lines: int
+    vertices: int
+    classes: frozenset[int]
+
+
+def _network_lines(m: PlannerMap, network: Any, *, simplify_m: float) -> _NetworkLines:
+    """The network's edges as compact page data.
+
+    Edges of one OSM way are merged into polylines, simplified by ``simplify_m`` in the
+    projected CRS, put in WGS84 (GCJ-02 for Amap) and rounded to microdegrees (6 decimals).
+    Lines are sorted by 1 km cell, then class; the page receives the first vertex ``x0``,
+    ``y0`` and then every vertex as the difference to the one before (``d``: x, y, x, y...),
+    the vertex count of each line (``n``), its class digit (``c``: 0 path, 1 street, 2 main
+    road) and the line count of each cell (``cells``).
+    """
+    geoms = np.asarray(network.edge_geometry, dtype=object)
+    n_edges = len(geoms)
+    highway = getattr(network, "edge_highway", None)
+    hw = pd.Series(
+        np.asarray(highway, dtype=object) if highway is not None else [None] * n_edges,
+        dtype=object,
+    )
+    classes = np.where(
+        hw.isin(_MAJOR_HIGHWAYS).to_numpy(), 2, np.where(hw.isin(_PATH_HIGHWAYS).to_numpy(), 0, 1)
+    ).astype(np.int8)
+    way_ids = getattr(network, "edge_way_id", None)
+    # One polyline per way and class; edges without a way id stay on their own.
+    codes = (
+        pd.factorize(pd.Series(np.asarray(way_ids, dtype=object)), use_na_sentinel=True)[0]
+        if way_ids is not None
+        else np.full(n_edges, -1, dtype=np.int64)
+    )
+    codes = np.asarray(codes, dtype=np.int64) * 3 + classes
+    alone = codes < 0
+    codes[alone] = codes.max(initial=0) + 1 + np.arange(int(alone.sum()))
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    crs = pyproj.CRS.from_user_input(network.crs)
+    if crs.is_geographic:  # simplify in metres: a local UTM zone
+        series = gpd.GeoSeries(geoms[keep], crs=crs)
+        crs = series.estimate_utm_crs()
+        geoms = geoms.copy()
+        geoms[keep] = series.to_crs(crs).to_numpy()
+    order = np.argsort(codes[keep], kind="stable")
+    groups = pd.factorize(codes[keep][order])[0]  # sorted: 0, 0, 1, 2, 2, ...
+    merged = shapely.line_merge(shapely.multilinestrings(geoms[keep][order], indices=groups))
+    first_of_group = classes[keep][order][np.unique(groups, return_index=True)[1]]
+    parts, which = shapely.get_parts(merged, return_index=True)
+    lines = shapely.simplify(parts, simplify_m, preserve_topology=False)
+    line_cls = first_of_group[which]
+    ok = shapely.get_num_coordinates(lines) >= 2
+    lines, line_cls = lines[ok], line_cls[ok]
+    # Cells, then classes, then west to east: consecutive vertices are close (short deltas).
+    x, y = shapely.get_x(shapely.get_point(lines, 0)), shapely.get_y(shapely.get_point(lines, 0))
+    cx = np.floor((x - np.min(x, initial=0.0)) / _NETWORK_CELL_M).astype(np.int64)
+    cy = np.floor((y - np.min(y, initial=0.0)) / _NETWORK_CELL_M).astype(np.int64)
+    cell = cy * (int(cx.max(initial=0)) + 1) + cx
+    order = np.lexsort((x, line_cls, cell))
+    lines, line_cls, cell = lines[order], line_cls[order], cell[order]
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    to_wgs84 = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    if m.gcj02:
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    scale = 10**_COORD_DIGITS
+    ix = np.round(lon * scale).astype(np.int64)
+    iy = np.round(lat * scale).astype(np.int64)
+    deltas = np.empty(2 * len(ix), dtype=np.int64)
+    if len(ix):
+        deltas[0::2] = np.diff(ix, prepend=ix[0])
+        deltas[1::2] = np.diff(iy, prepend=iy[0])
+    _, cell_counts = np.unique(cell, return_counts=True)
+    data = {
+        "x0": int(ix[0]) if len(ix) else 0,
+        "y0": int(iy[0]) if len(iy) else 0,
+        "d": deltas.tolist(),
+        "n": np.bincount(index, minlength=len(lines)).tolist(),
+        "c": (line_cls.astype(np.uint8) + 48).tobytes().decode("ascii"),
+        "cells": cell_counts.tolist(),
+        "simplify_m": simplify_m,
+    }
+    return _NetworkLines(
+        data=data,
+        edges=n_edges,
+        lines=len(lines),
+        vertices=len(ix),
+        classes=frozenset(int(c) for c in np.unique(line_cls).tolist()),
+    )
+
+
+def add_network(
+    m: PlannerMap,
+    network: Any,
+    *,
+    show: bool = True,
+    simplify_m: float | None = None,
+) -> Any | None:
+    """Draw the walking network: thin grey lines under every other layer.
+
+    With the basemap off or offline, the streets are what tells a planner where the dots are.
+    Lines are drawn on their own canvas, main roads wider than streets, streets wider than
+    footways and paths; zoomed out, paths (below zoom 13.5) and then streets (below 12) are
+    hidden.
+
+    Parameters
+    ----------
+    m
+        A map from `build_base_map`.
+    network
+        A `planner.network.Network`, or any object with ``edge_geometry`` (LineStrings) and
+        ``crs``; ``edge_highway`` (line classes) and ``edge_way_id`` (edges of a way merged)
+        are used when present.
+    show
+        Whether the layer is on when the page opens.
+    simplify_m
+        Simplification tolerance in metres; default 2 m, or 10 m for networks of more than
+        `NETWORK_LARGE_EDGES` edges (the legend then says so).
+
+    Returns
+    -------
+    folium.FeatureGroup or None
+        The layer; None when the network has no edges.
+
+    Raises
+    ------
+    InputError
+        ``network`` lacks ``edge_geometry`` or ``crs``.
+    """
+    missing = [a for a in ("edge_geometry", "crs") if getattr(network, a, None) is None]
+    if missing:
+        raise InputError(
+            f"network lacks {', '.join(missing)}; pass a planner.network.Network "
+            "(planner.load_network or CheckResult.network)"
+        )
+    n_edges = len(network.edge_geometry)
+    if n_edges == 0:
+        log.warning("the network has no edges; no walking network is drawn")
+        return None
+    large = n_edges > NETWORK_LARGE_EDGES
+    tol = (
+        simplify_m
+        if simplify_m is not None
+        else (_NETWORK_LARGE_SIMPLIFY_M if large else _NETWORK_SIMPLIFY_M)
+    )
+    drawn = _network_lines(m, network, simplify_m=float(tol))
+    if drawn.lines == 0:
+        log.warning("the network's edges are all empty; no walking network is drawn")
+        return None
+    t = m.text
+    group = _new_group(m, t["layer_network"], key="network", show=show)
+    styles = [{k: v for k, v in s.items() if k != "key"} for s in _NETWORK_STYLES]
+    m.add_script(
+        group,
+        f"PlannerMap.network({m.get_name()}, {group.get_name()}, "
+        f"{_js(m.add_data(_js(drawn.data)))}, {_js(styles)});",
+    )
+    rows = "".join(
+        f'<div class="pm-row"><span class="pm-line" style="border-top:'
+        f'{max(1.0, s["weight"]):g}px solid {s["color"]}"></span>{_esc(t[str(s["key"])])}</div>'
+        for k, s in reversed(list(enumerate(_NETWORK_STYLES)))
+        if k in drawn.classes
+    )
+    note = ""
+    if large:
+        text = t["network_large"].format(edges=f"{n_edges:,}", m=f"{tol:g}")
+        note = f'<div class="pm-note">{_esc(text)}</div>'
+    m.legend["network"] = f"<h4>{_esc(t['legend_network'])}</h4>{rows}{note}"
+    log.info(
+        "walking network: %d edges drawn as %d lines, %d vertices (simplified %g m)",
+        drawn.edges,
+        drawn.lines,
+        drawn.vertices,
+        tol,
+    )
+    return group
+
+
 # --------------------------------------------------------------------------------------------
 # Panels
 # --------------------------------------------------------------------------------------------
@@ -2180,7 +2523,7 @@ def add_summary_panel(
 def _legend_markup(m: PlannerMap) -> str | None:
     if not m.legend:
         return None
-    order = ("status", "ratio", "facilities", "bands")
+    order = ("status", "ratio", "facilities", "bands", "network")
     body = "".join(m.legend[k] for k in order if k in m.legend)
     body += "".join(v for k, v in m.legend.items() if k not in order)
     return (
@@ -2237,7 +2580,8 @@ def build_map(
     ----------
     result
         A `planner.checks.CheckResult` (or any object with its attributes ``residences``,
-        ``facilities``, ``communities``, ``isochrones``, ``gaps``, ``summary``).
+        ``facilities``, ``communities``, ``isochrones``, ``gaps``, ``summary``; and
+        ``network``, drawn as the walking network under everything, when it has one).
     lang
         ``"zh"`` (default) or ``"en"``.
     basemap
@@ -2305,6 +2649,9 @@ def build_map(
     communities = getattr(result, "communities", None)
     if communities is not None and len(communities) > 0:
         add_communities(m, communities, coverage=coverage, required_m2_per_100hh=required)
+    network = getattr(result, "network", None)
+    if network is not None:
+        add_network(m, network)
     add_summary_panel(
         m,
         summary,
@@ -2319,11 +2666,12 @@ def isochrones_map(
     isochrones: gpd.GeoDataFrame,
     *,
     points: gpd.GeoDataFrame | None = None,
+    network: Any | None = None,
     lang: str = "zh",
     basemap: str = "osm",
     tianditu_key: str | None = None,
 ) -> PlannerMap:
-    """A map of walking bands only (the ``planner isochrones --map`` output).
+    """A map of walking bands (the ``planner isochrones --map`` output).
 
     Parameters
     ----------
@@ -2331,6 +2679,9 @@ def isochrones_map(
         Polygons with ``band_min`` (and optionally ``band_m``, ``category``).
     points
         The facilities the bands start from, drawn on top (optional).
+    network
+        The walking network (a `planner.network.Network`), drawn under the bands (optional;
+        see `add_network`).
     lang, basemap, tianditu_key
         As for `build_map`.
 
@@ -2357,6 +2708,8 @@ def isochrones_map(
     add_isochrones(m, isochrones, show=show)
     if points is not None and len(points) > 0:
         add_facilities(m, points)
+    if network is not None:
+        add_network(m, network)
     return finish_map(m)
 
 

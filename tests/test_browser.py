@@ -145,6 +145,7 @@ OVERLAYS_ZH = [
     ("步行圈：社区服务", True),
     ("步行圈：医疗卫生", False),
     ("社区：每百户设施面积", True),
+    ("步行网络", True),
 ]
 
 DRAWN_JS = """() => {
@@ -233,6 +234,22 @@ def check_panels(opened: Opened) -> dict[str, dict[str, float]]:
     return boxes
 
 
+NETWORK_INK_JS = """() => {
+  const pane = PlannerMap.maps[0].getPane('pmNetwork');
+  let ink = 0;
+  for (const canvas of pane ? pane.querySelectorAll('canvas') : []) {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < data.length; i += 4) { if (data[i] > 0) { ink += 1; } }
+  }
+  return ink;
+}"""
+
+
+def network_ink(opened: Opened) -> int:
+    """Pixels drawn by the walking network's canvas (0 when it is hidden)."""
+    return int(opened.page.evaluate(NETWORK_INK_JS))
+
+
 def screenshot(opened: Opened, name: str) -> Path:
     page = opened.page
     if page.locator(".leaflet-popup").count():  # wait until a popup has faded in
@@ -310,6 +327,41 @@ def test_every_layer_is_listed_and_toggles(open_map: Any, maps: dict[str, Path])
     )
     assert hidden == [0, 0]
     check_every_layer_toggles(opened)
+    assert opened.console_errors == [] and opened.page_errors == []
+
+
+def test_walking_network_is_drawn_under_everything_and_toggles(
+    open_map: Any, maps: dict[str, Path]
+) -> None:
+    opened = open_map(maps["zh"])
+    page = opened.page
+    drawn = network_ink(opened)
+    assert drawn > 2_000
+    # under the bands, communities and residences: its pane is the lowest of the canvases
+    z = page.evaluate(
+        """() => ['pmNetwork', 'pmPolygons', 'pmPoints'].map(
+             n => Number(PlannerMap.maps[0].getPane(n).style.zIndex))"""
+    )
+    assert z[0] < z[1] < z[2] and z[0] > 200  # and above the basemap's tiles
+    box = page.locator(".leaflet-control-layers-overlays label", has_text="步行网络").locator(
+        "input"
+    )
+    others = page.evaluate(DRAWN_JS)
+    box.click()
+    opened.settle()
+    assert network_ink(opened) == 0
+    hidden = page.evaluate(DRAWN_JS)
+    assert hidden["ink"] < others["ink"] and hidden["markers"] == others["markers"]
+    box.click()
+    opened.settle()
+    assert network_ink(opened) == drawn
+    # zoomed in and out it is redrawn for the new zoom level; far out, only main roads
+    for zoom in (18, 12.5):
+        page.evaluate(f"PlannerMap.maps[0].setZoom({zoom}, {{animate: false}})")
+        opened.settle()
+        assert network_ink(opened) > 0, zoom
+    legend = page.inner_text(".pm-legend")
+    assert "步行网络（OSM）" in legend and "步行道、小路" in legend
     assert opened.console_errors == [] and opened.page_errors == []
 
 
@@ -397,6 +449,8 @@ def test_demo_map_works_offline(open_map: Any, demo: Path) -> None:
     ]
     assert ("社区：每百户设施面积", True) not in listed  # the demo has no community polygons
     assert any(name.startswith("步行圈：") for name, _ in listed)
+    assert listed[-1] == ("步行网络", True)  # the real OSM network, shown by default
+    assert network_ink(opened) > 20_000  # its streets fill a good part of the view
     check_every_layer_toggles(opened)
     assert opened.page_errors == []
 

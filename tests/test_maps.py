@@ -1,8 +1,9 @@
 """Unit tests of planner.maps: the HTML and the data the page draws, without a browser.
 
 The synthetic review below follows RESULT_CONTRACT.md: 5 residences (one of each status and a
-second gap), 3 facilities in 2 categories (one named like an XSS attack), 2 communities and
-5/10/15-minute bands per category. tests/test_browser.py opens the same map in Chromium.
+second gap), 3 facilities in 2 categories (one named like an XSS attack), 2 communities,
+5/10/15-minute bands per category and a small walking network (a street grid in UTM 50N).
+tests/test_browser.py opens the same map in Chromium.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
+import planner.maps
 from planner.errors import InputError
 from planner.layers import wgs84_to_gcj02
 from planner.maps import (
     OSM_ATTRIBUTION,
     PlannerMap,
+    add_network,
     add_residences,
     build_base_map,
     build_map,
@@ -41,8 +45,46 @@ TAGGED = "Block <b>3</b>"
 LON0, LAT0 = 116.400, 39.900  # Beijing: inside the GCJ-02 area
 
 
-def make_result(*, estimated: bool = False) -> SimpleNamespace:
-    """A small review shaped like planner.checks.CheckResult (see RESULT_CONTRACT.md)."""
+UTM50N = "EPSG:32650"
+
+
+def make_network() -> SimpleNamespace:
+    """A street grid over the review, shaped like planner.network.Network (the attributes the
+    map reads): 4 east-west ways (the southern one a primary road) and 4 north-south ones,
+    each cut into edges at the crossings, and a wiggly footway (0.3 m wiggles) of 40 vertices.
+    One way's ``highway`` holds markup, one is missing."""
+    to_utm = pyproj.Transformer.from_crs(4326, UTM50N, always_xy=True)
+    x0, y0 = to_utm.transform(LON0 - 0.001, LAT0 - 0.002)
+    xs = x0 + 160.0 * np.arange(4)
+    ys = y0 + 160.0 * np.arange(4)
+    geoms, highway, way = [], [], []
+    kinds = ["primary", "residential", XSS, None]
+    for j, y in enumerate(ys):  # east-west ways, an edge between each two crossings
+        for a, b in zip(xs[:-1], xs[1:], strict=True):
+            geoms.append(LineString([(a, y), (b, y)]))
+            highway.append(kinds[j])
+            way.append(100 + j)
+    for i, x in enumerate(xs):
+        for a, b in zip(ys[:-1], ys[1:], strict=True):
+            geoms.append(LineString([(x, a), (x, b)]))
+            highway.append("service" if i else "tertiary")
+            way.append(200 + i)
+    t = np.linspace(0.0, 1.0, 40)
+    wiggle = 0.3 * np.sin(np.arange(40))
+    geoms.append(LineString(np.column_stack([xs[0] + 480 * t + wiggle, ys[0] + 480 * t])))
+    highway.append("footway")
+    way.append(300)
+    return SimpleNamespace(
+        crs=pyproj.CRS.from_user_input(UTM50N),
+        edge_geometry=np.array(geoms, dtype=object),
+        edge_highway=np.array(highway, dtype=object),
+        edge_way_id=np.array(way, dtype=np.int64),
+    )
+
+
+def make_result(*, estimated: bool = False, network: bool = True) -> SimpleNamespace:
+    """A small review shaped like planner.checks.CheckResult (see RESULT_CONTRACT.md); with
+    ``network=False`` it has no ``network`` attribute at all."""
     res = gpd.GeoDataFrame(
         {
             "id": ["r1", "r2", "r3", "r4", "r5"],
@@ -193,7 +235,7 @@ def make_result(*, estimated: bool = False) -> SimpleNamespace:
         },
         "off_network": {"facilities": [], "residences": ["r5"]},
     }
-    return SimpleNamespace(
+    review = SimpleNamespace(
         residences=res,
         facilities=fac,
         communities=comm,
@@ -201,6 +243,9 @@ def make_result(*, estimated: bool = False) -> SimpleNamespace:
         gaps=gaps,
         summary=summary,
     )
+    if network:
+        review.network = make_network()
+    return review
 
 
 def render(m: folium.Map) -> str:
@@ -403,6 +448,7 @@ def test_layers_zh(result: SimpleNamespace) -> None:
         ("步行圈：社区服务", True),
         ("步行圈：医疗卫生", False),
         ("社区：每百户设施面积", True),
+        ("步行网络", True),
     ]
     assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
 
@@ -417,6 +463,7 @@ def test_layers_en(result: SimpleNamespace) -> None:
         "Walk bands: Community service",
         "Walk bands: Health care",
         "Communities: m² per 100 households",
+        "Walking network",
     ]
 
 
@@ -607,6 +654,8 @@ def test_map_without_floor_area_communities_or_bands(result: SimpleNamespace) ->
         "Facilities: Health care",
     ]
     page = render(m)
+    assert "PlannerMap.network(" not in page  # no `network` attribute: no network layer
+    assert "Walking network" not in panels(page)["pm-legend"]
     assert "m² per 100 households" not in panels(page)["pm-legend"]
     assert "Floor area" not in panels(page)["pm-summary"]
 
@@ -692,3 +741,144 @@ def test_large_review_stays_compact(tmp_path: Path) -> None:
     base = len(render(finish_map(build_base_map(basemap="none"))).encode("utf-8"))
     per_residence = (path.stat().st_size - base) / n
     assert per_residence < 60, per_residence
+
+
+# ---------------------------------------------------------------------------------------------
+# The walking network
+# ---------------------------------------------------------------------------------------------
+
+
+def network_data(page: str) -> dict[str, Any]:
+    calls = call_args(page, "network")
+    assert len(calls) == 1
+    return calls[0][2]
+
+
+def network_lines(data: dict[str, Any]) -> list[np.ndarray]:
+    """Decode the page's network data: one (n, 2) array of lon/lat per line, in degrees."""
+    deltas = np.array(data["d"], dtype=np.int64).reshape(-1, 2)
+    coords = np.array([data["x0"], data["y0"]]) + np.cumsum(deltas, axis=0)
+    assert sum(data["n"]) == len(coords)
+    return np.split(coords / 1e6, np.cumsum(data["n"])[:-1])
+
+
+def grid_ends(network: SimpleNamespace, *, amap: bool = False) -> list[tuple[float, ...]]:
+    """Start and end of each way of `make_network` in WGS84 (or GCJ-02), sorted."""
+    to_wgs = pyproj.Transformer.from_crs(network.crs, 4326, always_xy=True)
+    ends = []
+    for way in np.unique(network.edge_way_id):
+        coords = shapely.get_coordinates(network.edge_geometry[network.edge_way_id == way])
+        lon, lat = to_wgs.transform(coords[[0, -1], 0], coords[[0, -1], 1])
+        if amap:
+            lon, lat = wgs84_to_gcj02(lon, lat)
+        ends.append(tuple(sorted(zip(np.round(lon, 6), np.round(lat, 6), strict=True))))
+    return sorted(ends)
+
+
+def test_network_layer_data(page_zh: str, result: SimpleNamespace) -> None:
+    data = network_data(page_zh)
+    lines = network_lines(data)
+    # Edges of a way merged into one line; straight ways and the footway's 0.3 m wiggles
+    # simplified (2 m) down to their two ends.
+    assert len(lines) == 9 and data["n"] == [2] * 9
+    assert sum(data["cells"]) == 9 and data["simplify_m"] == 2.0
+    assert sorted(data["c"]) == list("011111122")  # footway; streets; main roads
+    drawn = sorted(
+        tuple(sorted((round(lon, 6), round(lat, 6)) for lon, lat in line)) for line in lines
+    )
+    expected = grid_ends(result.network)
+    assert len(drawn) == len(expected)
+    for got, want in zip(drawn, expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1.5e-6)
+    styles = call_args(page_zh, "network")[0][3]
+    assert [s["minZoom"] for s in styles] == sorted(s["minZoom"] for s in styles)[::-1]
+    legend = panels(page_zh)["pm-legend"]
+    for text in ("步行网络（OSM）", "主要道路", "街巷", "步行道、小路"):
+        assert text in legend, text
+    assert "路网很大" not in legend
+
+
+def test_network_layer_leaves_escaping_intact(result: SimpleNamespace) -> None:
+    page = render(build_map(result, basemap="none"))
+    assert XSS not in page and "<img" not in page  # one way's highway value is XSS too
+    assert set(network_data(page)["c"]) <= set("012")  # the only text: class digits
+    bare = render(build_map(make_result(network=False), basemap="none"))
+    assert "PlannerMap.network(" not in bare
+    for func in ("facilities", "communities"):
+        assert [c[2:] for c in call_args(page, func)] == [c[2:] for c in call_args(bare, func)]
+    assert residence_data(page)["name"] == residence_data(bare)["name"]
+
+
+def test_network_is_shifted_for_amap(result: SimpleNamespace) -> None:
+    lines = network_lines(network_data(render(build_map(result, basemap="amap"))))
+    drawn = sorted(
+        tuple(sorted((round(lon, 6), round(lat, 6)) for lon, lat in line)) for line in lines
+    )
+    for got, want in zip(drawn, grid_ends(result.network, amap=True), strict=True):
+        np.testing.assert_allclose(got, want, atol=1.5e-6)
+
+
+def test_network_in_degrees_is_simplified_in_metres(result: SimpleNamespace) -> None:
+    net = result.network
+    wgs = SimpleNamespace(
+        crs=pyproj.CRS.from_epsg(4326),
+        edge_geometry=gpd.GeoSeries(net.edge_geometry, crs=net.crs).to_crs(4326).to_numpy(),
+        edge_highway=net.edge_highway,
+        edge_way_id=net.edge_way_id,
+    )
+    m = build_base_map(basemap="none")
+    add_network(m, wgs)
+    data = network_data(render(finish_map(m)))
+    assert data["n"] == [2] * 9  # the 0.3 m wiggles went: the tolerance was metres
+    assert sorted(data["c"]) == sorted(network_data(render(build_map(result)))["c"])
+
+
+def test_large_network_is_simplified_more_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, result: SimpleNamespace
+) -> None:
+    monkeypatch.setattr(planner.maps, "NETWORK_LARGE_EDGES", 10)
+    page = render(build_map(result, basemap="none", lang="en"))
+    assert network_data(page)["simplify_m"] == 10.0
+    legend = panels(page)["pm-legend"]
+    assert "a large network (25 edges): lines simplified to 10 m" in legend
+
+
+def test_network_without_edges_or_geometry() -> None:
+    m = build_base_map(basemap="none")
+    empty = SimpleNamespace(crs=pyproj.CRS.from_user_input(UTM50N), edge_geometry=np.array([]))
+    assert add_network(m, empty) is None
+    assert overlay_layers(m) == []
+    with pytest.raises(InputError, match="edge_geometry"):
+        add_network(m, SimpleNamespace(crs=UTM50N))
+
+
+def test_isochrones_map_can_draw_the_network(result: SimpleNamespace) -> None:
+    m = isochrones_map(result.isochrones, network=result.network, lang="en", basemap="none")
+    assert overlay_layers(m)[-1] == ("Walking network", True)
+    assert len(network_lines(network_data(render(m)))) == 9
+
+
+def test_network_data_is_compact() -> None:
+    """A 60 x 60 grid of ways with a 10 m bend in every edge: about 10 bytes per vertex."""
+    geoms, way = [], []
+    x0, y0 = 440_000.0, 4_416_000.0  # UTM 50N, in Beijing
+    for i in range(60):
+        for j in range(59):
+            a, b = x0 + 100 * j, y0 + 100 * i  # east-west way i, edge j
+            geoms.append(LineString([(a, b), (a + 50, b + 10), (a + 100, b)]))
+            way.append(i)
+            a, b = x0 + 100 * i, y0 + 100 * j  # north-south way 1000 + i, edge j
+            geoms.append(LineString([(a, b), (a + 10, b + 50), (a, b + 100)]))
+            way.append(1000 + i)
+    net = SimpleNamespace(
+        crs=pyproj.CRS.from_user_input(UTM50N),
+        edge_geometry=np.array(geoms, dtype=object),
+        edge_highway=np.full(len(geoms), "residential", dtype=object),
+        edge_way_id=np.array(way),
+    )
+    m = build_base_map(basemap="none")
+    add_network(m, net)
+    data_text = json.dumps(network_data(render(finish_map(m))), separators=(",", ":"))
+    vertices = sum(json.loads(data_text)["n"])
+    assert vertices == 120 * (2 * 59 + 1)  # every bend kept, shared crossings once per way
+    assert len(data_text) / vertices < 11, len(data_text) / vertices
