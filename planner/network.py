@@ -201,6 +201,13 @@ class Network:
             arr.setflags(write=False)
 
     @cached_property
+    def snap_index(self) -> Any:
+        """Index for snapping points onto edges (`planner.snapping.SegmentIndex`), built once."""
+        from planner.snapping import SegmentIndex
+
+        return SegmentIndex(self)
+
+    @cached_property
     def edge_tree(self) -> shapely.STRtree:
         """Spatial index of the edge geometries (built on first use)."""
         return shapely.STRtree(self.edge_geometry)

@@ -160,14 +160,8 @@ def snap_xy(
             f"The {what} have {int(bad.sum())} points without finite coordinates (ids "
             f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them."
         )
-    pts = shapely.points(x, y)
-    point_idx, edge_idx = network.edge_tree.query_nearest(pts, all_matches=False)
-    # query_nearest returns one row per point (ties broken by the tree); order by point.
-    edge = np.full(pts.shape[0], -1, dtype=np.int64)
-    edge[point_idx] = edge_idx
-    geoms = network.edge_geometry[edge]
-    access = shapely.distance(geoms, pts)
-    offset = np.minimum(shapely.line_locate_point(geoms, pts), network.edge_length_m[edge])
+    edge, offset, access = network.snap_index.nearest(x, y)
+    offset = np.clip(offset, 0.0, network.edge_length_m[edge])
     off = ~(access <= snap_cap_m)
     if off.any():
         log.warning(
@@ -188,6 +182,75 @@ def snap_xy(
         y=y,
         snap_cap_m=float(snap_cap_m),
     )
+
+
+class SegmentIndex:
+    """Nearest point of the nearest edge, exactly, for many points at once.
+
+    Edges are cut into straight segments of at most ``max_segment_m``; a k-d tree holds the
+    segments' midpoints. For a point, the exact distances to the segments of its ``k`` nearest
+    midpoints give a best segment at distance ``d``; any other segment's midpoint is at least as
+    far as the k-th one, so it lies at least that distance minus half a segment away. When that
+    bound is ``>= d`` the answer is proven; the few points where it is not (sparse networks, far
+    points) are answered by shapely's STRtree over the whole edges.
+    """
+
+    def __init__(self, network: Network, *, max_segment_m: float = 20.0, k: int = 12) -> None:
+        from scipy.spatial import cKDTree
+
+        coords, owner = shapely.get_coordinates(network.edge_geometry, return_index=True)
+        same = owner[1:] == owner[:-1]
+        piece_len = np.hypot(*np.diff(coords, axis=0).T)
+        along = np.cumsum(np.concatenate(([0.0], piece_len)))
+        first_of_edge = np.concatenate(([0], np.flatnonzero(~same) + 1))
+        along_in_edge = along - np.repeat(along[first_of_edge], np.bincount(owner))
+        start, end, piece_len = coords[:-1][same], coords[1:][same], piece_len[same]
+        # Cut each piece into n equal segments of at most max_segment_m.
+        n = np.maximum(1, np.ceil(piece_len / max_segment_m)).astype(np.int64)
+        piece = np.repeat(np.arange(n.shape[0]), n)
+        j = np.arange(piece.shape[0]) - np.repeat(np.cumsum(n) - n, n)
+        t0 = (j / n[piece])[:, None]
+        t1 = ((j + 1) / n[piece])[:, None]
+        vec = end[piece] - start[piece]
+        seg_start = start[piece] + t0 * vec
+        seg_end = start[piece] + t1 * vec
+        step = np.hypot(*(seg_end - seg_start).T)
+        self._x0, self._y0 = seg_start[:, 0], seg_start[:, 1]
+        self._dx, self._dy = (seg_end - seg_start).T
+        self._len2 = step**2
+        self._edge = owner[:-1][same][piece]
+        self._along0 = along_in_edge[:-1][same][piece] + t0[:, 0] * piece_len[piece]
+        self._half = float(step.max(initial=0.0)) / 2.0
+        self._k = min(k, int(step.shape[0]))
+        self._tree = cKDTree((seg_start + seg_end) / 2.0)
+        self._network = network
+
+    def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Edge, offset along it (m) and straight distance to it (m) for each point."""
+        mid_dist, seg = self._tree.query(np.column_stack((x, y)), k=self._k)
+        mid_dist = mid_dist.reshape(len(x), -1)
+        seg = seg.reshape(len(x), -1)
+        px = x[:, None] - self._x0[seg]
+        py = y[:, None] - self._y0[seg]
+        dx, dy, len2 = self._dx[seg], self._dy[seg], self._len2[seg]
+        t = np.clip(np.divide(px * dx + py * dy, len2, out=np.zeros_like(px), where=len2 > 0), 0, 1)
+        dist = np.hypot(px - t * dx, py - t * dy)
+        best = np.argmin(dist, axis=1)
+        row = np.arange(len(x))
+        chosen = seg[row, best]
+        access = dist[row, best]
+        edge = self._edge[chosen]
+        offset = self._along0[chosen] + t[row, best] * np.sqrt(len2[row, best])
+        unproven = mid_dist[:, -1] - self._half < access
+        if unproven.any():
+            pts = shapely.points(x[unproven], y[unproven])
+            which, found = self._network.edge_tree.query_nearest(pts, all_matches=False)
+            rows = np.flatnonzero(unproven)[which]
+            geoms = self._network.edge_geometry[found]
+            edge[rows] = found
+            access[rows] = shapely.distance(geoms, pts[which])
+            offset[rows] = shapely.line_locate_point(geoms, pts[which])
+        return edge.astype(np.int64), offset, access
 
 
 def _check_cap(snap_cap_m: float) -> None:
