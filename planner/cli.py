@@ -485,7 +485,7 @@ def _run_isochrones(args: argparse.Namespace) -> int:
     if args.map:
         from planner.maps import isochrones_map, save_map
 
-        save_map(isochrones_map(gdf, points=points, lang=args.lang), args.map)
+        save_map(isochrones_map(gdf, points=points, lang=args.lang, network=network), args.map)
         log.info("Wrote %s", args.map)
     return 0
 
