@@ -295,6 +295,95 @@ def pairs_within(
     su, sv, from_u, from_v = _leg_to_ends(network, src)
     tu, tv, to_u, to_v = _leg_to_ends(network, tgt)
 
+    n = network.n_nodes
+    if len(src) * (n + len(src)) * 8 <= chunk_bytes:
+        # Small enough for one search from every source over the whole graph.
+        graph = _with_virtual_sources(network.csr, su, sv, from_u, from_v)
+        dist = csgraph.dijkstra(
+            graph, directed=True, indices=np.arange(n, n + len(src)), limit=limit
+        )[:, :n]
+        s_idx, t_idx, w_all = _expand_to_targets(dist, tu, tv, to_u, to_v, limit)
+    else:
+        s_idx, t_idx, w_all = _pairs_by_cells(
+            network, src, tgt, su, sv, from_u, from_v, tu, tv, to_u, to_v, limit, chunk_bytes
+        )
+
+    # Two points on one edge may also walk straight along it.
+    s, t, direct = _same_edge_pairs(src, tgt)
+    ok = direct <= limit
+    s, t, direct = s[ok], t[ok], direct[ok]
+    if s.size:
+        n_t = tgt.ids.shape[0]
+        keys = s_idx * n_t + t_idx
+        new_keys = s * n_t + t
+        at = np.searchsorted(keys, new_keys)
+        hit = at < keys.shape[0]
+        hit[hit] = keys[at[hit]] == new_keys[hit]
+        w_all[at[hit]] = np.minimum(w_all[at[hit]], direct[hit])
+        add = np.argsort(new_keys[~hit])
+        where = at[~hit][add]
+        s_idx = np.insert(s_idx, where, s[~hit][add])
+        t_idx = np.insert(t_idx, where, t[~hit][add])
+        w_all = np.insert(w_all, where, direct[~hit][add])
+    return src_on[s_idx], tgt_on[t_idx], w_all
+
+
+def _expand_to_targets(
+    dist: np.ndarray,
+    tu: np.ndarray,
+    tv: np.ndarray,
+    to_u: np.ndarray,
+    to_v: np.ndarray,
+    limit: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (source row, target, walk) within ``limit`` from a sources × nodes distance block.
+
+    Work grows with the (source, reached node) pairs and the targets at those nodes, not with
+    sources × targets. Sorted by source, then target.
+    """
+    n = dist.shape[1]
+    n_t = tu.shape[0]
+    rows, nodes = np.nonzero(dist <= limit)
+    parts_s, parts_t = [], []
+    for end, other_end_first in ((tu, False), (tv, True)):
+        order = np.argsort(end, kind="stable")
+        counts = np.bincount(end, minlength=n)
+        first = np.cumsum(counts) - counts
+        k = counts[nodes]
+        t = order[np.repeat(first[nodes] - np.cumsum(k) + k, k) + np.arange(k.sum())]
+        r = np.repeat(rows, k)
+        if other_end_first:  # found through u already when u is within reach: skip
+            fresh = ~(dist[r, tu[t]] <= limit)
+            r, t = r[fresh], t[fresh]
+        parts_s.append(r)
+        parts_t.append(t)
+    s_all = np.concatenate(parts_s)
+    t_all = np.concatenate(parts_t)
+    w_all = np.minimum(dist[s_all, tu[t_all]] + to_u[t_all], dist[s_all, tv[t_all]] + to_v[t_all])
+    ok = w_all <= limit
+    s_all, t_all, w_all = s_all[ok], t_all[ok], w_all[ok]
+    order = np.argsort(s_all * n_t + t_all)
+    return s_all[order], t_all[order], w_all[order]
+
+
+def _pairs_by_cells(
+    network: Network,
+    src: SnappedPoints,
+    tgt: SnappedPoints,
+    su: np.ndarray,
+    sv: np.ndarray,
+    from_u: np.ndarray,
+    from_v: np.ndarray,
+    tu: np.ndarray,
+    tv: np.ndarray,
+    to_u: np.ndarray,
+    to_v: np.ndarray,
+    limit: float,
+    chunk_bytes: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs within ``limit`` for large problems: sources grouped on a grid of ``limit`` cells,
+    each group searching only the graph within one cell of its own. Sorted by source, target."""
+    empty = np.empty(0, dtype=np.int64)
     x0 = min(network.node_x.min(), src.x.min(), tgt.x.min())
     y0 = min(network.node_y.min(), src.y.min(), tgt.y.min())
     x1 = max(network.node_x.max(), src.x.max(), tgt.x.max())
@@ -350,25 +439,7 @@ def pairs_within(
     s_idx = np.repeat(runs[in_order], counts)
     t_idx = np.concatenate(found_t)[gather]
     w_all = np.concatenate(found_w)[gather]
-
-    # Two points on one edge may also walk straight along it.
-    s, t, direct = _same_edge_pairs(src, tgt)
-    ok = direct <= limit
-    s, t, direct = s[ok], t[ok], direct[ok]
-    if s.size:
-        n_t = tgt.ids.shape[0]
-        keys = s_idx * n_t + t_idx
-        new_keys = s * n_t + t
-        at = np.searchsorted(keys, new_keys)
-        hit = at < keys.shape[0]
-        hit[hit] = keys[at[hit]] == new_keys[hit]
-        w_all[at[hit]] = np.minimum(w_all[at[hit]], direct[hit])
-        add = np.argsort(new_keys[~hit])
-        where = at[~hit][add]
-        s_idx = np.insert(s_idx, where, s[~hit][add])
-        t_idx = np.insert(t_idx, where, t[~hit][add])
-        w_all = np.insert(w_all, where, direct[~hit][add])
-    return src_on[s_idx], tgt_on[t_idx], w_all
+    return s_idx, t_idx, w_all
 
 
 def _as_snapped(network: Network, layer: Any, snap_cap_m: float, what: str) -> SnappedPoints:
