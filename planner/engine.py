@@ -422,10 +422,11 @@ def _pairs_by_cells(
             dist[:, :m] = csgraph.dijkstra(
                 graph, directed=True, indices=np.arange(m, m + chunk.shape[0]), limit=limit
             )[:, :m]
-            walk = np.minimum(dist[:, lu] + to_u[near_t], dist[:, lv] + to_v[near_t])
-            rows, cols = np.nonzero(walk <= limit)  # row-major: by source, then target
+            rows, cols, walk = _expand_to_targets(
+                dist, lu % (m + 1), lv % (m + 1), to_u[near_t], to_v[near_t], limit
+            )  # by source, then target; -1 (outside) maps to the all-inf column m
             found_t.append(near_t[cols])
-            found_w.append(walk[rows, cols])
+            found_w.append(walk)
             run_source.append(chunk)
             run_count.append(np.bincount(rows, minlength=chunk.shape[0]))
         local[nodes] = -1
