@@ -315,13 +315,25 @@ def command_line() -> str:
     return " ".join(["python", str(shown), *sys.argv[1:]])
 
 
+START_REVISION = git_revision() if not is_child() else ""
+"""The commit when this process started (the parent's; children do not ask git)."""
+
+
 def append_results(title: str, body: str, *, started: dt.datetime) -> Path:
-    """Append a dated section to bench/RESULTS.md (created with its heading when missing)."""
+    """Append a dated section to bench/RESULTS.md (created with its heading when missing).
+
+    The commit is the one at the start of the run; when the code changed during the run (other
+    sessions commit meanwhile), both are given.
+    """
     finished = dt.datetime.now().astimezone()
+    revision = START_REVISION
+    now = git_revision()
+    if now != revision:
+        revision = f"{revision} at the start, {now} at the end (the code changed during the run)"
     header = (
         f"\n## {started:%Y-%m-%d %H:%M} {title}\n\n"
         f"- Command: `{command_line()}`\n"
-        f"- Commit: {git_revision()}; started {started:%H:%M:%S}, finished {finished:%H:%M:%S} "
+        f"- Commit: {revision}; started {started:%H:%M:%S}, finished {finished:%H:%M:%S} "
         f"({(finished - started).total_seconds() / 60:.1f} min)\n"
         f"- Machine: {machine_line()}\n\n"
     )
