@@ -421,8 +421,9 @@ def profile_child(script: Path, job: dict[str, Any], *, top: int = 12) -> dict[s
     Uses ``py-spy record`` (sampling at 200 Hz, Python frames) when it is installed, else
     ``cProfile`` inside the child (whose overhead inflates Python-heavy code). Returns the
     profiler used, the sample count, and the top functions by inclusive share (functions of
-    ``planner`` and the bench's own code) and by self share (innermost Python frame with its
-    line, i.e. the statement that was running, C calls included in it).
+    ``planner`` and the bench's own code) and the innermost line of ``planner`` (or of the bench)
+    in each sample, with its source: the statement that was running, the numpy, scipy, shapely
+    or osmium calls it made included.
     """
     import shutil
 
@@ -461,10 +462,11 @@ def profile_child(script: Path, job: dict[str, Any], *, top: int = 12) -> dict[s
         seen = set()
         for frame in inner:
             name = _frame_function(frame)
-            if name not in seen and ("planner/" in frame or "bench/" in frame):
+            if name not in seen and _is_ours(frame):
                 seen.add(name)
                 inclusive[name] = inclusive.get(name, 0) + count
-        key = _frame_line(inner[-1])
+        ours = [f for f in inner if _is_ours(f)]
+        key = _frame_line(ours[-1] if ours else inner[-1])
         leaf[key] = leaf.get(key, 0) + count
 
     def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
@@ -478,6 +480,14 @@ def profile_child(script: Path, job: dict[str, Any], *, top: int = 12) -> dict[s
         "inclusive": ranked(inclusive),
         "self": ranked(leaf),
     }
+
+
+def _is_ours(frame: str) -> bool:
+    """Whether a py-spy frame is in planner/ or bench/ (py-spy shortens paths to sys.path)."""
+    where = frame.partition(" (")[2]
+    return "site-packages" not in where and (
+        where.startswith(("planner/", "bench/")) or "/planner/" in where or "/bench/" in where
+    )
 
 
 def _short_path(path: str) -> str:
@@ -495,9 +505,16 @@ def _frame_function(frame: str) -> str:
 
 
 def _frame_line(frame: str) -> str:
-    """``func (path:line)`` → ``path:line func``."""
+    """``func (path:line)`` → ``path:line func: source line``."""
+    import linecache
+
     func, _, rest = frame.partition(" (")
-    return f"{_short_path(rest.rstrip(')'))} {func}"
+    where = rest.rstrip(")")
+    path, _, line = where.rpartition(":")
+    code = linecache.getline(path, int(line)).strip() if line.isdigit() else ""
+    if len(code) > 70:
+        code = code[:67] + "..."
+    return f"{_short_path(where)} {func}" + (f": {code}" if code else "")
 
 
 def cprofile_section(fn: Callable[[], Any], *, top: int = 12) -> tuple[Any, dict[str, Any]]:
@@ -556,7 +573,7 @@ def profile_lines(title: str, prof: dict[str, Any]) -> list[str]:
             [
                 "function (inclusive)",
                 "share",
-                "innermost Python line (self, C calls included)",
+                "innermost planner line (calls it made included)",
                 "share",
             ],
             rows,

@@ -262,13 +262,19 @@ def _size_label(n: int) -> str:
 
 
 def run_size(
-    n: int, *, baseline_mb: float, repeats: int, osmnx_repeats: int, profile: bool
+    n: int,
+    *,
+    baseline_mb: float,
+    repeats: int,
+    osmnx_repeats: int,
+    profile: bool,
+    osmnx: bool = True,
 ) -> tuple[list[str], list[str], dict[str, h.Measure]]:
     """Ours vs OSMnx at one size: markdown lines, target lines, measures."""
     print(f"\n== {_size_label(n)} walk nodes (load average {h.load1():.2f})", flush=True)
     clipped = h.synthetic_city(n)
     noclip_pbf = h.synthetic_city(n, clip=False)
-    with_osmnx = n <= OSMNX_MAX_NODES
+    with_osmnx = osmnx and n <= OSMNX_MAX_NODES
     noclip_xml = h.synthetic_city(n, clip=False, suffix=".osm") if with_osmnx else None
     stats = h.city_stats(clipped)
     m: dict[str, h.Measure] = {}
@@ -309,7 +315,9 @@ def run_size(
         f"{stats.get('osm_ways', '?'):,} ways ({stats.get('building_ways', '?'):,} buildings), "
         f"{stats.get('clipped_ways', '?'):,} clipped ways."
     )
-    if noclip_xml is None:
+    if not osmnx:
+        lines.append("OSMnx not run (`--skip osmnx`).")
+    elif noclip_xml is None:
         lines.append(
             "OSMnx skipped at this size (it needs ~18 GB and ~7 min at 10^6 nodes, "
             "bench/README.md)."
@@ -399,7 +407,8 @@ def _size_targets(n: int, m: dict[str, h.Measure]) -> list[str]:
     if "ratio" in target:
         o = m.get("osmnx")
         if o is None or not o.ok:
-            out.append(f"≥ {target['ratio']:.0f}× faster than OSMnx: not measured (OSMnx failed)")
+            state = "not run" if o is None else "failed"
+            out.append(f"≥ {target['ratio']:.0f}× faster than OSMnx: not measured (OSMnx {state})")
         else:
             base = m["ours_noclip"]
             wall = o.median / base.median
@@ -570,7 +579,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--osmnx-repeats", type=int, help="runs of OSMnx per size (default 3, 1 with --quick)"
     )
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: real,save,check")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated parts to skip: osmnx,real,save,check"
+    )
     parser.add_argument("--profile", action="store_true", help="profile even when targets are met")
     parser.add_argument(
         "--no-results", action="store_true", help="do not append to bench/RESULTS.md"
@@ -606,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
             repeats=repeats,
             osmnx_repeats=osmnx_repeats,
             profile=args.profile,
+            osmnx="osmnx" not in skip,
         )
         measures[n] = m
         body += lines
