@@ -177,16 +177,25 @@ def job_idle(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def job_prepare(job: dict[str, Any]) -> dict[str, Any]:
-    """Load a synthetic city's OSM file and save it for the other jobs (skipped when current)."""
+    """Load a synthetic city's OSM file and save it for the other jobs.
+
+    Skipped when the saved network was made from the same file by the same loader code
+    (``planner/network.py``): its key is kept next to the folder.
+    """
+    import hashlib
+
     case = CASES[job["case"]]
     source = Path(job["source"])
     folder = _network_folder(case)
-    if (folder / "network.json").exists():
-        saved = planner.open_network(folder)
-        if saved.report.sha256 == planner.network._sha256(source):
-            return {"reused": True, "nodes": saved.n_nodes}
+    key_file = folder.with_name(folder.name + ".key")
+    loader_code = Path(planner.network.__file__).read_bytes()
+    key = f"{planner.network._sha256(source)} {hashlib.sha256(loader_code).hexdigest()}"
+    if (folder / "network.json").exists() and key_file.exists():
+        if key_file.read_text(encoding="utf-8") == key:
+            return {"reused": True}
     seconds, network = h.timed(lambda: planner.load_network(source))
     network.save(folder)
+    key_file.write_text(key, encoding="utf-8")
     return {"reused": False, "load_s": seconds, "nodes": network.n_nodes}
 
 
