@@ -71,6 +71,8 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from planner.network import EXCLUDED_HIGHWAYS, FOOT_ALLOWED
+
 logger = logging.getLogger(__name__)
 
 CENTRE_LON = 104.06
@@ -151,35 +153,21 @@ _CLASS_RESIDENTIAL, _CLASS_TERTIARY, _CLASS_SECONDARY, _CLASS_PRIMARY, _CLASS_MO
 _CLASS_SUFFIX = ("街", "路", "路", "大道", "")
 
 
-_EXCLUDED_HIGHWAY = frozenset(
-    {
-        "motorway",
-        "motorway_link",
-        "construction",
-        "proposed",
-        "abandoned",
-        "planned",
-        "platform",
-        "raceway",
-        "bus_guideway",
-        "razed",
-        "no",
-    }
-)
-_FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
-
-
 def _is_walkable(tags: dict[str, str]) -> bool:
-    """Apply the walk filter of docs/DESIGN.md to one way's tags (kept independent on purpose)."""
+    """Apply the walk filter of docs/DESIGN.md to one way's tags.
+
+    The rules are written out again on purpose (an independent check of the loader); the tag
+    sets are the loader's own.
+    """
     highway = tags.get("highway")
-    if highway is None or highway in _EXCLUDED_HIGHWAY:
+    if highway is None or highway in EXCLUDED_HIGHWAYS:
         return False
     foot = tags.get("foot")
     if tags.get("area") == "yes" or foot == "no" or tags.get("service") == "private":
         return False
-    if tags.get("access") in {"private", "no"} and foot not in _FOOT_ALLOWED:
+    if tags.get("access") in {"private", "no"} and foot not in FOOT_ALLOWED:
         return False
-    return not (highway == "cycleway" and foot not in _FOOT_ALLOWED)
+    return not (highway == "cycleway" and foot not in FOOT_ALLOWED)
 
 
 _KIND_WALKABLE = np.array([_is_walkable(tags) for _, tags in _KINDS])
