@@ -1091,6 +1091,8 @@ class _Prepared:
     geoms: gpd.GeoSeries | None
     id_source: Any
     ids: np.ndarray | None
+    name: pd.Series | None = None
+    used: list[Any] = field(default_factory=list)  # input columns replaced by normalised ones
 
 
 def _prepare(
@@ -1098,7 +1100,7 @@ def _prepare(
     *,
     kind: str,
     id_col: str,
-    text_cols: Sequence[str],
+    name_col: str,
     layer: str | None,
     crs: Any,
     encoding: str | None,
@@ -1106,7 +1108,8 @@ def _prepare(
     lat_col: str | None,
     allow_table: bool = True,
 ) -> _Prepared:
-    raw = _read_source(source, kind=kind, layer=layer, encoding=encoding, text_cols=text_cols)
+    """Read a layer and check what every layer shares: rows, ids, geometry (to WGS84), names."""
+    raw = _read_source(source, kind=kind, layer=layer, encoding=encoding, text_cols=(id_col,))
     note = "rows count features from 1 in file order" if raw.path is not None else ""
     funnel = _Funnel(raw.label, row_note=note)
     if raw.is_table and not allow_table:
@@ -1124,7 +1127,12 @@ def _prepare(
     geoms = _geometry_in_wgs84(
         raw, crs=crs, lon_col=lon_col, lat_col=lat_col, rows=rows, funnel=funnel
     )
-    return _Prepared(raw, funnel, rows, geoms, id_source, ids)
+    prep = _Prepared(raw, funnel, rows, geoms, id_source, ids)
+    if id_source is not None:
+        prep.used.append(id_source)
+    name_spec = _Col("name", name_col, "name", "name_col", "names")
+    prep.name = _optional_text(prep, name_spec, prep.used)
+    return prep
 
 
 def _optional_text(prep: _Prepared, col: _Col, used: list[Any]) -> pd.Series:
@@ -1204,36 +1212,22 @@ def read_facilities(
         source,
         kind="facilities",
         id_col=id_col,
-        text_cols=(id_col,),
+        name_col=name_col,
         layer=layer,
         crs=crs,
         encoding=encoding,
         lon_col=lon_col,
         lat_col=lat_col,
     )
-    used: list[Any] = [prep.id_source] if prep.id_source is not None else []
-    name = _optional_text(prep, _Col("name", name_col, "name", "name_col", "names"), used)
     cat_spec = _Col("category", category_col, "category", "category_col", "facility categories")
-    category = _categories(prep, cat_spec, used)
+    category = _categories(prep, cat_spec, prep.used)
     floor_spec = _Col(
         "floor_area_m2", floor_area_col, "floor_area_m2", "floor_area_col", "floor areas in m²"
     )
     floor_area = _optional_number(
-        prep, floor_spec, used, required=require_floor_area, values_required=require_floor_area
+        prep, floor_spec, prep.used, required=require_floor_area, values_required=require_floor_area
     )
-    points = _points_stage(prep, "facilities")
-    prep.funnel.raise_if_any()
-    assert points is not None
-    geoms, footprints = points
-    leading: dict[str, Any] = {
-        "id": prep.ids,
-        "name": name,
-        "category": category,
-        "floor_area_m2": floor_area,
-    }
-    if footprints is not None:
-        leading["footprint_m2"] = footprints
-    return _assemble(prep.raw.frame, geoms, leading=leading, drop=used)
+    return _point_layer(prep, "facilities", {"category": category, "floor_area_m2": floor_area})
 
 
 def _categories(prep: _Prepared, col: _Col, used: list[Any]) -> pd.Series | None:
@@ -1259,10 +1253,20 @@ def _categories(prep: _Prepared, col: _Col, used: list[Any]) -> pd.Series | None
     return snake
 
 
-def _points_stage(prep: _Prepared, kind: str) -> tuple[gpd.GeoSeries, np.ndarray | None] | None:
-    if prep.geoms is None:
-        return None
-    return _points_and_footprints(prep.geoms, kind=kind, rows=prep.rows, funnel=prep.funnel)
+def _point_layer(prep: _Prepared, kind: str, columns: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The layer as points: ``id``, ``name``, ``columns``, ``footprint_m2`` (from polygons)."""
+    points = (
+        None
+        if prep.geoms is None
+        else _points_and_footprints(prep.geoms, kind=kind, rows=prep.rows, funnel=prep.funnel)
+    )
+    prep.funnel.raise_if_any()
+    assert points is not None
+    geoms, footprints = points
+    leading: dict[str, Any] = {"id": prep.ids, "name": prep.name, **columns}
+    if footprints is not None:
+        leading["footprint_m2"] = footprints
+    return _assemble(prep.raw.frame, geoms, leading=leading, drop=prep.used)
 
 
 def read_residences(
@@ -1313,27 +1317,18 @@ def read_residences(
         source,
         kind="residences",
         id_col=id_col,
-        text_cols=(id_col,),
+        name_col=name_col,
         layer=layer,
         crs=crs,
         encoding=encoding,
         lon_col=lon_col,
         lat_col=lat_col,
     )
-    used: list[Any] = [prep.id_source] if prep.id_source is not None else []
-    name = _optional_text(prep, _Col("name", name_col, "name", "name_col", "names"), used)
     hh_spec = _Col("households", households_col, "households", "households_col", "household counts")
     households = _optional_number(
-        prep, hh_spec, used, required=require_households, values_required=require_households
+        prep, hh_spec, prep.used, required=require_households, values_required=require_households
     )
-    points = _points_stage(prep, "residences")
-    prep.funnel.raise_if_any()
-    assert points is not None
-    geoms, footprints = points
-    leading: dict[str, Any] = {"id": prep.ids, "name": name, "households": households}
-    if footprints is not None:
-        leading["footprint_m2"] = footprints
-    return _assemble(prep.raw.frame, geoms, leading=leading, drop=used)
+    return _point_layer(prep, "residences", {"households": households})
 
 
 def read_communities(
@@ -1379,7 +1374,7 @@ def read_communities(
         source,
         kind="communities",
         id_col=id_col,
-        text_cols=(id_col,),
+        name_col=name_col,
         layer=layer,
         crs=crs,
         encoding=encoding,
@@ -1387,10 +1382,8 @@ def read_communities(
         lat_col=None,
         allow_table=False,
     )
-    used: list[Any] = [prep.id_source] if prep.id_source is not None else []
-    name = _optional_text(prep, _Col("name", name_col, "name", "name_col", "names"), used)
     hh_spec = _Col("households", households_col, "households", "households_col", "household counts")
-    households = _optional_number(prep, hh_spec, used, required=False, values_required=False)
+    households = _optional_number(prep, hh_spec, prep.used, required=False, values_required=False)
     polygons = (
         None
         if prep.geoms is None
@@ -1398,5 +1391,5 @@ def read_communities(
     )
     prep.funnel.raise_if_any()
     assert polygons is not None
-    leading = {"id": prep.ids, "name": name, "households": households}
-    return _assemble(prep.raw.frame, polygons, leading=leading, drop=used)
+    leading = {"id": prep.ids, "name": prep.name, "households": households}
+    return _assemble(prep.raw.frame, polygons, leading=leading, drop=prep.used)
