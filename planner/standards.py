@@ -531,6 +531,17 @@ def _check_speed(speed_kmh: object) -> float:
     return speed
 
 
+def _convert_walk(value: Any, speed_kmh: float, *, to_m: bool) -> Any:
+    """Minutes to metres (``to_m``) or metres to minutes at ``speed_kmh``; a float for a scalar."""
+    speed = _check_speed(speed_kmh)
+    values = np.asarray(value, dtype=float)
+    if np.any(values < 0):
+        what, unit, give = ("time", "min", "minutes") if to_m else ("distance", "m", "metres")
+        raise InputError(f"walking {what} {value!r} {unit} is negative; give {give} >= 0")
+    out = values * speed * 1000.0 / 60.0 if to_m else values * 60.0 / (speed * 1000.0)
+    return float(out) if out.ndim == 0 else out
+
+
 @overload
 def minutes_to_m(walk_min: float, speed_kmh: float) -> float: ...
 @overload
@@ -555,12 +566,7 @@ def minutes_to_m(walk_min: Any, speed_kmh: float) -> Any:
     InputError
         If the speed is not a positive finite number or a value is negative.
     """
-    speed = _check_speed(speed_kmh)
-    values = np.asarray(walk_min, dtype=float)
-    if np.any(values < 0):
-        raise InputError(f"walking time {walk_min!r} min is negative; give minutes >= 0")
-    metres = values * speed * 1000.0 / 60.0
-    return float(metres) if metres.ndim == 0 else metres
+    return _convert_walk(walk_min, speed_kmh, to_m=True)
 
 
 @overload
@@ -587,12 +593,7 @@ def m_to_minutes(walk_m: Any, speed_kmh: float) -> Any:
     InputError
         If the speed is not a positive finite number or a value is negative.
     """
-    speed = _check_speed(speed_kmh)
-    values = np.asarray(walk_m, dtype=float)
-    if np.any(values < 0):
-        raise InputError(f"walking distance {walk_m!r} m is negative; give metres >= 0")
-    minutes = values * 60.0 / (speed * 1000.0)
-    return float(minutes) if minutes.ndim == 0 else minutes
+    return _convert_walk(walk_m, speed_kmh, to_m=False)
 
 
 # --------------------------------------------------------------------------------------------
