@@ -114,6 +114,18 @@ def child_main(jobs: dict[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> N
     sys.exit(1 if "error" in payload else 0)
 
 
+def job_idle(job: dict[str, Any]) -> dict[str, Any]:
+    """Imports only: the memory baseline (the ``"idle"`` job of a script's ``JOBS``)."""
+    return {}
+
+
+def idle_peak_mb(script: Path) -> float:
+    """Peak RSS in MB of an idle child of ``script`` (its imports, no work), printed."""
+    baseline_mb = run_child(script, {"job": "idle"}).peak_mb
+    print(f"  idle child (same imports): peak {baseline_mb:,.0f} MB", flush=True)
+    return baseline_mb
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -241,6 +253,48 @@ class Measure:
         if not self.ok:
             return "-"
         return f"{self.peak_mb:,.0f} ({self.above_mb:+,.0f})"
+
+
+def fresh_runs(
+    script: Path,
+    label: str,
+    job: dict[str, Any],
+    repeats: int,
+    baseline_mb: float,
+    *,
+    note: str = "",
+) -> Measure:
+    """``repeats`` runs of a one-shot job (payload ``times`` and ``cpu``), each a fresh process.
+
+    Each run is printed as it ends; a failed run ends the series (it fails the same way again).
+    """
+    runs = []
+    for i in range(repeats):
+        run = run_child(script, job)
+        runs.append(run)
+        state = fmt_s(run.payload["times"][0]) if run.ok else f"failed: {run.error}"
+        print(
+            f"    {label} run {i + 1}/{repeats}: {state}, peak {run.peak_mb:,.0f} MB, "
+            f"load {run.load}",
+            flush=True,
+        )
+        if not run.ok:
+            break
+    good = [r for r in runs if r.ok]
+    m = Measure(
+        label,
+        [t for r in good for t in r.payload["times"]],
+        max((r.peak_mb for r in good), default=float("nan")),
+        baseline_mb,
+        loads=[r.load for r in runs],
+        ok=bool(good),
+        cpu=[t for r in good for t in r.payload["cpu"]],
+        extra=good[-1].payload if good else {},
+        note=note,
+    )
+    if not good:
+        m.note = (note + "; " if note else "") + f"failed: {runs[-1].error}"
+    return m
 
 
 def fmt_s(seconds: float) -> str:

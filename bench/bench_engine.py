@@ -171,11 +171,6 @@ def _setup(job: dict[str, Any]) -> tuple[Network, gpd.GeoDataFrame, gpd.GeoDataF
     return network, fac, res, info
 
 
-def job_idle(job: dict[str, Any]) -> dict[str, Any]:
-    """Imports only: the memory baseline."""
-    return {}
-
-
 def job_prepare(job: dict[str, Any]) -> dict[str, Any]:
     """Load a synthetic city's OSM file and save it for the other jobs.
 
@@ -470,7 +465,7 @@ def job_agree(job: dict[str, Any]) -> dict[str, Any]:
 
 
 JOBS = {
-    "idle": job_idle,
+    "idle": h.job_idle,
     "prepare": job_prepare,
     "load": job_load,
     "ours_setup": job_ours_setup,
@@ -541,24 +536,6 @@ def _loop_only(m: h.Measure) -> h.Measure:
     return loop
 
 
-def _fresh_repeats(label: str, job: dict[str, Any], repeats: int, baseline_mb: float) -> h.Measure:
-    """A job whose every run is its own fresh process (loading)."""
-    runs = [h.run_child(SCRIPT, job) for _ in range(repeats)]
-    good = [r for r in runs if r.ok]
-    m = h.Measure(
-        label,
-        [t for r in good for t in r.payload["times"]],
-        max((r.peak_mb for r in good), default=float("nan")),
-        baseline_mb,
-        loads=[r.load for r in runs],
-        ok=bool(good),
-        cpu=[t for r in good for t in r.payload["cpu"]],
-    )
-    if not good:
-        m.note = runs[-1].error
-    return m
-
-
 def run_case(name: str, *, baseline_mb: float, quick: bool, profile: bool) -> tuple[str, list[str]]:
     """Run every job of a case; markdown for it and target lines."""
     case = CASES[name]
@@ -586,8 +563,8 @@ def run_case(name: str, *, baseline_mb: float, quick: bool, profile: bool) -> tu
     base = {"case": name}
     measures: dict[str, h.Measure] = {}
     if name == "andorra":
-        measures["load"] = _fresh_repeats(
-            "load_network(PBF) → ready network", {"job": "load", **base}, 5, baseline_mb
+        measures["load"] = h.fresh_runs(
+            SCRIPT, "load_network(PBF) → ready network", {"job": "load", **base}, 5, baseline_mb
         )
         print(f"  load {measures['load'].time_cell()}", flush=True)
     setup = h.run_child(SCRIPT, {"job": "ours_setup", **base})
@@ -808,9 +785,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown cases {unknown}; choose from {', '.join(CASES)}")
     started = dt.datetime.now().astimezone()
     print(f"bench_engine: {', '.join(names)}; {h.machine_line()}", flush=True)
-    idle = h.run_child(SCRIPT, {"job": "idle"})
-    baseline_mb = idle.peak_mb
-    print(f"  idle child (same imports): peak {baseline_mb:,.0f} MB", flush=True)
+    baseline_mb = h.idle_peak_mb(SCRIPT)
     sections, all_targets = [], []
     for name in names:
         text, targets = run_case(

@@ -75,11 +75,6 @@ CHECK_TARGET_S = 60.0
 # --------------------------------------------------------------------------- child side
 
 
-def job_idle(job: dict[str, Any]) -> dict[str, Any]:
-    """Imports only: the memory baseline."""
-    return {}
-
-
 def job_ours(job: dict[str, Any]) -> dict[str, Any]:
     """One `planner.load_network` of a file."""
     wall, cpu, network = h.timed_cpu(
@@ -196,7 +191,7 @@ def _covered_share(summary: dict[str, Any]) -> Any:
 
 
 JOBS = {
-    "idle": job_idle,
+    "idle": h.job_idle,
     "ours": job_ours,
     "stages": job_stages,
     "osmnx": job_osmnx,
@@ -224,39 +219,6 @@ def _xml_of(pbf: Path) -> Path:
     return out
 
 
-def fresh_runs(
-    label: str, job: dict[str, Any], repeats: int, baseline_mb: float, note: str = ""
-) -> h.Measure:
-    """``repeats`` runs of a one-shot job, each in a fresh process."""
-    runs = []
-    for i in range(repeats):
-        run = h.run_child(SCRIPT, job)
-        runs.append(run)
-        state = h.fmt_s(run.payload["times"][0]) if run.ok else f"failed: {run.error}"
-        print(
-            f"    {label} run {i + 1}/{repeats}: {state}, peak {run.peak_mb:,.0f} MB, "
-            f"load {run.load}",
-            flush=True,
-        )
-        if not run.ok:
-            break  # a failing job fails the same way again
-    good = [r for r in runs if r.ok]
-    m = h.Measure(
-        label,
-        [t for r in good for t in r.payload["times"]],
-        max((r.peak_mb for r in good), default=float("nan")),
-        baseline_mb,
-        loads=[r.load for r in runs],
-        ok=bool(good),
-        cpu=[t for r in good for t in r.payload["cpu"]],
-        extra=good[-1].payload if good else {},
-        note=note,
-    )
-    if not good:
-        m.note = (note + "; " if note else "") + f"failed: {runs[-1].error}"
-    return m
-
-
 def _size_label(n: int) -> str:
     return {10_000: "10^4", 100_000: "10^5", 400_000: "4·10^5", 1_000_000: "10^6"}.get(n, f"{n:,}")
 
@@ -278,26 +240,30 @@ def run_size(
     noclip_xml = h.synthetic_city(n, clip=False, suffix=".osm") if with_osmnx else None
     stats = h.city_stats(clipped)
     m: dict[str, h.Measure] = {}
-    m["ours"] = fresh_runs(
+    m["ours"] = h.fresh_runs(
+        SCRIPT,
         "ours: load_network(clipped .osm.pbf)",
         {"job": "ours", "source": str(clipped)},
         repeats,
         baseline_mb,
     )
-    m["ours_noclip"] = fresh_runs(
+    m["ours_noclip"] = h.fresh_runs(
+        SCRIPT,
         "ours: load_network(unclipped .osm.pbf)",
         {"job": "ours", "source": str(noclip_pbf)},
         repeats,
         baseline_mb,
     )
     if noclip_xml is not None:
-        m["ours_xml"] = fresh_runs(
+        m["ours_xml"] = h.fresh_runs(
+            SCRIPT,
             "ours: load_network(unclipped .osm)",
             {"job": "ours", "source": str(noclip_xml)},
             repeats,
             baseline_mb,
         )
-        m["osmnx"] = fresh_runs(
+        m["osmnx"] = h.fresh_runs(
+            SCRIPT,
             "OSMnx: graph_from_xml(unclipped .osm, simplify=True)",
             {"job": "osmnx", "source": str(noclip_xml)},
             osmnx_repeats,
@@ -427,9 +393,11 @@ def run_real(*, baseline_mb: float, repeats: int) -> list[str]:
     rows = []
     for name, pbf in REAL.items():
         xml = _xml_of(pbf)
-        ours = fresh_runs(f"ours {name}", {"job": "ours", "source": str(pbf)}, repeats, baseline_mb)
-        theirs = fresh_runs(
-            f"OSMnx {name}", {"job": "osmnx", "source": str(xml)}, repeats, baseline_mb
+        ours = h.fresh_runs(
+            SCRIPT, f"ours {name}", {"job": "ours", "source": str(pbf)}, repeats, baseline_mb
+        )
+        theirs = h.fresh_runs(
+            SCRIPT, f"OSMnx {name}", {"job": "osmnx", "source": str(xml)}, repeats, baseline_mb
         )
         for meas, what in (
             (ours, f"ours: load_network({pbf.name})"),
@@ -501,8 +469,12 @@ def run_save_open(*, baseline_mb: float, repeats: int, ours: h.Measure | None) -
             if save.ok
             else save.error,
         )
-        open_m = fresh_runs(
-            "planner.open_network", {"job": "open", "folder": str(target)}, repeats, baseline_mb
+        open_m = h.fresh_runs(
+            SCRIPT,
+            "planner.open_network",
+            {"job": "open", "folder": str(target)},
+            repeats,
+            baseline_mb,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -537,7 +509,9 @@ def run_check(*, baseline_mb: float, repeats: int, profile: bool) -> tuple[list[
     print(f"\n== whole check at {_size_label(n)} (load average {h.load1():.2f})", flush=True)
     source = h.synthetic_city(n)
     job = {"job": "check", "source": str(source)}
-    m = fresh_runs("load_network + planner.check(isochrones=False)", job, repeats, baseline_mb)
+    m = h.fresh_runs(
+        SCRIPT, "load_network + planner.check(isochrones=False)", job, repeats, baseline_mb
+    )
     x = m.extra
     lines = [
         f"### Whole check at {_size_label(n)} walk nodes",
@@ -597,8 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     started = dt.datetime.now().astimezone()
     print(f"bench_loader: sizes {sizes}; {h.machine_line()}", flush=True)
-    baseline_mb = h.run_child(SCRIPT, {"job": "idle"}).peak_mb
-    print(f"  idle child (same imports): peak {baseline_mb:,.0f} MB", flush=True)
+    baseline_mb = h.idle_peak_mb(SCRIPT)
     body: list[str] = [
         "OSM file to a ready walking network, ours (`planner.load_network`) against OSMnx "
         "(`graph_from_xml(simplify=True)`), see bench/README.md. Every run is a fresh process; "
