@@ -254,6 +254,14 @@ class Measure:
             return "-"
         return f"{self.peak_mb:,.0f} ({self.above_mb:+,.0f})"
 
+    def cells(self) -> list[str]:
+        """The table cells under `MEASURE_COLUMNS`: wall, CPU, runs, memory."""
+        return [self.time_cell(), self.cpu_cell(), self.runs_cell(), self.memory_cell()]
+
+
+MEASURE_COLUMNS = ["median wall", "median CPU", "runs (wall min-max)", "peak MB (above idle)"]
+"""Headers of `Measure.cells`."""
+
 
 def fresh_runs(
     script: Path,

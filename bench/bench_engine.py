@@ -638,17 +638,13 @@ def run_case(name: str, *, baseline_mb: float, quick: bool, profile: bool) -> tu
     rows = [
         [
             m.label,
-            m.time_cell(),
-            m.cpu_cell(),
-            m.runs_cell(),
-            m.memory_cell(),
+            *m.cells(),
             ", ".join(m.loads),
             m.note,
         ]
         for m in measures.values()
     ]
-    headers = ["job", "median wall", "median CPU", "runs (wall min-max)"]
-    headers += ["peak MB (above idle)", "load avg before/after", "note"]
+    headers = ["job", *h.MEASURE_COLUMNS, "load avg before/after", "note"]
     lines += [h.markdown_table(headers, rows), ""]
     ours_n, ours_c = measures["ours_nearest"], measures["ours_catchments"]
     nx_n, nx_c, nx_e = measures["nx_nearest"], measures["nx_catchments"], measures["nx_ego"]

@@ -297,17 +297,13 @@ def run_size(
         rows.append(
             [
                 meas.label,
-                meas.time_cell(),
-                meas.cpu_cell(),
-                meas.runs_cell(),
-                meas.memory_cell(),
+                *meas.cells(),
                 graph,
                 ", ".join(meas.loads),
                 "; ".join(t for t in (cut, meas.note) if t),
             ]
         )
-    headers = ["job", "median wall", "median CPU", "runs (wall min-max)", "peak MB (above idle)"]
-    headers += ["nodes / edges", "load avg before/after", "note"]
+    headers = ["job", *h.MEASURE_COLUMNS, "nodes / edges", "load avg before/after", "note"]
     lines += [h.markdown_table(headers, rows), ""]
     if "osmnx" in m and m["osmnx"].ok:
         o = m["osmnx"]
@@ -407,10 +403,7 @@ def run_real(*, baseline_mb: float, repeats: int) -> list[str]:
             rows.append(
                 [
                     what,
-                    meas.time_cell(),
-                    meas.cpu_cell(),
-                    meas.runs_cell(),
-                    meas.memory_cell(),
+                    *meas.cells(),
                     f"{x['nodes']:,} / {x['edges']:,}" if "nodes" in x else "-",
                     ", ".join(meas.loads),
                     meas.note,
@@ -429,8 +422,7 @@ def run_real(*, baseline_mb: float, repeats: int) -> list[str]:
                     "",
                 ]
             )
-    headers = ["job", "median wall", "median CPU", "runs (wall min-max)", "peak MB (above idle)"]
-    headers += ["nodes / edges", "load avg before/after", "note"]
+    headers = ["job", *h.MEASURE_COLUMNS, "nodes / edges", "load avg before/after", "note"]
     return [
         "### Real extracts (data/)",
         "",
@@ -481,18 +473,14 @@ def run_save_open(*, baseline_mb: float, repeats: int, ours: h.Measure | None) -
     rows = [
         [
             m.label,
-            m.time_cell(),
-            m.cpu_cell(),
-            m.runs_cell(),
-            m.memory_cell(),
+            *m.cells(),
             ", ".join(m.loads),
             m.note,
         ]
         for m in (save_m, open_m)
     ]
     lines = [f"### Save and reopen at {_size_label(n)} walk nodes", ""]
-    headers = ["job", "median wall", "median CPU", "runs (wall min-max)", "peak MB (above idle)"]
-    headers += ["load avg before/after", "note"]
+    headers = ["job", *h.MEASURE_COLUMNS, "load avg before/after", "note"]
     lines += [h.markdown_table(headers, rows), ""]
     if ours is not None and ours.ok and open_m.ok:
         lines += [
@@ -521,11 +509,8 @@ def run_check(*, baseline_mb: float, repeats: int, profile: bool) -> tuple[list[
         "within 200 m of the edges (making them is not timed).",
         "",
     ]
-    rows = [
-        [m.label, m.time_cell(), m.cpu_cell(), m.runs_cell(), m.memory_cell(), ", ".join(m.loads)]
-    ]
-    headers = ["job", "median wall", "median CPU", "runs (wall min-max)", "peak MB (above idle)"]
-    headers += ["load avg before/after"]
+    rows = [[m.label, *m.cells(), ", ".join(m.loads)]]
+    headers = ["job", *h.MEASURE_COLUMNS, "load avg before/after"]
     lines += [h.markdown_table(headers, rows), ""]
     if m.ok:
         lines += [
