@@ -244,6 +244,19 @@ def test_cold_and_warm_cache_give_the_same_polygons(cau: Network) -> None:
         assert same_shape(a, b, rel=1e-9)
 
 
+def test_threads_give_the_same_rows_in_the_same_order(cau: Network) -> None:
+    pts = random_points(cau, 9, seed=8)
+    pts["id"] = [f"p{k}" for k in range(9)]
+    iso._forget(cau)
+    one = isochrones(cau, pts, minutes=(5, 15), workers=1)
+    iso._forget(cau)  # both threads build the shared union tree's subtrees concurrently
+    many = isochrones(cau, pts, minutes=(5, 15), workers=3)
+    assert many["id"].tolist() == one["id"].tolist() == [f"p{k // 2}" for k in range(18)]
+    assert many["band_min"].tolist() == one["band_min"].tolist()
+    for a, b in zip(local(one, cau), local(many, cau), strict=True):
+        assert same_shape(a, b, rel=1e-9)
+
+
 def test_tree_union_equals_the_plain_union_of_every_buffer(helsinki: Network) -> None:
     pts = random_points(helsinki, 2, seed=6)
     out = local(isochrones(helsinki, pts, minutes=(10,)), helsinki)
@@ -372,6 +385,8 @@ def test_concave_method_is_valid_and_contains_its_point(cau: Network) -> None:
         ({"minutes": (5,), "distances_m": (300,)}, "not both"),
         ({"method": "convex"}, "unknown"),
         ({"buffer_m": 0}, "buffer_m"),
+        ({"workers": 0}, "workers"),
+        ({"workers": 1.5}, "workers"),
     ],
 )
 def test_bad_parameters(square: Network, kwargs: dict[str, object], message: str) -> None:
