@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ from typing import Any
 
 from planner._version import __version__
 from planner.errors import InputError, PlannerError
+from planner.households import DEFAULT_HOUSEHOLD_SIZE
 from planner.report import EXIT_BAD_INPUT
 
 log = logging.getLogger("planner")
@@ -200,7 +202,95 @@ def _parser() -> argparse.ArgumentParser:
     iso.add_argument("--lang", choices=("zh", "en"), default="zh")
     iso.add_argument("--quiet", action="store_true")
     iso.add_argument("--crs", help="CRS of a points layer that has none (CSV)")
+    _add_households_parser(sub)
     return parser
+
+
+def _add_households_parser(sub: Any) -> None:
+    hh = sub.add_parser(
+        "households",
+        help="estimate households from building footprints (optionally a population grid) and "
+        "write the residences layer planner check reads",
+        description="Estimate households from building footprints: footprint × levels ÷ m² per "
+        "household, or, with --population, persons ÷ household size shared among the "
+        "residential buildings of each cell by floor area. Writes one point per residence "
+        "(id, households, how it was estimated) for planner check --residences. Every number "
+        "is an estimate and the output says so (households_method, households_estimated).",
+    )
+    hh.add_argument(
+        "--buildings",
+        required=True,
+        metavar="FILE",
+        help="building footprints: a GeoPackage/GeoJSON/Shapefile layer (every feature counts; "
+        "non-residential building types get 0 households), or an OSM file (.osm, .osm.bz2, "
+        ".osm.pbf) whose residential buildings are chosen by planner.pois' rules",
+    )
+    hh.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="residences layer to write, FILE.gpkg or FILE.geojson (written atomically)",
+    )
+    hh.add_argument(
+        "--population",
+        metavar="FILE",
+        help="population polygons (e.g. a 250 m grid) with persons per cell; households = "
+        "persons ÷ household size, shared among the cell's residential buildings",
+    )
+    hh.add_argument(
+        "--population-col",
+        metavar="NAME",
+        help="column of --population with persons per cell (default: population)",
+    )
+    hh.add_argument(
+        "--household-size",
+        type=float,
+        metavar="PERSONS",
+        help=f"persons per household with --population (default {DEFAULT_HOUSEHOLD_SIZE:g}, "
+        "China 2020 census)",
+    )
+    hh.add_argument(
+        "--cell-id-col",
+        metavar="NAME",
+        help="column of --population identifying cells in the output and the log (default: "
+        "its 'id' column when it has one, else the feature number, 1 = first)",
+    )
+    hh.add_argument(
+        "--m2-per-household",
+        type=float,
+        metavar="M2",
+        help="gross floor area per household for every residential type, without --population "
+        "(default by type: 95 apartments/residential, 120 houses, 30 dormitories)",
+    )
+    hh.add_argument(
+        "--default-levels",
+        type=float,
+        metavar="LEVELS",
+        help="levels where building:levels is missing, for every residential type (default by "
+        "type: 6 apartments/residential, 2 houses, 5 dormitories)",
+    )
+    hh.add_argument(
+        "--type-col",
+        metavar="NAME",
+        help="column of a buildings layer with the OSM building type (default: building; "
+        "without it every building counts as building=yes, a residential block)",
+    )
+    hh.add_argument(
+        "--levels-col",
+        metavar="NAME",
+        help="column of a buildings layer with the number of levels (default: building:levels)",
+    )
+    hh.add_argument(
+        "--id-col",
+        metavar="NAME",
+        help="column of a buildings layer with unique ids (default: id; without it "
+        "b1, b2, ... in file order)",
+    )
+    hh.add_argument("--buildings-layer", metavar="NAME", help="layer inside a multi-layer file")
+    hh.add_argument("--population-layer", metavar="NAME", help="layer inside a multi-layer file")
+    hh.add_argument("--crs", help="CRS of layers that have none, e.g. EPSG:4490 (not for OSM)")
+    hh.add_argument("--encoding", help="text encoding of attribute tables (default: detect)")
+    hh.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _merge(args: argparse.Namespace) -> dict[str, Any]:
@@ -490,6 +580,343 @@ def _run_isochrones(args: argparse.Namespace) -> int:
     return 0
 
 
+_OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf")
+_RESIDENCE_SUFFIXES = (".gpkg", ".geojson")
+_LEAD_COLUMNS = ("id", "name", "households", "households_estimated", "households_method")
+
+
+def _positive_flag(flag: str, value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise InputError(f"{flag} is {value:g}; give a positive number.")
+    return value
+
+
+def _households_options(args: argparse.Namespace) -> Path:
+    """Check the flags of ``planner households`` before reading anything; return --out."""
+    target = Path(args.out)
+    if target.suffix not in _RESIDENCE_SUFFIXES:
+        raise InputError(
+            f"--out {target}: cannot write a residences layer as "
+            f"{target.suffix or 'a file without suffix'}; name it FILE.gpkg or FILE.geojson."
+        )
+    for flag, source in (("--buildings", args.buildings), ("--population", args.population)):
+        if source is None:
+            continue
+        if not Path(source).exists():
+            raise InputError(f"{flag} {source}: the file does not exist; check the path.")
+        if Path(source).resolve() == target.resolve():
+            raise InputError(
+                f"--out {target} is the {flag} file; inputs are never overwritten, "
+                "write the residences to another file."
+            )
+    if args.population is None:
+        given = [
+            flag
+            for flag, value in (
+                ("--population-col", args.population_col),
+                ("--household-size", args.household_size),
+                ("--cell-id-col", args.cell_id_col),
+                ("--population-layer", args.population_layer),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InputError(f"{', '.join(given)} need --population FILE; give it or drop them.")
+    elif args.m2_per_household is not None:
+        raise InputError(
+            "--m2-per-household does not apply with --population (households are persons ÷ "
+            "--household-size, shared by floor area); drop one of them."
+        )
+    _positive_flag("--household-size", args.household_size)
+    _positive_flag("--m2-per-household", args.m2_per_household)
+    _positive_flag("--default-levels", args.default_levels)
+    return target
+
+
+def _is_osm(path: str) -> bool:
+    return path.lower().endswith(_OSM_SUFFIXES)
+
+
+def _columns_listing(frame: Any) -> str:
+    return ", ".join(str(c) for c in frame.columns if c != frame.geometry.name)
+
+
+def _read_households_buildings(args: argparse.Namespace) -> tuple[Any, int]:
+    """Footprints to estimate (WGS84, index = feature number from 1) and the buildings read."""
+    import pandas as pd
+
+    from planner import layers
+
+    path = args.buildings
+    if not _is_osm(path):
+        frame = layers.read_layer(
+            path, layer=args.buildings_layer, crs=args.crs, encoding=args.encoding
+        )
+        for flag, column in (
+            ("--type-col", args.type_col),
+            ("--levels-col", args.levels_col),
+            ("--id-col", args.id_col),
+        ):
+            if column is not None and column not in frame.columns:
+                raise InputError(
+                    f"--buildings {path}: no column {column!r} ({flag}); its columns are "
+                    f"{_columns_listing(frame)}. Pass one of them as {flag}."
+                )
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        return frame, len(frame)
+
+    from planner.pois import read_osm_buildings, read_osm_residences
+
+    given = [
+        flag
+        for flag, value in (
+            ("--type-col", args.type_col),
+            ("--levels-col", args.levels_col),
+            ("--id-col", args.id_col),
+            ("--buildings-layer", args.buildings_layer),
+            ("--crs", args.crs),
+            ("--encoding", args.encoding),
+        )
+        if value is not None
+    ]
+    if given:
+        raise InputError(
+            f"{', '.join(given)} apply to a buildings layer, not to an OSM file such as {path} "
+            "(OSM is always WGS84 with id, building and building:levels); drop them."
+        )
+    every = read_osm_buildings(path)
+    # The residential buildings by planner.pois' rules. This second pass over the file repeats
+    # what the first one logged, and estimates households with the defaults (not the ones used
+    # below), so only its errors are shown.
+    muted = [logging.getLogger(name) for name in ("planner.pois", "planner.households")]
+    levels = [logger.level for logger in muted]
+    for logger in muted:
+        logger.setLevel(logging.ERROR)
+    try:
+        homes = read_osm_residences(path)
+    except InputError as exc:
+        raise InputError(
+            f"--buildings {path}: none of its {len(every):,} buildings is residential by the OSM "
+            "rules (building=apartments, residential, house, dormitory, ..., or building=yes "
+            "inside landuse=residential or a named compound). Export the homes as a building "
+            "layer (GPKG, GeoJSON, SHP) and pass that as --buildings."
+        ) from exc
+    finally:
+        for logger, level in zip(muted, levels, strict=True):
+            logger.setLevel(level)
+    basis = dict(zip(homes["id"].tolist(), homes["residential_basis"].tolist(), strict=True))
+    chosen = every[every["id"].isin(basis)].copy()
+    chosen["residential_basis"] = pd.array(
+        [basis[i] for i in chosen["id"].tolist()], dtype="string"
+    )
+    chosen.index = pd.RangeIndex(1, len(chosen) + 1)
+    log.info(
+        "%s: %d of %d buildings are residential by the OSM rules",
+        Path(path).name,
+        len(chosen),
+        len(every),
+    )
+    return chosen, len(every)
+
+
+def _building_ids(buildings: Any, args: argparse.Namespace) -> list[str]:
+    """Unique text ids of the buildings: their id column, else b1, b2, ... in file order."""
+    column = args.id_col or "id"
+    if column not in buildings.columns:
+        return [f"b{n}" for n in buildings.index]
+    values = buildings[column]
+    missing = values.isna().to_numpy()
+    ids = [str(v) for v in values.tolist()]
+    repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
+    if missing.any() or repeated:
+        problem = (
+            f"{int(missing.sum())} rows have no id (rows {buildings.index[missing][:10].tolist()})"
+            if missing.any()
+            else f"ids repeat ({repeated[:10]})"
+        )
+        raise InputError(
+            f"--buildings {args.buildings}: column {column!r}: {problem} (rows count features "
+            "from 1); give every building a unique id, or name another column with --id-col."
+        )
+    return ids
+
+
+def _read_population(args: argparse.Namespace) -> tuple[Any, str, str | None]:
+    """The population layer (index = feature number from 1), its persons and cell-id columns."""
+    import pandas as pd
+
+    from planner import layers
+
+    grid = layers.read_layer(
+        args.population, layer=args.population_layer, crs=args.crs, encoding=args.encoding
+    )
+    population_col = args.population_col or "population"
+    for flag, column in (("--population-col", population_col), ("--cell-id-col", args.cell_id_col)):
+        if column is not None and column not in grid.columns:
+            raise InputError(
+                f"--population {args.population}: no column {column!r} ({flag}); its columns "
+                f"are {_columns_listing(grid)}. Pass the one holding "
+                f"{'persons per cell' if flag == '--population-col' else 'cell ids'} as {flag}."
+            )
+    grid.index = pd.RangeIndex(1, len(grid) + 1)
+    cell_id_col = args.cell_id_col or ("id" if "id" in grid.columns else None)
+    return grid, population_col, cell_id_col
+
+
+def _as_points(frame: Any) -> Any:
+    """Polygons replaced by their representative points (found in a local UTM CRS)."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(frame.geometry.array, dtype=object).copy()
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if polygonal.any():
+        polys = gpd.GeoSeries(geoms[polygonal], crs=frame.crs)
+        utm = polys.estimate_utm_crs()
+        reps = polys.to_crs(utm).representative_point().to_crs(frame.crs)
+        geoms[polygonal] = np.asarray(reps.array, dtype=object)
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+
+
+def _population_lines(
+    residences: Any,
+    grid: Any,
+    buildings: Any,
+    *,
+    population_col: str,
+    size: float,
+    cell_ids: list[Any],
+    cell_id_col: str | None,
+) -> list[str]:
+    """Summary lines of a population run; warn when empty cells lie beyond the buildings."""
+    import pandas as pd
+    import shapely
+
+    persons = float(pd.to_numeric(grid[population_col]).sum())
+    orphans = (residences["residence_source"] == "population_cell").to_numpy()
+    households = residences["households"].to_numpy(dtype=float)
+    lines = [
+        f"Population: {persons:,.0f} persons in {len(grid):,} cells "
+        f"÷ {size:g} persons per household",
+        f"Cells without residential buildings: {int(orphans.sum()):,} "
+        f"({households[orphans].sum():,.1f} households placed at the cells' points)",
+    ]
+    if orphans.any():
+        cover = shapely.convex_hull(shapely.geometrycollections(buildings.geometry.array))
+        keys = grid.index if cell_id_col is None else pd.Index(grid[cell_id_col])
+        beyond = int((~shapely.intersects(grid.geometry.array[keys.isin(cell_ids)], cover)).sum())
+        if beyond:
+            log.warning(
+                "%d of the %d cells without residential buildings lie beyond the buildings' "
+                "extent: clip --population to the study area if that is not intended",
+                beyond,
+                len(cell_ids),
+            )
+    return lines
+
+
+def _run_households(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from planner.households import households_from_buildings, households_from_population
+    from planner.report import staged_output, write_layer
+
+    started = time.perf_counter()
+    target = _households_options(args)
+    buildings, n_read = _read_households_buildings(args)
+    ids = _building_ids(buildings, args)
+    type_col: str = args.type_col or "building"
+    levels_col: str = args.levels_col or "building:levels"
+    grid = None
+    if args.population is not None:
+        grid, population_col, cell_id_col = _read_population(args)
+        size = args.household_size or DEFAULT_HOUSEHOLD_SIZE
+    where = f"--buildings {args.buildings}" + (
+        f", --population {args.population}" if args.population else ""
+    )
+    try:
+        if grid is None:
+            residences = households_from_buildings(
+                buildings,
+                m2_per_household=args.m2_per_household,
+                default_levels=args.default_levels,
+                type_col=type_col,
+                levels_col=levels_col,
+            ).reset_index(drop=True)
+            residences["id"] = ids
+        else:
+            result = households_from_population(
+                grid,
+                buildings,
+                population_col=population_col,
+                household_size=size,
+                cell_id_col=cell_id_col,
+                default_levels=args.default_levels,
+                type_col=type_col,
+                levels_col=levels_col,
+            )
+            residences = result.residences.drop(columns="building_index")
+            residences["id"] = ids + [f"cell-{c}" for c in result.cells_without_buildings]
+            cell = residences["population_cell"]
+            if pd.api.types.is_float_dtype(cell) and bool((cell.dropna() % 1 == 0).all()):
+                # integer cell ids come back as floats when some buildings lie in no cell
+                residences["population_cell"] = cell.astype("Int64")
+    except InputError as exc:
+        raise InputError(f"{exc} [{where}; rows count features from 1]") from exc
+
+    households = residences["households"].to_numpy(dtype=float)
+    on_buildings = np.arange(len(residences)) < len(buildings)
+    # non-residential building types get 0 households "and the method says so"
+    not_residential = residences["households_method"].str.contains("is not residential")
+    residential = on_buildings & ~not_residential.to_numpy(dtype=bool)
+    lines = [
+        f"Buildings read: {n_read:,} ({args.buildings})",
+        f"Residential buildings: {int(residential.sum()):,}",
+    ]
+    if grid is not None:
+        outside = int((residential & residences["population_cell"].isna().to_numpy()).sum())
+        if outside:
+            lines[-1] += f" ({outside:,} outside every population cell: 0 households)"
+        lines += _population_lines(
+            residences,
+            grid,
+            buildings,
+            population_col=population_col,
+            size=size,
+            cell_ids=result.cells_without_buildings,
+            cell_id_col=cell_id_col,
+        )
+    lines.append(f"Households: {households.sum():,.1f} (estimated)")
+
+    keep = households > 0
+    if not keep.any():
+        raise InputError(
+            f"{where}: no building got any households ({int(residential.sum())} of "
+            f"{len(buildings)} are of a residential type: apartments, residential, house, "
+            "dormitory, yes, ...); check --type-col and the population values. Nothing written."
+        )
+    frame = _as_points(residences.loc[keep])
+    lead = [c for c in _LEAD_COLUMNS if c in frame.columns]
+    geometry = frame.geometry.name
+    rest = [c for c in frame.columns if c not in lead and c != geometry]
+    frame = gpd.GeoDataFrame(
+        frame[[*lead, *rest, geometry]].reset_index(drop=True), geometry=geometry, crs=frame.crs
+    )
+    with staged_output(target.parent) as stage:
+        write_layer(frame, stage / target.name)
+    dropped = int((~keep).sum())
+    lines.append(
+        f"Wrote {len(frame):,} residences to {target}"
+        + (f" ({dropped:,} buildings with 0 households left out)" if dropped else "")
+    )
+    print("\n".join(lines))
+    log.info("Done in %.1f s", time.perf_counter() - started)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     args = _parser().parse_args(argv)
@@ -498,6 +925,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "propose": _run_propose,
         "network": _run_network,
         "isochrones": _run_isochrones,
+        "households": _run_households,
     }
     try:
         with _logging_to_stderr(getattr(args, "quiet", False)):
