@@ -822,7 +822,7 @@ def _run_households(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from planner.households import households_from_buildings, households_from_population
-    from planner.report import staged_output, write_layer
+    from planner.report import write_layer_atomic
 
     started = time.perf_counter()
     target = _households_options(args)
@@ -905,8 +905,8 @@ def _run_households(args: argparse.Namespace) -> int:
     frame = gpd.GeoDataFrame(
         frame[[*lead, *rest, geometry]].reset_index(drop=True), geometry=geometry, crs=frame.crs
     )
-    with staged_output(target.parent) as stage:
-        write_layer(frame, stage / target.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_layer_atomic(frame, target)
     dropped = int((~keep).sum())
     lines.append(
         f"Wrote {len(frame):,} residences to {target}"

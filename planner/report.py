@@ -118,6 +118,22 @@ def staged_output(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def write_layer_atomic(frame: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """`write_layer` into a hidden file beside ``path``, then rename it: never a partial file."""
+    target = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        tmp.unlink()
+        write_layer(frame, tmp, layer=target.stem)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns that every format writes the same way: nullable and object ids as text or numbers."""
     out = frame.copy()
@@ -137,15 +153,18 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_layer(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Write a GeoDataFrame as GeoPackage or GeoJSON, with pinned timestamps for GeoPackage."""
+def write_layer(frame: gpd.GeoDataFrame, path: Path, *, layer: str | None = None) -> None:
+    """Write a GeoDataFrame as GeoPackage or GeoJSON, with pinned timestamps for GeoPackage.
+
+    The GeoPackage layer is named ``layer``, by default the file's stem.
+    """
     import pyogrio
 
     clean = _plain(frame)
     if path.suffix == ".gpkg":
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_GPKG_DATE})
         try:
-            clean.to_file(path, driver="GPKG", layer=path.stem, engine="pyogrio")
+            clean.to_file(path, driver="GPKG", layer=layer or path.stem, engine="pyogrio")
         finally:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     else:
