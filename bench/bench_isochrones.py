@@ -159,16 +159,16 @@ def job_setup(job: dict[str, Any]) -> dict[str, Any]:
 
 def job_ours(job: dict[str, Any]) -> dict[str, Any]:
     network, fac, info = _setup(job)
-    method = job.get("method", "edges")
+    kwargs = {"method": job.get("method", "edges"), "workers": job.get("workers")}
     _forget(network)
     cpu0 = time.process_time()
-    cold_s, out = h.timed(lambda: isochrones(network, fac, minutes=(BAND_MIN,), method=method))
+    cold_s, out = h.timed(lambda: isochrones(network, fac, minutes=(BAND_MIN,), **kwargs))
     cold_cpu = time.process_time() - cpu0
     warm, warm_cpu = [], []
     for _ in range(job["repeats"]):
         out = None
         cpu0 = time.process_time()
-        seconds, out = h.timed(lambda: isochrones(network, fac, minutes=(BAND_MIN,), method=method))
+        seconds, out = h.timed(lambda: isochrones(network, fac, minutes=(BAND_MIN,), **kwargs))
         warm_cpu.append(time.process_time() - cpu0)
         warm.append(seconds)
     vertices = int(shapely.get_num_coordinates(out.to_crs(network.crs).geometry.to_numpy()).sum())
@@ -489,6 +489,9 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
         return f"{run.peak_mb:,.0f} ({run.peak_mb - setup.peak_mb:+,.0f})"
 
     ours = h.run_child(SCRIPT, {"job": "ours", "case": name, "repeats": case["ours_repeats"]})
+    ours_1 = h.run_child(
+        SCRIPT, {"job": "ours", "case": name, "repeats": case["ours_repeats"], "workers": 1}
+    )
     concave = h.run_child(
         SCRIPT,
         {"job": "ours", "case": name, "repeats": case["concave_repeats"], "method": "concave"},
@@ -539,7 +542,11 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
         return f"{h.fmt_ratio(recipe_wall, wall)} / {h.fmt_ratio(recipe_cpu, cpu)}"
 
     failed = ["failed", "-", "-", "-", "-", "-", "-"]
-    for label, run in (("ours (edges)", ours), ("ours (concave)", concave)):
+    for label, run in (
+        (f"ours (edges, {os.cpu_count()} threads: the default)", ours),
+        ("ours (edges, 1 thread)", ours_1),
+        ("ours (concave)", concave),
+    ):
         if not run.ok:
             rows.append([label, *failed, run.load])
             continue
