@@ -819,7 +819,6 @@ def _population_lines(
 def _run_households(args: argparse.Namespace) -> int:
     import geopandas as gpd
     import numpy as np
-    import pandas as pd
 
     from planner.households import households_from_buildings, households_from_population
     from planner.report import write_layer_atomic
@@ -860,10 +859,6 @@ def _run_households(args: argparse.Namespace) -> int:
             )
             residences = result.residences.drop(columns="building_index")
             residences["id"] = ids + [f"cell-{c}" for c in result.cells_without_buildings]
-            cell = residences["population_cell"]
-            if pd.api.types.is_float_dtype(cell) and bool((cell.dropna() % 1 == 0).all()):
-                # integer cell ids come back as floats when some buildings lie in no cell
-                residences["population_cell"] = cell.astype("Int64")
     except InputError as exc:
         raise InputError(f"{exc} [{where}; rows count features from 1]") from exc
 

@@ -574,7 +574,10 @@ def households_from_population(
     else:
         out["building_index"] = pd.array([str(label) for label in index_values], dtype="string")
     out["residence_source"] = "building"
-    out["population_cell"] = [cell_ids[c] if c >= 0 else None for c in cell_of]
+    cells = [cell_ids[c] if c >= 0 else None for c in cell_of]
+    integer_ids = all(isinstance(c, int | np.integer) for c in cell_ids)
+    # Integer cell ids stay integers (nullable), even when some buildings lie in no cell.
+    out["population_cell"] = pd.array(cells, dtype="Int64") if integer_ids else cells
     out["footprint_m2"] = np.round(areas["footprint_m2"].to_numpy(), 1)
     out["levels"] = areas["levels"].to_numpy()
     out["levels_source"] = areas["levels_source"].to_numpy()

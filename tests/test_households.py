@@ -169,6 +169,20 @@ def hand_grid() -> gpd.GeoDataFrame:
     )
 
 
+def test_integer_cell_ids_stay_integers_when_a_building_is_in_no_cell() -> None:
+    grid = hand_grid().assign(cell=[7, 8, 9])
+    buildings = gpd.GeoDataFrame(
+        {"building": ["apartments", "apartments"]},
+        geometry=[rect(440010, 4430010, 10, 10), rect(440900, 4430010, 10, 10)],
+        crs=UTM50,
+    )
+    res = households_from_population(grid, buildings, cell_id_col="cell").residences
+    cells = res["population_cell"]
+    assert str(cells.dtype) == "Int64"
+    assert cells.isna().tolist() == [False, True, False]
+    assert cells.dropna().tolist() == [7, 8]
+
+
 def test_population_hand_worked() -> None:
     buildings = gpd.GeoDataFrame(
         {"building": ["apartments", "apartments", "school", "house", "apartments"]},
