@@ -600,9 +600,17 @@ def isochrones(
             best = np.full(network.n_nodes, np.inf)
             for _, dist in engine.node_distances(network, snapped, cutoff_m=cutoff):
                 np.minimum(best, dist.min(axis=0), out=best)
-            for bmin, bm in zip(band_min.tolist(), band_m.tolist(), strict=True):
+            _union_tree(network, options["buffer_m"], options["quad_segs"])  # built once, shared
+
+            def band_polygon(bm: float) -> Any:
                 reach = _band_reach(network, ec, best, bm, snapped, on, xy)
-                rows["geometry"].append(_polygon(network, ec, reach, **options))
+                return _polygon(network, ec, reach, **options)
+
+            # The bands are independent unions: largest first, drawn in threads.
+            with ThreadPoolExecutor(max_workers=min(n_workers, len(band_m))) as pool:
+                drawn = list(pool.map(band_polygon, band_m[::-1].tolist()))[::-1]
+            for bmin, bm, geom in zip(band_min.tolist(), band_m.tolist(), drawn, strict=True):
+                rows["geometry"].append(geom)
                 rows["band_min"].append(bmin)
                 rows["band_m"].append(bm)
                 rows["n_points"].append(int(on.size))
