@@ -882,3 +882,22 @@ def test_network_data_is_compact() -> None:
     vertices = sum(json.loads(data_text)["n"])
     assert vertices == 120 * (2 * 59 + 1)  # every bend kept, shared crossings once per way
     assert len(data_text) / vertices < 11, len(data_text) / vertices
+
+
+def test_served_area_outlines_are_simplified_ring_by_ring() -> None:
+    from planner.maps import _simplify_rings
+
+    hole = [(4, 4), (6, 4), (6, 6), (4, 6)]
+    speck = [(2, 2), (2.0001, 2), (2.0001, 2.0001), (2, 2.0001)]
+    shell = [(0, 0), (5, 0.0001), (10, 0), (10, 10), (0, 10)]
+    polygon = shapely.Polygon(shell, [speck, hole])
+    parts = shapely.MultiPolygon([polygon, shapely.box(30, 30, 30.0001, 30.0001)])
+    line = shapely.LineString([(0, 0), (1, 0.0001), (2, 0)])
+    out = _simplify_rings(np.array([polygon, parts, line, None], dtype=object), 1e-3)
+    expected = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [hole])
+    assert out[0].geom_type == "Polygon" and out[0].normalize().equals(expected.normalize())
+    # The speck of a part collapses and goes; the hole stays a hole.
+    assert out[1].geom_type == "MultiPolygon" and len(out[1].geoms) == 1
+    assert out[1].geoms[0].normalize().equals(expected.normalize())
+    assert out[2].equals(shapely.LineString([(0, 0), (2, 0)]))
+    assert out[3] is None
