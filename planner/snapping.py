@@ -227,7 +227,7 @@ class SegmentIndex:
 
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge, offset along it (m) and straight distance to it (m) for each point."""
-        mid_dist, seg = self._tree.query(np.column_stack((x, y)), k=self._k)
+        mid_dist, seg = self._tree.query(np.column_stack((x, y)), k=self._k, workers=-1)
         mid_dist = mid_dist.reshape(len(x), -1)
         seg = seg.reshape(len(x), -1)
         px = x[:, None] - self._x0[seg]
