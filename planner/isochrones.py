@@ -33,6 +33,7 @@ the isochrone's source computed by the distance engine, recall and false inclusi
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
@@ -105,6 +106,7 @@ class _UnionTree:
     """Lazily memoised unions of edge buffers over a binary k-d tree of the edges."""
 
     order: np.ndarray  # edges in k-d order; tree nodes are ranges [lo, hi) of it
+    rank: np.ndarray  # position of every edge in ``order``
     leaves: np.ndarray  # buffer polygon of every edge (by edge index)
     memo: dict[tuple[int, int], Any] = field(default_factory=dict)
 
@@ -120,13 +122,13 @@ class _UnionTree:
         return found
 
     def cover(self, whole: np.ndarray) -> list[Any]:
-        """Polygons of the largest subtrees whose edges are all in the mask ``whole``."""
-        counts = np.concatenate(([0], np.cumsum(whole[self.order])))
+        """Polygons of the largest subtrees whose edges are all in ``whole`` (edge ids)."""
+        ranks = np.sort(self.rank[whole]).tolist()
         out: list[Any] = []
         stack = [(0, int(self.order.shape[0]))]
         while stack:
             lo, hi = stack.pop()
-            k = counts[hi] - counts[lo]
+            k = bisect.bisect_left(ranks, hi) - bisect.bisect_left(ranks, lo)
             if k == 0:
                 continue
             if k == hi - lo:
@@ -142,6 +144,7 @@ class _UnionTree:
 class _Prepared:
     coords: _EdgeCoords
     order: np.ndarray
+    incident: tuple[np.ndarray, np.ndarray]  # (start per node, edges): the edges at each node
     trees: dict[tuple[float, int], _UnionTree] = field(default_factory=dict)
 
 
@@ -151,7 +154,9 @@ _PREPARED: weakref.WeakKeyDictionary[Network, _Prepared] = weakref.WeakKeyDictio
 def _prepared(network: Network) -> _Prepared:
     found = _PREPARED.get(network)
     if found is None:
-        found = _Prepared(coords=_edge_coords(network), order=_kd_order(network))
+        found = _Prepared(
+            coords=_edge_coords(network), order=_kd_order(network), incident=_incidence(network)
+        )
         _PREPARED[network] = found
     return found
 
@@ -170,9 +175,17 @@ def _union_tree(network: Network, buffer_m: float, quad_segs: int) -> _UnionTree
     tree = prep.trees.get(key)
     if tree is None:
         leaves = shapely.buffer(network.edge_geometry, buffer_m, quad_segs=quad_segs)
-        tree = _UnionTree(order=prep.order, leaves=leaves)
+        tree = _UnionTree(order=prep.order, rank=np.argsort(prep.order), leaves=leaves)
         prep.trees[key] = tree
     return tree
+
+
+def _incidence(network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """The edges at every node, as (start per node, edge ids) of a compressed list."""
+    ends = np.concatenate((network.edge_u, network.edge_v))
+    order = np.argsort(ends, kind="stable")
+    start = np.searchsorted(ends[order], np.arange(network.n_nodes + 1))
+    return start, np.concatenate((np.arange(network.n_edges),) * 2)[order]
 
 
 def _edge_coords(network: Network) -> _EdgeCoords:
@@ -269,7 +282,7 @@ def _point_along(ec: _EdgeCoords, i: np.ndarray, s: np.ndarray) -> np.ndarray:
 class _Reach:
     """What one point (or a set of points, dissolved) reaches within one band."""
 
-    whole: np.ndarray  # bool per edge
+    whole: np.ndarray  # ids of the edges reached whole
     piece_edge: np.ndarray
     piece_s0: np.ndarray
     piece_s1: np.ndarray
@@ -278,76 +291,80 @@ class _Reach:
 
 def _classify(
     network: Network, dist: np.ndarray, band_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Budget left at each edge end, as metres walked in from u and from v (0 when none).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges with an end inside the band, and the metres walked in along them from u and from v.
 
-    Returns ``(from_u, from_v, whole)`` with shape ``dist.shape[:-1] + (n_edges,)``.
+    ``dist`` is one walk distance per node. Returns ``(edges, from_u, from_v, whole)``, the
+    last three aligned with ``edges`` (sorted edge ids; 0 m where an end is not reached). Only
+    the edges at reached nodes are looked at: the work follows the band, not the network.
     """
-    length = network.edge_length_m
-    left_u = band_m - dist[..., network.edge_u]
-    left_v = band_m - dist[..., network.edge_v]
-    from_u = np.clip(left_u, 0.0, length)
-    from_v = np.clip(left_v, 0.0, length)
-    reached = (left_u > 0) | (left_v > 0)
-    whole = reached & (from_u + from_v >= length - _WHOLE_TOL_M)
-    from_u[~(left_u > 0)] = 0.0
-    from_v[~(left_v > 0)] = 0.0
-    return from_u, from_v, whole
+    start, at_node = _prepared(network).incident
+    nodes = np.flatnonzero(dist < band_m)
+    counts = start[nodes + 1] - start[nodes]
+    first = np.repeat(start[nodes] - np.cumsum(counts) + counts, counts)
+    edges = np.unique(at_node[first + np.arange(first.shape[0])])
+    length = network.edge_length_m[edges]
+    left_u = band_m - dist[network.edge_u[edges]]
+    left_v = band_m - dist[network.edge_v[edges]]
+    from_u = np.where(left_u > 0, np.minimum(left_u, length), 0.0)
+    from_v = np.where(left_v > 0, np.minimum(left_v, length), 0.0)
+    whole = from_u + from_v >= length - _WHOLE_TOL_M
+    return edges, from_u, from_v, whole
 
 
 def _reach(
     network: Network,
     ec: _EdgeCoords,
-    from_u: np.ndarray,
-    from_v: np.ndarray,
-    whole: np.ndarray,
+    classified: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     own: list[tuple[int, float, float]],
     legs: np.ndarray,
 ) -> _Reach:
     """Pieces of one band: partly reached edges' pieces, merged with the sources' own intervals.
 
-    ``own`` holds ``(edge, lo, hi)`` intervals walked from sources lying on the edge.
+    ``classified`` is what `_classify` returns; ``own`` holds ``(edge, lo, hi)`` intervals
+    walked from sources lying on the edge.
     """
+    edges, from_u, from_v, whole_c = classified
     length = ec.length
-    whole = whole.copy()
-    partial = ~whole & ((from_u > 0) | (from_v > 0))
-    edges: list[np.ndarray] = []
-    s0: list[np.ndarray] = []
-    s1: list[np.ndarray] = []
+    whole = np.zeros(network.n_edges, dtype=bool)
+    whole[edges[whole_c]] = True
+    partial = ~whole_c
     own_spans: dict[int, list[tuple[float, float]]] = {}
     for e, lo, hi in own:
         own_spans.setdefault(e, []).append((lo, hi))
-    own_edges = sorted(own_spans)
-    if own_edges:
-        partial[own_edges] = False
+    own_edges = np.array(sorted(own_spans), dtype=np.int64)
+    pos = np.searchsorted(edges, own_edges)
+    listed = pos < edges.shape[0]
+    listed[listed] = edges[pos[listed]] == own_edges[listed]
+    partial[pos[listed]] = False
     pu = np.flatnonzero(partial & (from_u > 0))
     pv = np.flatnonzero(partial & (from_v > 0))
-    edges += [pu, pv]
-    s0 += [np.zeros(pu.shape[0]), length[pv] - from_v[pv]]
-    s1 += [from_u[pu], length[pv]]
-    for e in own_edges:
+    piece_edges = [edges[pu], edges[pv]]
+    s0 = [np.zeros(pu.shape[0]), length[edges[pv]] - from_v[pv]]
+    s1 = [from_u[pu], length[edges[pv]]]
+    for e, p, known in zip(own_edges.tolist(), pos.tolist(), listed.tolist(), strict=True):
         if whole[e]:
             continue
         spans = own_spans[e]
-        if from_u[e] > 0:
-            spans.append((0.0, float(from_u[e])))
-        if from_v[e] > 0:
-            spans.append((float(length[e] - from_v[e]), float(length[e])))
+        if known and from_u[p] > 0:
+            spans.append((0.0, float(from_u[p])))
+        if known and from_v[p] > 0:
+            spans.append((float(length[e] - from_v[p]), float(length[e])))
         merged = _merge_spans(spans)
         if len(merged) == 1 and merged[0][0] <= _WHOLE_TOL_M:
             if merged[0][1] >= length[e] - _WHOLE_TOL_M:
                 whole[e] = True
                 continue
         for lo, hi in merged:
-            edges.append(np.array([e]))
+            piece_edges.append(np.array([e]))
             s0.append(np.array([lo]))
             s1.append(np.array([hi]))
-    piece_edge = np.concatenate(edges).astype(np.int64)
+    piece_edge = np.concatenate(piece_edges).astype(np.int64)
     piece_s0 = np.concatenate(s0)
     piece_s1 = np.concatenate(s1)
     keep = piece_s1 - piece_s0 > 0
     return _Reach(
-        whole=whole,
+        whole=np.flatnonzero(whole),
         piece_edge=piece_edge[keep],
         piece_s0=piece_s0[keep],
         piece_s1=piece_s1[keep],
@@ -677,13 +694,10 @@ def _band_reach(
     rows: np.ndarray,
     xy: tuple[np.ndarray, np.ndarray],
 ) -> _Reach:
-    from_u, from_v, whole = _classify(network, dist, band)
     return _reach(
         network,
         ec,
-        from_u,
-        from_v,
-        whole,
+        _classify(network, dist, band),
         _own_spans(network, ec, snapped, rows, band),
         _access_legs(snapped, xy, rows, band),
     )

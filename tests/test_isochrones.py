@@ -284,7 +284,7 @@ def test_reached_intervals_match_engine_walks(cau: Network, band_m: float) -> No
         for row, i in enumerate(block.tolist()):
             one = np.array([i])
             reach = iso._band_reach(cau, ec, dist[row], band_m, sources, one, xy)
-            on_piece = reach.whole[samples.edge].copy()
+            on_piece = np.isin(samples.edge, reach.whole)
             for e, s0, s1 in zip(reach.piece_edge, reach.piece_s0, reach.piece_s1, strict=True):
                 sel = samples.edge == e
                 on_piece[sel] |= (samples.offset_m[sel] >= s0 - 1e-6) & (
