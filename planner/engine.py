@@ -141,11 +141,12 @@ def _same_edge_pairs(
     sources: SnappedPoints, targets: SnappedPoints
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs on the same edge and their direct walk along it (both access legs included)."""
-    src = pd.DataFrame({"edge": sources.edge, "s": np.arange(len(sources))})
-    dst = pd.DataFrame({"edge": targets.edge, "t": np.arange(len(targets))})
-    pairs = src.merge(dst, on="edge")
-    s = pairs["s"].to_numpy()
-    t = pairs["t"].to_numpy()
+    by_edge = np.argsort(targets.edge, kind="stable")
+    target_edges = targets.edge[by_edge]
+    lo = np.searchsorted(target_edges, sources.edge, side="left")
+    k = np.searchsorted(target_edges, sources.edge, side="right") - lo
+    s = np.repeat(np.arange(len(sources)), k)  # by source, then by target
+    t = by_edge[np.repeat(lo - np.cumsum(k) + k, k) + np.arange(int(k.sum()))]
     along = np.abs(sources.offset_m[s] - targets.offset_m[t])
     direct = along + sources.access_m[s] + targets.access_m[t]
     return s, t, direct
