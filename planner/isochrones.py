@@ -14,10 +14,11 @@ of the edges' buffers: the reached set is covered by the largest subtrees that a
 so only those few hundred cover polygons and the buffers of the partly reached pieces are unioned
 per isochrone, and the subtree unions are reused by every later isochrone on the same network
 (cached while the network object lives). The result is the same point set as unioning every
-piece's buffer: union is associative. The polygons of different points are drawn in threads
-(``workers``; GEOS releases the GIL). Measured (``bench/RESULTS.md``, per 15-minute isochrone):
-27.5 ms CPU on central Helsinki (16.8 ms wall on 2 cores; the plain union: 200 ms; OSMnx's
-recipe: 1.15 s), 3.4 ms on Andorra. Valhalla is faster (6.0 and 1.2 ms) with a coarse raster
+piece's buffer: union is associative. Only the edges at reached nodes are classified, so the
+work follows the band, not the size of the network. The polygons of different points are drawn
+in threads (``workers``; GEOS releases the GIL). Measured (``bench/RESULTS.md``, per 15-minute
+isochrone): 27.5 ms CPU on central Helsinki (16.8 ms wall on 2 cores; the plain union: 200 ms;
+OSMnx's recipe: 1.15 s), 3.4 ms on Andorra. Valhalla is faster (6.0 and 1.2 ms) with a coarse raster
 whose polygons miss reachable streets (mean recall 97.5 % and 85 %, against our 100 %). What
 remains is GEOS overlay work along the reached/unreached frontier.
 
