@@ -27,6 +27,9 @@ Jobs (each in a fresh subprocess, reaped with its peak RSS; times cover the job 
   extrapolated to 200 (snapping once + loop × 200 / subset).
 - ``OSMnx recipe (convex hull)``: the example's other way: ``ego_graph`` then the convex hull of
   the reached nodes.
+- ``concave hull of reached nodes``: ``ego_graph`` then ``shapely.concave_hull`` of the reached
+  nodes (``ratio`` 0.1, our concave method's default), unbuffered: the common "concave hull"
+  isochrone.
 - ``pyvalhalla``: when ``import valhalla`` works (``pip install pyvalhalla-weekly``, which has
   cp311 wheels, or ``pyvalhalla`` on Python >= 3.12); otherwise a skipped row saying so. The
   parent first builds Valhalla tiles from the same ``.osm.pbf`` with the package's bundled
@@ -85,6 +88,7 @@ BAND_M = 1000.0
 BUFFER_M = 25.0
 MAX_OFFSET_M = 30.0
 FACILITIES = 200
+CONCAVE_RATIO = 0.1  # planner.isochrones' concave_ratio default
 
 CASES: dict[str, dict[str, Any]] = {
     "helsinki": {
@@ -233,10 +237,24 @@ def recipe_hull(graph: Any, node: Any) -> Any:
     return gpd.GeoSeries(node_points).union_all().convex_hull
 
 
+def recipe_concave(graph: Any, node: Any) -> Any:
+    """The concave hull of the reached nodes (GEOS, ``ratio`` as our concave method's default)."""
+    sub = nx.ego_graph(graph, node, radius=BAND_M, distance="length")
+    points = shapely.multipoints([(d["x"], d["y"]) for _, d in sub.nodes(data=True)])
+    return shapely.concave_hull(points, ratio=CONCAVE_RATIO)
+
+
+RECIPES: dict[str, Callable[[Any, Any], Any]] = {
+    "buffers": recipe_buffers,
+    "hull": recipe_hull,
+    "concave": recipe_concave,
+}
+
+
 def job_recipe(job: dict[str, Any]) -> dict[str, Any]:
     network, fac, info = _setup(job)
     info["setup_s"], (graph, nodes, snap_s, snap_cpu) = h.timed(lambda: _recipe_setup(network, fac))
-    way = recipe_buffers if job["kind"] == "buffers" else recipe_hull
+    way = RECIPES[job["kind"]]
     loop, cpu = [], []
     for k in range(job["subset"]):
         cpu0 = time.process_time()
@@ -355,6 +373,7 @@ def job_accuracy(job: dict[str, Any]) -> dict[str, Any]:
         ),
         "OSMnx recipe (buffers)": [recipe_buffers(graph, n) for n in nodes],
         "OSMnx recipe (convex hull)": [recipe_hull(graph, n) for n in nodes],
+        "concave hull of reached nodes": [recipe_concave(graph, n) for n in nodes],
     }
     snap_gap: dict[str, list[float]] = {}
     if job.get("valhalla_config"):
@@ -504,6 +523,9 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
     hull = h.run_child(
         SCRIPT, {"job": "recipe", "case": name, "kind": "hull", "subset": case["hull_subset"]}
     )
+    concave_nodes = h.run_child(
+        SCRIPT, {"job": "recipe", "case": name, "kind": "concave", "subset": case["hull_subset"]}
+    )
     valhalla_ok, valhalla_note = _pyvalhalla()
     valhalla_runs: dict[str, h.ChildRun] = {}
     tiles: dict[str, Any] = {}
@@ -570,6 +592,7 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
         ("plain union of piece buffers", plain),
         ("OSMnx recipe (buffers)", recipe),
         ("OSMnx recipe (convex hull)", hull),
+        ("concave hull of reached nodes", concave_nodes),
     ):
         if not run.ok:
             rows.append([label, *failed, run.load])
