@@ -81,6 +81,7 @@ DEFAULT_QUAD_SEGS: Final = 4
 """Segments per quarter circle of the buffers' round caps and joins. The polygon lies inside the
 true round buffer by at most ``buffer_m * (1 - cos(pi / (4 * quad_segs)))``: 0.48 m at 25 m."""
 
+_LEAF_BLOCK: Final = 256  # edge buffers are drawn in k-d blocks of this many, when first needed
 _WHOLE_TOL_M: Final = 1e-6  # pieces from both ends closer than this count as meeting
 _FAR_FACTOR: Final = 1.2  # false inclusion counts points whose walk exceeds the band by >= 20 %
 
@@ -108,13 +109,27 @@ class _UnionTree:
 
     order: np.ndarray  # edges in k-d order; tree nodes are ranges [lo, hi) of it
     rank: np.ndarray  # position of every edge in ``order``
-    leaves: np.ndarray  # buffer polygon of every edge (by edge index)
+    geometry: np.ndarray  # every edge's LineString (by edge index)
+    buffer_m: float
+    quad_segs: int
+    leaves: np.ndarray  # buffer polygon of every edge (by edge index), None until needed
     memo: dict[tuple[int, int], Any] = field(default_factory=dict)
+
+    def leaf(self, pos: int) -> Any:
+        """The buffer of edge ``order[pos]``, drawn with its k-d neighbours on first use."""
+        found = self.leaves[self.order[pos]]
+        if found is None:
+            block = self.order[pos - pos % _LEAF_BLOCK : pos - pos % _LEAF_BLOCK + _LEAF_BLOCK]
+            self.leaves[block] = shapely.buffer(
+                self.geometry[block], self.buffer_m, quad_segs=self.quad_segs
+            )
+            found = self.leaves[self.order[pos]]
+        return found
 
     def polygon(self, lo: int, hi: int) -> Any:
         """Union of the buffers of ``order[lo:hi]`` (memoised, with all its subtrees)."""
         if hi - lo == 1:
-            return self.leaves[self.order[lo]]
+            return self.leaf(lo)
         found = self.memo.get((lo, hi))
         if found is None:
             mid = (lo + hi) // 2
@@ -175,8 +190,14 @@ def _union_tree(network: Network, buffer_m: float, quad_segs: int) -> _UnionTree
     key = (float(buffer_m), int(quad_segs))
     tree = prep.trees.get(key)
     if tree is None:
-        leaves = shapely.buffer(network.edge_geometry, buffer_m, quad_segs=quad_segs)
-        tree = _UnionTree(order=prep.order, rank=np.argsort(prep.order), leaves=leaves)
+        tree = _UnionTree(
+            order=prep.order,
+            rank=np.argsort(prep.order),
+            geometry=network.edge_geometry,
+            buffer_m=float(buffer_m),
+            quad_segs=int(quad_segs),
+            leaves=np.full(network.n_edges, None, dtype=object),
+        )
         prep.trees[key] = tree
     return tree
 
