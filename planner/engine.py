@@ -16,7 +16,7 @@ Two doors: the array functions (`nearest`, `pairs_within`, `node_distances`) tak
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -98,13 +98,13 @@ class _Cells:
         self.order = np.argsort(key, kind="stable")
         self.keys = key[self.order]
 
-    def around(self, ix: int, iy: int) -> np.ndarray:
-        """Positions of the points in the 3 × 3 cells centred on (ix, iy)."""
+    def block(self, ix0: int, ix1: int, iy0: int, iy1: int) -> np.ndarray:
+        """Positions of the points in the cells ``ix0..ix1`` × ``iy0..iy1`` (inclusive)."""
+        iy0, iy1 = max(iy0, 0), min(iy1, self.width - 1)  # rows beyond the grid: no points
         parts = []
-        for dx in (-1, 0, 1):
-            lo = (ix + dx) * self.width + iy - 1  # keys lo, lo + 1, lo + 2: one column of cells
-            first = np.searchsorted(self.keys, lo, side="left")
-            stop = np.searchsorted(self.keys, lo + 2, side="right")
+        for ix in range(ix0, ix1 + 1):  # one column of cells: keys ix * width + iy0..iy1
+            first = np.searchsorted(self.keys, ix * self.width + iy0, side="left")
+            stop = np.searchsorted(self.keys, ix * self.width + iy1, side="right")
             parts.append(self.order[first:stop])
         return np.concatenate(parts)
 
@@ -367,6 +367,24 @@ def _expand_to_targets(
     return s_all[order], t_all[order], w_all[order]
 
 
+_SOURCES_PER_CELL: Final = 2.0
+"""Source cells are made as wide as 4 cutoffs while they still hold this many sources each on
+average: each cell's subgraph is built once for all its sources, which pays off when sources
+are dense and costs little when they are not (bench/RESULTS.md, 2026-11-28, "catchments by
+source cell width")."""
+
+
+def _source_cell_factor(x: np.ndarray, y: np.ndarray, x0: float, y0: float, size: float) -> int:
+    """How many cutoff cells wide the source cells are: 1 to 4."""
+    for k in (4, 3, 2):
+        ix = np.floor((x - x0) / (k * size)).astype(np.int64)
+        iy = np.floor((y - y0) / (k * size)).astype(np.int64)
+        cells = np.unique(ix * (int(iy.max(initial=0)) + 1) + iy).shape[0]
+        if x.shape[0] >= _SOURCES_PER_CELL * cells:
+            return k
+    return 1
+
+
 def _pairs_by_cells(
     network: Network,
     src: SnappedPoints,
@@ -382,17 +400,23 @@ def _pairs_by_cells(
     limit: float,
     chunk_bytes: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs within ``limit`` for large problems: sources grouped on a grid of ``limit`` cells,
-    each group searching only the graph within one cell of its own. Sorted by source, target."""
+    """Pairs within ``limit`` for large problems: sources grouped on a grid of cells 1-4 times
+    ``limit`` wide, each group searching only the graph within ``limit`` cells of its own cell.
+    Sorted by source, target."""
     empty = np.empty(0, dtype=np.int64)
     x0 = min(network.node_x.min(), src.x.min(), tgt.x.min())
     y0 = min(network.node_y.min(), src.y.min(), tgt.y.min())
     x1 = max(network.node_x.max(), src.x.max(), tgt.x.max())
     y1 = max(network.node_y.max(), src.y.max(), tgt.y.max())
-    # Cells at least cutoff_m wide (larger is still exact), at most 2**20 along a side.
+    # Nodes and targets on cells at least cutoff_m wide (at most 2**20 along a side); sources on
+    # cells k times as wide. A source cell searches its own cells and one ring of cells around:
+    # nothing within cutoff_m of its sources lies farther out.
     size = max(limit, (x1 - x0) / 2**20, (y1 - y0) / 2**20)
+    k = _source_cell_factor(src.x, src.y, x0, y0, size)
+    src_cells = _Cells(
+        src.x, src.y, size=k * size, x0=x0, y0=y0, width=int(np.floor((y1 - y0) / (k * size))) + 3
+    )
     grid = {"size": size, "x0": x0, "y0": y0, "width": int(np.floor((y1 - y0) / size)) + 3}
-    src_cells = _Cells(src.x, src.y, **grid)
     node_cells = _Cells(network.node_x, network.node_y, **grid)
     tgt_cells = _Cells(tgt.x, tgt.y, **grid)
     local = np.full(network.n_nodes + 1, -1, dtype=np.int64)  # [-1] stays -1
@@ -404,10 +428,12 @@ def _pairs_by_cells(
     run_source: list[np.ndarray] = [empty]
     run_count: list[np.ndarray] = [empty]
     for ix, iy, members in src_cells.groups():
-        near_t = np.sort(tgt_cells.around(ix, iy))
+        # Fine cells of this source cell, indices shifted by one as _Cells does, plus one ring.
+        span = ((ix - 1) * k, (ix - 1) * k + k + 1, (iy - 1) * k, (iy - 1) * k + k + 1)
+        near_t = np.sort(tgt_cells.block(*span))
         if near_t.size == 0:
             continue
-        nodes = node_cells.around(ix, iy)
+        nodes = node_cells.block(*span)
         m = nodes.shape[0]
         local[nodes] = np.arange(m)
         sub = _subgraph(network.csr, nodes, local)

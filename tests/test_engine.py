@@ -281,6 +281,26 @@ def test_chunked_pairs_match_one_block(grid: Network) -> None:
     assert all(b[1].shape == (1, grid.n_nodes) for b in blocks)
 
 
+def test_wide_source_cells_give_the_same_pairs() -> None:
+    """Dense sources make the large-problem path group them on cells several cutoffs wide."""
+    from planner.engine import _source_cell_factor
+
+    steps = np.arange(0.0, 601.0, 20.0)
+    lines = [shapely.LineString([(0, y), (600, y)]) for y in steps]
+    lines += [shapely.LineString([(x, 0), (x, 600)]) for x in steps]
+    net = build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+    rng = np.random.default_rng(11)
+    fac = snap_xy(net, *rng.uniform(0, 600, (2, 300)), ids=np.arange(300))
+    res = snap_xy(net, *rng.uniform(0, 600, (2, 2000)), ids=np.arange(2000))
+    assert _source_cell_factor(fac.x, fac.y, 0.0, 0.0, 50.0) > 1
+    dense = pairs_within(net, fac, res, cutoff_m=50)
+    cells = pairs_within(net, fac, res, cutoff_m=50, chunk_bytes=1)  # forces the cells path
+    assert dense[0].size > 300
+    for a, b in zip(dense[:2], cells[:2], strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(dense[2], cells[2], atol=1e-9)
+
+
 # ---------------------------------------------------------------------------------------------
 # Plain networkx reference: snapped points become real nodes that split their edges
 # ---------------------------------------------------------------------------------------------
