@@ -610,16 +610,12 @@ def _households_options(args: argparse.Namespace) -> Path:
                 "write the residences to another file."
             )
     if args.population is None:
-        given = [
-            flag
-            for flag, value in (
-                ("--population-col", args.population_col),
-                ("--household-size", args.household_size),
-                ("--cell-id-col", args.cell_id_col),
-                ("--population-layer", args.population_layer),
-            )
-            if value is not None
-        ]
+        given = _flags_given(
+            ("--population-col", args.population_col),
+            ("--household-size", args.household_size),
+            ("--cell-id-col", args.cell_id_col),
+            ("--population-layer", args.population_layer),
+        )
         if given:
             raise InputError(f"{', '.join(given)} need --population FILE; give it or drop them.")
     elif args.m2_per_household is not None:
@@ -631,6 +627,11 @@ def _households_options(args: argparse.Namespace) -> Path:
     _positive_flag("--m2-per-household", args.m2_per_household)
     _positive_flag("--default-levels", args.default_levels)
     return target
+
+
+def _flags_given(*flags: tuple[str, object]) -> list[str]:
+    """The names of the flags (name, value) that were given."""
+    return [flag for flag, value in flags if value is not None]
 
 
 def _is_osm(path: str) -> bool:
@@ -665,50 +666,30 @@ def _read_households_buildings(args: argparse.Namespace) -> tuple[Any, int]:
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return frame, len(frame)
 
-    from planner.pois import read_osm_buildings, read_osm_residences
+    from planner.pois import read_osm_buildings
 
-    given = [
-        flag
-        for flag, value in (
-            ("--type-col", args.type_col),
-            ("--levels-col", args.levels_col),
-            ("--id-col", args.id_col),
-            ("--buildings-layer", args.buildings_layer),
-            ("--crs", args.crs),
-            ("--encoding", args.encoding),
-        )
-        if value is not None
-    ]
+    given = _flags_given(
+        ("--type-col", args.type_col),
+        ("--levels-col", args.levels_col),
+        ("--id-col", args.id_col),
+        ("--buildings-layer", args.buildings_layer),
+        ("--crs", args.crs),
+        ("--encoding", args.encoding),
+    )
     if given:
         raise InputError(
             f"{', '.join(given)} apply to a buildings layer, not to an OSM file such as {path} "
             "(OSM is always WGS84 with id, building and building:levels); drop them."
         )
-    every = read_osm_buildings(path)
-    # The residential buildings by planner.pois' rules. This second pass over the file repeats
-    # what the first one logged, and estimates households with the defaults (not the ones used
-    # below), so only its errors are shown.
-    muted = [logging.getLogger(name) for name in ("planner.pois", "planner.households")]
-    levels = [logger.level for logger in muted]
-    for logger in muted:
-        logger.setLevel(logging.ERROR)
-    try:
-        homes = read_osm_residences(path)
-    except InputError as exc:
+    every = read_osm_buildings(path, residential_basis=True)
+    chosen = every[every["residential_basis"].notna().to_numpy()].copy()
+    if chosen.empty:
         raise InputError(
             f"--buildings {path}: none of its {len(every):,} buildings is residential by the OSM "
             "rules (building=apartments, residential, house, dormitory, ..., or building=yes "
             "inside landuse=residential or a named compound). Export the homes as a building "
             "layer (GPKG, GeoJSON, SHP) and pass that as --buildings."
-        ) from exc
-    finally:
-        for logger, level in zip(muted, levels, strict=True):
-            logger.setLevel(level)
-    basis = dict(zip(homes["id"].tolist(), homes["residential_basis"].tolist(), strict=True))
-    chosen = every[every["id"].isin(basis)].copy()
-    chosen["residential_basis"] = pd.array(
-        [basis[i] for i in chosen["id"].tolist()], dtype="string"
-    )
+        )
     chosen.index = pd.RangeIndex(1, len(chosen) + 1)
     log.info(
         "%s: %d of %d buildings are residential by the OSM rules",

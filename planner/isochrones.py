@@ -38,7 +38,6 @@ import bisect
 import logging
 import math
 import os
-import tempfile
 import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +53,7 @@ import shapely
 from planner import engine
 from planner.errors import InputError
 from planner.network import Network
+from planner.report import replace_atomically
 from planner.snapping import (
     DEFAULT_SNAP_CAP_M,
     SnappedPoints,
@@ -335,7 +335,6 @@ def _classify(
 
 
 def _reach(
-    network: Network,
     ec: _EdgeCoords,
     classified: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     own: list[tuple[int, float, float]],
@@ -348,8 +347,7 @@ def _reach(
     """
     edges, from_u, from_v, whole_c = classified
     length = ec.length
-    whole = np.zeros(network.n_edges, dtype=bool)
-    whole[edges[whole_c]] = True
+    made_whole: list[int] = []  # own edges that the sources' intervals cover end to end
     partial = ~whole_c
     own_spans: dict[int, list[tuple[float, float]]] = {}
     for e, lo, hi in own:
@@ -365,7 +363,7 @@ def _reach(
     s0 = [np.zeros(pu.shape[0]), length[edges[pv]] - from_v[pv]]
     s1 = [from_u[pu], length[edges[pv]]]
     for e, p, known in zip(own_edges.tolist(), pos.tolist(), listed.tolist(), strict=True):
-        if whole[e]:
+        if known and whole_c[p]:
             continue
         spans = own_spans[e]
         if known and from_u[p] > 0:
@@ -375,7 +373,7 @@ def _reach(
         merged = _merge_spans(spans)
         if len(merged) == 1 and merged[0][0] <= _WHOLE_TOL_M:
             if merged[0][1] >= length[e] - _WHOLE_TOL_M:
-                whole[e] = True
+                made_whole.append(e)
                 continue
         for lo, hi in merged:
             piece_edges.append(np.array([e]))
@@ -386,7 +384,7 @@ def _reach(
     piece_s1 = np.concatenate(s1)
     keep = piece_s1 - piece_s0 > 0
     return _Reach(
-        whole=np.flatnonzero(whole),
+        whole=np.union1d(edges[whole_c], np.array(made_whole, dtype=np.int64)),
         piece_edge=piece_edge[keep],
         piece_s0=piece_s0[keep],
         piece_s1=piece_s1[keep],
@@ -717,7 +715,6 @@ def _band_reach(
     xy: tuple[np.ndarray, np.ndarray],
 ) -> _Reach:
     return _reach(
-        network,
         ec,
         _classify(network, dist, band),
         _own_spans(network, ec, snapped, rows, band),
@@ -1045,16 +1042,8 @@ def write_isochrones(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Pat
         raise InputError(f"{target}: the folder {folder} does not exist; create it first.")
     frame = gdf.copy()
     frame.attrs = {}
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()
-        # GeoJSON: unique feature ids, so readers do not take the (repeated) point ids for them.
-        options = {"layer": "isochrones"} if driver == "GPKG" else {"ID_GENERATE": "YES"}
-        frame.to_file(tmp, driver=driver, engine="pyogrio", **options)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    # GeoJSON: unique feature ids, so readers do not take the (repeated) point ids for them.
+    options = {"layer": "isochrones"} if driver == "GPKG" else {"ID_GENERATE": "YES"}
+    return replace_atomically(
+        target, lambda tmp: frame.to_file(tmp, driver=driver, engine="pyogrio", **options)
+    )

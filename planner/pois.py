@@ -887,13 +887,16 @@ def _buildings_from(osm: _Osm) -> tuple[list[dict[str, Any]], _Projector]:
     return rows, projector
 
 
-def read_osm_buildings(path: str | Path) -> gpd.GeoDataFrame:
+def read_osm_buildings(path: str | Path, *, residential_basis: bool = False) -> gpd.GeoDataFrame:
     """Read the building footprints of an OSM file with their context.
 
     Parameters
     ----------
     path
         An ``.osm``, ``.osm.bz2`` or ``.osm.pbf`` file.
+    residential_basis
+        Also give each building the ``residential_basis`` column of `read_osm_residences`: why
+        it counts as a home, missing when it does not (the same rules, the same file read once).
 
     Returns
     -------
@@ -912,8 +915,13 @@ def read_osm_buildings(path: str | Path) -> gpd.GeoDataFrame:
     InputError
         If the file does not exist or osmium cannot read it.
     """
-    rows, projector = _buildings_from(_scan(path))
-    return _frame(rows, projector, _BUILDING_COLUMNS)
+    osm = _scan(path)
+    rows, projector = _buildings_from(osm)
+    if not residential_basis:
+        return _frame(rows, projector, _BUILDING_COLUMNS)
+    facility_ids = set(_facilities_from(osm)["id"].tolist())
+    rows = [{**row, "residential_basis": _residential_basis(row, facility_ids)} for row in rows]
+    return _frame(rows, projector, {**_BUILDING_COLUMNS, "residential_basis": "string"})
 
 
 def _residential_basis(row: Mapping[str, Any], facility_ids: set[str]) -> str | None:

@@ -12,7 +12,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -118,20 +118,26 @@ def staged_output(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def write_layer_atomic(frame: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """`write_layer` into a hidden file beside ``path``, then rename it: never a partial file."""
+def replace_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Call ``write`` on a hidden file beside ``path``, then rename it: never a partial file."""
     target = Path(path)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     try:
         tmp.unlink()
-        write_layer(frame, tmp, layer=target.stem)
+        write(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def write_layer_atomic(frame: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """`write_layer` to ``path`` through `replace_atomically` (layer named after the file)."""
+    target = Path(path)
+    return replace_atomically(target, lambda tmp: write_layer(frame, tmp, layer=target.stem))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

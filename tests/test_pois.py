@@ -214,6 +214,14 @@ def test_tiny_buildings_carry_their_context(tiny_osm: Path) -> None:
     assert buildings.crs.to_epsg() == 4326
 
 
+def test_buildings_say_why_they_are_homes(tiny_osm: Path) -> None:
+    buildings = pois.read_osm_buildings(tiny_osm, residential_basis=True).set_index("id")
+    homes = buildings[buildings["residential_basis"].notna()]
+    assert homes.index.tolist() == ["w3"]  # as read_osm_residences picks them
+    assert homes.loc["w3", "residential_basis"] == "building=yes in landuse=residential w2"
+    assert "residential_basis" not in pois.read_osm_buildings(tiny_osm).columns
+
+
 def test_bad_inputs_raise_input_error(tmp_path: Path, tiny_osm: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         pois.read_osm_facilities(tmp_path / "missing.osm.bz2")
