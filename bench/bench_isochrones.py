@@ -30,6 +30,10 @@ Jobs (each in a fresh subprocess, reaped with its peak RSS; times cover the job 
 - ``concave hull of reached nodes``: ``ego_graph`` then ``shapely.concave_hull`` of the reached
   nodes (``ratio`` 0.1, our concave method's default), unbuffered: the common "concave hull"
   isochrone.
+- ``stages``: where ours spends its CPU per isochrone, on one thread with a warm tree: shortest
+  paths, reach, cover lookup, partial pieces' buffers, union; and a floor: the same work were the
+  union of the wholly reached edges' buffers handed over for free (computed beforehand, untimed),
+  the partial buffers unioned and then unioned into it. A note, not a table row.
 - ``pyvalhalla``: when ``import valhalla`` works (``pip install pyvalhalla-weekly``, which has
   cp311 wheels, or ``pyvalhalla`` on Python >= 3.12); otherwise a skipped row saying so. The
   parent first builds Valhalla tiles from the same ``.osm.pbf`` with the package's bundled
@@ -404,8 +408,66 @@ def job_accuracy(job: dict[str, Any]) -> dict[str, Any]:
     return {"scores": scores, "snap_gap_m": snap_gap, "info": info}
 
 
+def job_stages(job: dict[str, Any]) -> dict[str, Any]:
+    """Where one isochrone's CPU time goes, stage by stage, on one thread (warm tree).
+
+    Also the counterfactual floor: the union of the wholly reached edges' buffers handed over for
+    free (computed beforehand, untimed), the partial pieces' buffers unioned into it.
+    """
+    from planner import engine
+    from planner.isochrones import _band_reach, _prepared, _substrings, _union_tree
+    from planner.snapping import snapped_points_xy
+
+    network, fac, info = _setup(job)
+    snapped = snap_points(network, fac)
+    xy = snapped_points_xy(network, snapped)
+    ec = _prepared(network).coords
+    tree = _union_tree(network, BUFFER_M, 4)
+    isochrones(network, fac, minutes=(BAND_MIN,), workers=1)  # warms the tree
+    stages = dict.fromkeys(
+        ("shortest paths", "reach", "cover lookup", "partial buffers", "union (the method)"), 0.0
+    )
+    floor = {"partial union": 0.0, "into the whole-edge union": 0.0}
+    sizes: dict[str, list[float]] = {k: [] for k in ("whole", "cover", "cover_v", "partial")}
+    clock = time.process_time
+    c = clock()
+    for block, dist in engine.node_distances(network, snapped, cutoff_m=BAND_M):
+        stages["shortest paths"] += clock() - c
+        for i, d in zip(block.tolist(), dist, strict=True):
+            c = clock()
+            reach = _band_reach(network, ec, d, BAND_M, snapped, np.array([i]), xy)
+            c, stages["reach"] = clock(), stages["reach"] + clock() - c
+            cover = tree.cover(reach.whole)
+            c, stages["cover lookup"] = clock(), stages["cover lookup"] + clock() - c
+            parts = _substrings(ec, reach.piece_edge, reach.piece_s0, reach.piece_s1)
+            loose = np.concatenate((parts, reach.legs)).astype(object)
+            buffers = shapely.buffer(loose, BUFFER_M, quad_segs=4)
+            c, stages["partial buffers"] = clock(), stages["partial buffers"] + clock() - c
+            shapely.union_all([*cover, *buffers])
+            stages["union (the method)"] += clock() - c
+            whole = shapely.union_all(cover)  # the counterfactual's free input, untimed
+            c = clock()
+            partial = shapely.union_all(buffers)
+            c, floor["partial union"] = clock(), floor["partial union"] + clock() - c
+            shapely.union(whole, partial)
+            floor["into the whole-edge union"] += clock() - c
+            sizes["whole"].append(len(reach.whole))
+            sizes["cover"].append(len(cover))
+            sizes["cover_v"].append(int(shapely.get_num_coordinates(cover).sum()))
+            sizes["partial"].append(len(buffers))
+            c = clock()
+    n = len(fac)
+    return {
+        "stages_ms": {k: v * 1000 / n for k, v in stages.items()},
+        "floor_ms": {k: v * 1000 / n for k, v in floor.items()},
+        "median_sizes": {k: float(np.median(v)) for k, v in sizes.items()},
+        "info": info,
+    }
+
+
 JOBS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "idle": job_idle,
+    "stages": job_stages,
     "setup": job_setup,
     "ours": job_ours,
     "plain": job_plain,
@@ -487,6 +549,21 @@ def _faster(ours_s: float, theirs_s: float) -> str:
     return f"pyvalhalla {h.fmt_ratio(ours_s, theirs_s)} faster"
 
 
+def _stages_note(p: dict[str, Any]) -> str:
+    """One line: where ours (edges) spends its CPU per isochrone, and the counterfactual floor."""
+    st, fl, sz = p["stages_ms"], p["floor_ms"], p["median_sizes"]
+    parts = ", ".join(f"{k} {v:.2f} ms" for k, v in st.items())
+    free = st["reach"] + st["partial buffers"] + sum(fl.values())
+    return (
+        f"Where ours (edges) spends its CPU, per isochrone on one thread (warm tree): {parts}; "
+        f"total {sum(st.values()):.2f} ms. Median isochrone: {sz['whole']:.0f} wholly reached "
+        f"edges covered by {sz['cover']:.0f} memoised polygons ({sz['cover_v']:,.0f} vertices), "
+        f"{sz['partial']:.0f} partial pieces. Floor, were the wholly reached edges' union free: "
+        f"reach + partial buffers + their union ({fl['partial union']:.2f} ms) + unioning that "
+        f"into the free polygon ({fl['into the whole-edge union']:.2f} ms) = {free:.2f} ms."
+    )
+
+
 def _pct(value: float) -> str:
     return "-" if value != value else f"{100 * value:.2f} %"
 
@@ -556,6 +633,11 @@ def run_case(name: str, case: dict[str, Any], idle_mb: float) -> tuple[str, list
                         "config": tiles["config"],
                     },
                 )
+    stages = h.run_child(SCRIPT, {"job": "stages", "case": name})
+    if stages.ok:
+        notes.append(_stages_note(stages.payload))
+    else:
+        notes.append(f"Stages job failed: {stages.error}")
     nan = (float("nan"), 0.0, 0)
     recipe_wall, _, _ = _extrapolated(recipe) if recipe.ok else nan
     recipe_cpu, _, _ = _extrapolated(recipe, "cpu") if recipe.ok else nan
