@@ -437,7 +437,7 @@ def job_stages(job: dict[str, Any]) -> dict[str, Any]:
             c = clock()
             reach = _band_reach(network, ec, d, BAND_M, snapped, np.array([i]), xy)
             c, stages["reach"] = clock(), stages["reach"] + clock() - c
-            cover = tree.cover(reach.whole)
+            cover, _ = tree.cover(reach.whole)
             c, stages["cover lookup"] = clock(), stages["cover lookup"] + clock() - c
             parts = _substrings(ec, reach.piece_edge, reach.piece_s0, reach.piece_s1)
             loose = np.concatenate((parts, reach.legs)).astype(object)
