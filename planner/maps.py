@@ -2781,9 +2781,14 @@ def isochrones_map(
     if points is not None and "category" in points.columns:
         cats.extend(str(c) for c in points["category"].astype(object).tolist())
     m.register_categories(dict.fromkeys(cats))
-    all_cats = list(dict.fromkeys(cats))
-    # Bands of one or two categories are shown together; of more, the first (others a click away).
-    show = (all_cats if len(all_cats) <= 2 else all_cats[:1]) if all_cats else None
+    band_cats = (
+        list(dict.fromkeys(str(c) for c in isochrones["category"].astype(object).tolist()))
+        if "category" in isochrones.columns
+        else []
+    )
+    # Bands of one or two categories are shown together; of more, the first (others a click
+    # away); bands without a category (one layer) are shown whatever the points' categories.
+    show = (band_cats if len(band_cats) <= 2 else band_cats[:1]) if band_cats else None
     add_isochrones(m, isochrones, show=show)
     if points is not None and len(points) > 0:
         add_facilities(m, points)

@@ -701,6 +701,11 @@ def test_isochrones_map_draws_bands_and_sources(result: SimpleNamespace) -> None
     m2 = isochrones_map(bare, basemap="none")
     assert overlay_layers(m2) == [("步行圈", True)]
     assert len(call_args(render(m2), "isochrones")[0][2]["features"]) == 3
+    # Bands dissolved over points of many categories (planner isochrones --dissolve --map):
+    # the one band layer opens shown, whatever the points' categories.
+    many = result.facilities.assign(category=[f"c{i}" for i in range(len(result.facilities))])
+    m3 = isochrones_map(bare, points=many, basemap="none")
+    assert overlay_layers(m3)[0] == ("步行圈", True)
 
 
 def test_category_colours_are_stable_and_distinct() -> None:
