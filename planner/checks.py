@@ -698,6 +698,13 @@ def _served_areas(
         in_category = categories == category
         if not in_category.any():
             continue
+        n = int(in_category.sum())
+        log.info(
+            "Drawing the 5/10/15-minute served areas of %s (%d %s) ...",
+            category,
+            n,
+            "facility" if n == 1 else "facilities",
+        )
         bands = isochrones(
             network,
             fac[in_category],

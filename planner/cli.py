@@ -420,6 +420,7 @@ def _run_check(args: argparse.Namespace) -> int:
         facilities = _with_proposed(facilities, inputs.proposed)
     log.info("Checking %d facilities for %d residences", len(facilities), len(residences))
     result = check(network, facilities, residences, **options)
+    log.info("Writing the map and tables into %s ...", config["out"])
     paths = write_review(
         result,
         config["out"],
