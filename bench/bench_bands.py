@@ -91,8 +91,8 @@ def main() -> None:
             SCRIPT, label, {"job": "bands", "union": union, "nodes": nodes}, repeats, idle
         )
     geos, ours = measures["geos"], measures["ours"]
-    rows = [[m.label, *m.cells(), "/".join(m.loads)] for m in measures.values()]
-    table = h.markdown_table([*["job"], *h.MEASURE_COLUMNS, "load before/after"], rows)
+    rows = [[m.label, *m.cells(), ", ".join(m.loads)] for m in measures.values()]
+    table = h.markdown_table([*["job"], *h.MEASURE_COLUMNS, "load before/after, per run"], rows)
     lines = [table, ""]
     if geos.ok and ours.ok:
         a, b = np.array(geos.extra["areas_m2"]), np.array(ours.extra["areas_m2"])
