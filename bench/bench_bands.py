@@ -92,7 +92,7 @@ def main() -> None:
         )
     geos, ours = measures["geos"], measures["ours"]
     rows = [[m.label, *m.cells(), ", ".join(m.loads)] for m in measures.values()]
-    table = h.markdown_table([*["job"], *h.MEASURE_COLUMNS, "load before/after, per run"], rows)
+    table = h.markdown_table(["job", *h.MEASURE_COLUMNS, "load before/after, per run"], rows)
     lines = [table, ""]
     if geos.ok and ours.ok:
         a, b = np.array(geos.extra["areas_m2"]), np.array(ours.extra["areas_m2"])
