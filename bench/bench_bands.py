@@ -30,6 +30,7 @@ import _harness as h
 import geopandas as gpd
 import numpy as np
 import shapely
+from synth_review import _points_near_streets
 
 from planner.network import load_network
 
@@ -43,20 +44,9 @@ def job_bands(job: dict[str, Any]) -> dict[str, Any]:
     if job["union"] == "geos":
         module._LARGE_UNION_VERTICES = float("inf")  # type: ignore[attr-defined]
     network = load_network(h.synthetic_city(job["nodes"]))
-    rng = np.random.default_rng(2026)
-    weights = network.edge_length_m / network.edge_length_m.sum()
-    edges = rng.choice(network.n_edges, size=FACILITIES, p=weights)
-    on_street = shapely.line_interpolate_point(
-        network.edge_geometry[edges], rng.uniform(0.0, 1.0, FACILITIES), normalized=True
-    )
-    angle = rng.uniform(0.0, 2 * np.pi, FACILITIES)
-    offset = rng.uniform(5.0, 60.0, FACILITIES)
     points = gpd.GeoDataFrame(
         {"id": np.arange(FACILITIES)},
-        geometry=shapely.points(
-            shapely.get_x(on_street) + offset * np.cos(angle),
-            shapely.get_y(on_street) + offset * np.sin(angle),
-        ),
+        geometry=_points_near_streets(network, FACILITIES, np.random.default_rng(2026)),
         crs=network.crs,
     )
     wall, cpu, out = h.timed_cpu(

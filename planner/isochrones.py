@@ -148,11 +148,9 @@ def _union_group(items: list[tuple[Any, np.ndarray]]) -> tuple[Any, np.ndarray]:
 def _set_holes_aside(polygon: Any) -> tuple[Any, np.ndarray]:
     """``polygon`` with its holes filled, and those holes; a hole holding an island stays."""
     parts = shapely.get_parts(polygon)
-    n_rings = shapely.get_num_interior_rings(parts)
-    if not n_rings.any():
+    rings, of_part = _interior_rings(parts)
+    if rings.shape[0] == 0:
         return polygon, _NO_HOLES
-    of_part = np.repeat(np.arange(parts.shape[0]), n_rings)
-    rings = shapely.get_interior_ring(parts[of_part], _ranks(n_rings))
     holes = shapely.polygons(rings)
     stays = np.zeros(holes.shape[0], dtype=bool)
     if parts.shape[0] > 1:
@@ -167,9 +165,12 @@ def _set_holes_aside(polygon: Any) -> tuple[Any, np.ndarray]:
     return (filled[0] if filled.shape[0] == 1 else shapely.multipolygons(filled)), holes[~stays]
 
 
-def _ranks(counts: np.ndarray) -> np.ndarray:
-    """0, 1, ... within each run of a repeat by ``counts``."""
-    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+def _interior_rings(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every hole ring of the polygons ``parts``, and the index of the part holding each."""
+    n_rings = shapely.get_num_interior_rings(parts)
+    of_part = np.repeat(np.arange(parts.shape[0]), n_rings)
+    ranks = np.arange(of_part.shape[0]) - np.repeat(np.cumsum(n_rings) - n_rings, n_rings)
+    return shapely.get_interior_ring(parts[of_part], ranks), of_part
 
 
 def _polygons_from_rings(
@@ -195,16 +196,10 @@ def _with_holes(polygon: Any, holes: np.ndarray) -> Any:
         which[hole] = part
         if np.any(which < 0):  # a hole not found inside a part: let GEOS cut them all (exact too)
             return shapely.difference(polygon, shapely.union_all(holes))
-    n_rings = shapely.get_num_interior_rings(parts)
-    of_part = np.repeat(np.arange(parts.shape[0]), n_rings)
+    rings, of_part = _interior_rings(parts)
     out = _polygons_from_rings(
         shapely.get_exterior_ring(parts),
-        np.concatenate(
-            (
-                shapely.get_interior_ring(parts[of_part], _ranks(n_rings)),
-                shapely.get_exterior_ring(holes),
-            )
-        ),
+        np.concatenate((rings, shapely.get_exterior_ring(holes))),
         np.concatenate((of_part, which)),
         parts.shape[0],
     )

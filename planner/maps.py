@@ -1985,8 +1985,13 @@ def add_facilities(
 
 def _feature_collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> str:
     """A GeoJSON FeatureCollection as text (geometry JSON from shapely, properties from us)."""
+    return _collection_text(shapely.to_geojson(geoms).tolist(), props)
+
+
+def _collection_text(geometries: list[str], props: list[dict[str, Any]]) -> str:
+    """A FeatureCollection as text from geometry JSON texts and properties."""
     parts = []
-    for geom, prop in zip(shapely.to_geojson(geoms).tolist(), props, strict=True):
+    for geom, prop in zip(geometries, props, strict=True):
         parts.append('{"type":"Feature","geometry":' + geom + ',"properties":' + _js(prop) + "}")
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
 
@@ -1995,8 +2000,8 @@ def _ring_collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> str:
     """Like `_feature_collection`, each geometry's rings sent as delta-coded microdegrees
     (``"PMRings"``, decoded by the page): about 10 bytes a vertex instead of 22, for bands whose
     every city block is a hole."""
-    parts = []
-    for geom, prop in zip(geoms.tolist(), props, strict=True):
+    coded = []
+    for geom in geoms.tolist():
         rings = shapely.get_rings(shapely.get_parts(geom))
         xy, ring_of = shapely.get_coordinates(rings, return_index=True)
         counts = np.bincount(ring_of, minlength=rings.shape[0])
@@ -2005,17 +2010,19 @@ def _ring_collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> str:
         keep[ends[counts > 0]] = False  # the closing vertex repeats the first
         q = np.round(xy[keep] * 1e6).astype(np.int64)
         deltas = np.diff(q, axis=0, prepend=q[:1]).ravel() if q.shape[0] else q.ravel()
-        coded = {
-            "type": "PMRings",
-            "x0": int(q[0, 0]) if q.shape[0] else 0,
-            "y0": int(q[0, 1]) if q.shape[0] else 0,
-            "n": np.maximum(counts - 1, 0).tolist(),
-            "d": deltas.tolist(),
-        }
-        parts.append(
-            '{"type":"Feature","geometry":' + _js(coded) + ',"properties":' + _js(prop) + "}"
+        first = q[0] if q.shape[0] else (0, 0)
+        coded.append(
+            _js(
+                {
+                    "type": "PMRings",
+                    "x0": int(first[0]),
+                    "y0": int(first[1]),
+                    "n": np.maximum(counts - 1, 0).tolist(),
+                    "d": deltas.tolist(),
+                }
+            )
         )
-    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    return _collection_text(coded, props)
 
 
 def add_isochrones(
@@ -2775,17 +2782,13 @@ def isochrones_map(
         tianditu_key=tianditu_key,
         title=f"{text['layer_bands']} — {text['title']}",
     )
-    cats: list[str] = []
+    band_cats: list[str] = []
     if "category" in isochrones.columns:
-        cats.extend(str(c) for c in isochrones["category"].astype(object).tolist())
+        band_cats = list(dict.fromkeys(str(c) for c in isochrones["category"].astype(object)))
+    cats = list(band_cats)
     if points is not None and "category" in points.columns:
         cats.extend(str(c) for c in points["category"].astype(object).tolist())
     m.register_categories(dict.fromkeys(cats))
-    band_cats = (
-        list(dict.fromkeys(str(c) for c in isochrones["category"].astype(object).tolist()))
-        if "category" in isochrones.columns
-        else []
-    )
     # Bands of one or two categories are shown together; of more, the first (others a click
     # away); bands without a category (one layer) are shown whatever the points' categories.
     show = (band_cats if len(band_cats) <= 2 else band_cats[:1]) if band_cats else None
