@@ -6,7 +6,7 @@ Usage (from the repository root)::
     python data/make_demo.py OUT_ROOT   # writes OUT_ROOT/haidian/* and OUT_ROOT/guixi/* instead
 
 Each folder gets ``facilities.gpkg`` and ``residences.gpkg`` (made by
-:func:`planner.pois.write_demo_inputs` from the OSM extract next to this script) and
+:func:`planner.outputs.write_demo_inputs` from the OSM extract next to this script) and
 ``review.toml``, the config of ``planner check --config``. The output is deterministic: the same
 extract and the same code give byte-identical files.
 
@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from planner.pois import write_demo_inputs
+from planner.outputs import write_demo_inputs
 
 DATA = Path(__file__).resolve().parent
 

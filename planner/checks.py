@@ -16,24 +16,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner._files import jsonable
 from planner._version import __version__
 from planner.engine import ids_at, nearest, pairs_within
 from planner.errors import InputError
 from planner.network import Network
-from planner.snapping import DEFAULT_SNAP_CAP_M, SnappedPoints, snap_points
+from planner.schema import (
+    ALLOCATIONS,
+    DEFAULT_BUFFER_M,
+    DEFAULT_SNAP_CAP_M,
+    DEFAULT_STANDARD,
+    column,
+)
+from planner.snapping import SnappedPoints, snap_points
 from planner.standards import Rule, Standard, load_standard, m_to_minutes
 
 log = logging.getLogger(__name__)
-
-ALLOCATIONS = ("catchment", "nearest", "community")
-"""Ways to allocate households to floor area (DESIGN.md)."""
-
-STATUSES = ("covered", "partly", "uncovered", "off_network")
-
-
-def column(kind: str, key: str) -> str:
-    """Name of a per-rule output column: ``column("walk_m", "health") == "walk_m_health"``."""
-    return f"{kind}_{key}"
 
 
 @dataclass(frozen=True)
@@ -171,13 +169,13 @@ def check(
     facilities: gpd.GeoDataFrame,
     residences: gpd.GeoDataFrame,
     *,
-    standard: str | Standard = "community_service",
+    standard: str | Standard = DEFAULT_STANDARD,
     communities: gpd.GeoDataFrame | None = None,
     speed_kmh: float | None = None,
     allocation: str = "catchment",
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
     isochrones: bool = False,
-    buffer_m: float = 25.0,
+    buffer_m: float = DEFAULT_BUFFER_M,
     inputs: dict[str, Any] | None = None,
 ) -> CheckResult:
     """Check coverage and floor area of a set of facilities for a set of residences.
@@ -671,15 +669,11 @@ def _summary(
         "coverage": coverage,
         "floor_area": floor_area,
         "off_network": {
-            "facilities": _jsonable(fac_snap.ids[~fac_snap.on_network]),
-            "residences": _jsonable(res_snap.ids[~res_snap.on_network]),
+            "facilities": jsonable(fac_snap.ids[~fac_snap.on_network]),
+            "residences": jsonable(res_snap.ids[~res_snap.on_network]),
         },
         "network": network.report.to_dict(),
     }
-
-
-def _jsonable(values: np.ndarray) -> list[Any]:
-    return [v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
 
 
 def _served_areas(
@@ -719,6 +713,44 @@ def _served_areas(
             {"category": [], "band_min": [], "band_m": []}, geometry=[], crs=4326
         )
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+
+
+def compare_summaries(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Before/after figures of a proposed plan, side by side."""
+    rows = []
+    after_cov = {c["key"]: c for c in after["coverage"]}
+    for c in before["coverage"]:
+        a = after_cov.get(c["key"])
+        if a is None:
+            continue
+        rows.append(
+            {
+                "key": c["key"],
+                "rate_before": c["rate"],
+                "rate_after": a["rate"],
+                "households_covered_before": c["households_covered"],
+                "households_covered_after": a["households_covered"],
+                "passes_before": c["passes"],
+                "passes_after": a["passes"],
+            }
+        )
+    fa_b, fa_a = before.get("floor_area"), after.get("floor_area")
+    floor = None
+    if fa_b is not None and fa_a is not None:
+        floor = {
+            "m2_per_100hh_before": fa_b["m2_per_100hh"],
+            "m2_per_100hh_after": fa_a["m2_per_100hh"],
+            "shortfall_m2_before": fa_b["shortfall_m2"],
+            "shortfall_m2_after": fa_a["shortfall_m2"],
+            "passes_before": fa_b["passes"],
+            "passes_after": fa_a["passes"],
+        }
+    return {
+        "passes_before": before["passes"],
+        "passes_after": after["passes"],
+        "coverage": rows,
+        "floor_area": floor,
+    }
 
 
 def compare(results: Mapping[str, CheckResult]) -> pd.DataFrame:

@@ -21,7 +21,14 @@ from typing import Any
 from planner._version import __version__
 from planner.errors import InputError, PlannerError
 from planner.households import DEFAULT_HOUSEHOLD_SIZE
-from planner.report import EXIT_BAD_INPUT
+from planner.outputs import EXIT_BAD_INPUT
+from planner.schema import (
+    DEFAULT_BUFFER_M,
+    DEFAULT_CATEGORY,
+    DEFAULT_SNAP_CAP_M,
+    DEFAULT_SPEED_KMH,
+    DEFAULT_STANDARD,
+)
 
 log = logging.getLogger("planner")
 
@@ -169,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     prop.add_argument("--candidates", help="candidate sites layer (default: along the streets)")
     prop.add_argument("--mask", help="polygons where no site may go (with generated candidates)")
-    prop.add_argument("--category", default="community_service", help="category to add")
+    prop.add_argument("--category", default=DEFAULT_CATEGORY, help="category to add")
     prop.add_argument(
         "--spacing-m", type=float, default=100.0, help="generated candidates' spacing"
     )
@@ -194,8 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     bands = iso.add_mutually_exclusive_group()
     bands.add_argument("--minutes", type=float, nargs="+")
     bands.add_argument("--distances-m", type=float, nargs="+")
-    iso.add_argument("--speed-kmh", type=float, default=4.0)
-    iso.add_argument("--buffer-m", type=float, default=25.0)
+    iso.add_argument("--speed-kmh", type=float, default=DEFAULT_SPEED_KMH)
+    iso.add_argument("--buffer-m", type=float, default=DEFAULT_BUFFER_M)
     iso.add_argument("--dissolve", action="store_true", help="one polygon per band")
     iso.add_argument("--out", required=True, help="FILE.gpkg or FILE.geojson")
     iso.add_argument("--map", help="also write an HTML map of the bands")
@@ -318,7 +325,7 @@ def _merge(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _inputs(config: dict[str, Any]) -> dict[str, Any]:
-    from planner.report import file_sha256
+    from planner._files import file_sha256
 
     out = {}
     for key in ("network", "facilities", "residences", "communities", "proposed", "candidates"):
@@ -396,19 +403,19 @@ def _speed(config: dict[str, Any]) -> float | None:
 
 def _run_check(args: argparse.Namespace) -> int:
     from planner.checks import check
-    from planner.report import exit_code, write_review
+    from planner.outputs import exit_code, write_review
 
     started = time.perf_counter()
     inputs = _read_inputs(_merge(args))
     config = inputs.config
     network = _load(config)
     options = {
-        "standard": config.get("standard", "community_service"),
+        "standard": config.get("standard", DEFAULT_STANDARD),
         "communities": inputs.communities,
         "speed_kmh": _speed(config),
         "allocation": config.get("allocation", "catchment"),
-        "snap_cap_m": float(config.get("snap_cap_m", 500.0)),
-        "buffer_m": float(config.get("buffer_m", 25.0)),
+        "snap_cap_m": float(config.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
+        "buffer_m": float(config.get("buffer_m", DEFAULT_BUFFER_M)),
         "isochrones": bool(config.get("isochrones", True)),
         "inputs": _inputs(config),
     }
@@ -439,8 +446,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_propose(args: argparse.Namespace) -> int:
-    from planner.report import exit_code
-    from planner.siting import propose, write_proposal
+    from planner.outputs import exit_code, write_proposal
+    from planner.siting import propose
 
     started = time.perf_counter()
     config = _merge(args)
@@ -459,15 +466,15 @@ def _run_propose(args: argparse.Namespace) -> int:
         candidates=inputs.candidates,
         spacing_m=args.spacing_m,
         mask=inputs.mask,
-        standard=config.get("standard", "community_service"),
+        standard=config.get("standard", DEFAULT_STANDARD),
         speed_kmh=_speed(config),
         module_m2=args.module_m2,
         sizing=args.sizing,
         time_limit_s=args.time_limit_s,
         method=args.method,
-        snap_cap_m=float(config.get("snap_cap_m", 500.0)),
+        snap_cap_m=float(config.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
         isochrones=bool(config.get("isochrones", True)),
-        buffer_m=float(config.get("buffer_m", 25.0)),
+        buffer_m=float(config.get("buffer_m", DEFAULT_BUFFER_M)),
         inputs=_inputs(config),
     )
     paths = write_proposal(
@@ -553,8 +560,9 @@ def _run_network(args: argparse.Namespace) -> int:
 
 def _run_isochrones(args: argparse.Namespace) -> int:
     from planner import layers
-    from planner.isochrones import isochrones, write_isochrones
+    from planner.isochrones import isochrones
     from planner.network import load_network
+    from planner.outputs import write_isochrones
 
     points = layers.read_layer(args.points, crs=args.crs)
     network = load_network(args.network, progress=_progress)
@@ -748,16 +756,10 @@ def _read_population(args: argparse.Namespace) -> tuple[Any, str, str | None]:
 def _as_points(frame: Any) -> Any:
     """Polygons replaced by their representative points (found in a local UTM CRS)."""
     import geopandas as gpd
-    import numpy as np
-    import shapely
 
-    geoms = np.asarray(frame.geometry.array, dtype=object).copy()
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    if polygonal.any():
-        polys = gpd.GeoSeries(geoms[polygonal], crs=frame.crs)
-        utm = polys.estimate_utm_crs()
-        reps = polys.to_crs(utm).representative_point().to_crs(frame.crs)
-        geoms[polygonal] = np.asarray(reps.array, dtype=object)
+    from planner._geo import representative_points
+
+    geoms = representative_points(frame.geometry.array, frame.crs)
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
 
@@ -803,7 +805,7 @@ def _run_households(args: argparse.Namespace) -> int:
     import numpy as np
 
     from planner.households import households_from_buildings, households_from_population
-    from planner.report import write_layer_atomic
+    from planner.outputs import write_layer_atomic
 
     started = time.perf_counter()
     target = _households_options(args)

@@ -25,7 +25,8 @@ from scipy.sparse import csgraph
 
 from planner.errors import InputError
 from planner.network import Network
-from planner.snapping import DEFAULT_SNAP_CAP_M, SnappedPoints, layer_ids, snap_points
+from planner.schema import DEFAULT_SNAP_CAP_M
+from planner.snapping import SnappedPoints, layer_ids, snap_points
 
 CHUNK_BYTES = 128 * 2**20
 """Memory for one block of distances: sources × nodes float64 (`node_distances`), or sources ×

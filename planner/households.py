@@ -63,6 +63,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from planner._geo import metric_crs
 from planner.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -215,16 +216,6 @@ def _check_layer(gdf: object, what: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _local_crs(gdf: gpd.GeoDataFrame) -> Any:
-    """A projected CRS in metres for measuring ``gdf``: its own if metric, else local UTM."""
-    crs = gdf.crs
-    if crs.is_projected and all(
-        (axis.unit_name or "").lower() in {"metre", "meter"} for axis in crs.axis_info
-    ):
-        return crs
-    return gdf.estimate_utm_crs()
-
-
 def _floor_areas(
     projected: gpd.GeoDataFrame,
     *,
@@ -361,7 +352,7 @@ def households_from_buildings(
     what = "buildings layer"
     _check_layer(buildings, what)
     defaults = _merged_defaults(default_levels, m2_per_household)
-    projected = buildings.to_crs(_local_crs(buildings))
+    projected = buildings.to_crs(metric_crs(buildings))
     areas = _floor_areas(
         projected, type_col=type_col, levels_col=levels_col, defaults=defaults, what=what
     )
@@ -497,7 +488,7 @@ def households_from_population(
     if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)):
         raise InputError(f"decimals is {decimals!r}; give an integer or None")
 
-    local = _local_crs(grid)
+    local = metric_crs(grid)
     grid_local = grid.to_crs(local)
     buildings_local = buildings.to_crs(local)
     defaults = _merged_defaults(default_levels, None)

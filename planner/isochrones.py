@@ -42,7 +42,6 @@ import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
@@ -53,9 +52,13 @@ import shapely
 from planner import engine
 from planner.errors import InputError
 from planner.network import Network
-from planner.report import replace_atomically
-from planner.snapping import (
+from planner.schema import (
+    DEFAULT_BUFFER_M,
+    DEFAULT_MINUTES,
     DEFAULT_SNAP_CAP_M,
+    DEFAULT_SPEED_KMH,
+)
+from planner.snapping import (
     SnappedPoints,
     snap_points,
     snapped_points_xy,
@@ -70,10 +73,8 @@ __all__ = [
     "isochrones",
     "reached_pieces",
     "score_isochrone",
-    "write_isochrones",
 ]
 
-DEFAULT_MINUTES: Final = (5.0, 10.0, 15.0)
 """Bands used when neither ``minutes`` nor ``distances_m`` is given (GB 50180 life circles)."""
 
 METHODS: Final = ("edges", "concave")
@@ -650,9 +651,9 @@ def isochrones(
     points: Any,
     *,
     minutes: Sequence[float] | None = None,
-    speed_kmh: float = 4.0,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
     distances_m: Sequence[float] | None = None,
-    buffer_m: float = 25.0,
+    buffer_m: float = DEFAULT_BUFFER_M,
     dissolve: bool = False,
     method: str = "edges",
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
@@ -1015,7 +1016,7 @@ def score_isochrone(
     source: Any,
     band_m: float,
     *,
-    buffer_m: float = 25.0,
+    buffer_m: float = DEFAULT_BUFFER_M,
     spacing_m: float = 15.0,
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
 ) -> IsochroneScore:
@@ -1109,52 +1110,3 @@ def _as_network_geometry(network: Network, polygon: Any) -> Any:
     if not isinstance(polygon, shapely.Geometry):
         raise InputError(f"Cannot score {type(polygon).__name__}: give a polygon.")
     return polygon
-
-
-# --------------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------------
-
-_DRIVERS: Final = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
-
-
-def write_isochrones(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write isochrones to a GeoPackage (.gpkg, layer ``isochrones``) or GeoJSON (.geojson).
-
-    The file is written next to its target under a temporary name, then moved into place
-    (``os.replace``): readers never see a half-written file.
-
-    Parameters
-    ----------
-    gdf
-        Isochrones from `isochrones`.
-    path
-        Target file; its suffix chooses the format.
-
-    Returns
-    -------
-    Path
-        The file written.
-
-    Raises
-    ------
-    InputError
-        An unsupported suffix or a missing folder.
-    """
-    target = Path(path)
-    driver = _DRIVERS.get(target.suffix.lower())
-    if driver is None:
-        raise InputError(
-            f"{target}: cannot write isochrones as {target.suffix or 'a file without suffix'}; "
-            "use .gpkg or .geojson."
-        )
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{target}: the folder {folder} does not exist; create it first.")
-    frame = gdf.copy()
-    frame.attrs = {}
-    # GeoJSON: unique feature ids, so readers do not take the (repeated) point ids for them.
-    options = {"layer": "isochrones"} if driver == "GPKG" else {"ID_GENERATE": "YES"}
-    return replace_atomically(
-        target, lambda tmp: frame.to_file(tmp, driver=driver, engine="pyogrio", **options)
-    )

@@ -45,7 +45,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +59,10 @@ import shapely
 from branca.element import Element, Figure
 from jinja2 import Template
 
+from planner._files import write_text_atomic
+from planner._geo import metric_crs, wgs84_to_gcj02
 from planner.errors import InputError
-from planner.layers import wgs84_to_gcj02
+from planner.schema import DEFAULT_SPEED_KMH, STATUSES, column
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,6 @@ OSM_ATTRIBUTION: Final = (
 )
 """The credit the OSM data needs (ODbL); always shown on the map."""
 
-STATUSES: Final = ("covered", "partly", "uncovered", "off_network")
 """Residence statuses, in the order of their one-character codes in the page data."""
 
 STATUS_COLOURS: Final = {
@@ -131,7 +131,6 @@ _PALETTE: Final = (
 _COORD_DIGITS: Final = 6  # about 0.1 m
 _SIMPLIFY_DEG: Final = 1e-5  # about 1 m; isochrone outlines are buffered by ~25 m
 _DEFAULT_REQUIRED_M2: Final = 30.0
-_DEFAULT_SPEED_KMH: Final = 4.0
 _TIANDITU_KEY = re.compile(r"[0-9A-Za-z]{8,64}")
 
 # --------------------------------------------------------------------------------------------
@@ -1655,7 +1654,7 @@ def build_base_map(
         "ratioColours": list(RATIO_COLOURS),
         "noData": NO_DATA_COLOUR,
         "required": _DEFAULT_REQUIRED_M2,
-        "mPerMin": _DEFAULT_SPEED_KMH * 1000.0 / 60.0,
+        "mPerMin": DEFAULT_SPEED_KMH * 1000.0 / 60.0,
     }
     init = _Script(f"PlannerMap.init({m.get_name()}, {_js(cfg)});")
     m.add_child(init)
@@ -1719,8 +1718,6 @@ def _rules_from_coverage(
     coverage: Sequence[Mapping[str, Any]] | None, residences: pd.DataFrame | None, lang: str
 ) -> list[_Rule]:
     """The checked rules as the map shows them: from summary["coverage"], else from columns."""
-    from planner.checks import column
-
     rules: list[_Rule] = []
     keys: list[str] = []
     for entry in coverage or ():
@@ -1763,7 +1760,7 @@ def add_residences(
     residences: gpd.GeoDataFrame,
     *,
     coverage: Sequence[Mapping[str, Any]] | None = None,
-    speed_kmh: float = _DEFAULT_SPEED_KMH,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
     required_m2_per_100hh: float | None = None,
 ) -> list[Any]:
     """Draw residences coloured by coverage status, and (hidden) by m² per 100 households.
@@ -1790,8 +1787,6 @@ def add_residences(
     list of folium.FeatureGroup
         The status layer and, when floor-area figures exist, the m² per 100 households layer.
     """
-    from planner.checks import column
-
     res = _frame_in_wgs84(residences, "residences")
     _require(res, ["status"], "residences")
     status = res["status"].astype(object).to_numpy()
@@ -2141,8 +2136,6 @@ def add_communities(
     -------
     folium.FeatureGroup
     """
-    from planner.checks import column
-
     comm = _frame_in_wgs84(communities, "communities")
     t = m.text
     rules = _rules_from_coverage(coverage, None, m.lang)
@@ -2254,7 +2247,7 @@ def _network_lines(m: PlannerMap, network: Any, *, simplify_m: float) -> _Networ
     crs = pyproj.CRS.from_user_input(network.crs)
     if crs.is_geographic:  # simplify in metres: a local UTM zone
         series = gpd.GeoSeries(geoms[keep], crs=crs)
-        crs = series.estimate_utm_crs()
+        crs = metric_crs(series)
         geoms = geoms.copy()
         geoms[keep] = series.to_crs(crs).to_numpy()
     order = np.argsort(codes[keep], kind="stable")
@@ -2697,7 +2690,7 @@ def build_map(
     fa = summary.get("floor_area")
     required = None if not fa else float(fa.get("required_m2_per_100hh", _DEFAULT_REQUIRED_M2))
     params = summary.get("parameters") or {}
-    speed = float(params.get("speed_kmh", _DEFAULT_SPEED_KMH))
+    speed = float(params.get("speed_kmh", DEFAULT_SPEED_KMH))
     # Colours: the floor-area category first, then the rules' categories, then the rest.
     order: list[str] = []
     if fa and fa.get("category"):
@@ -2801,7 +2794,7 @@ def isochrones_map(
 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
-    """Write the map as one HTML file, atomically (a temporary file, then `os.replace`).
+    """Write the map as one HTML file, atomically (`planner._files.write_text_atomic`).
 
     Parameters
     ----------
@@ -2821,16 +2814,6 @@ def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
         finish_map(m)
     page = m.get_root().render()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(target, page)
     log.info("wrote map %s (%.1f MB)", target, target.stat().st_size / 1e6)
     return target

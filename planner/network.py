@@ -39,6 +39,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
+from planner._files import file_sha256
+from planner._geo import utm_crs
 from planner.errors import InputError, OfflineError
 
 log = logging.getLogger(__name__)
@@ -471,7 +473,7 @@ def load_network(
             "file, or a folder written by Network.save(); to download the network of a place "
             "or bounding box, use planner.fetch_network."
         )
-    sha = _sha256(path)
+    sha = file_sha256(path)
     ways = _read_walkable_ways(path, progress)
     return _network_from_ways(ways, source=str(path), sha256=sha, largest=largest_component)
 
@@ -729,14 +731,6 @@ def _xml_osm_base(path: Path) -> str | None:
     return found.group(1).decode("ascii", "replace") if found else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class _Ways:
     """Flat arrays of every walkable way's node refs and fixed-point coordinates."""
@@ -815,12 +809,6 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
         way_highway=np.asarray(highways, dtype=object),
         timestamp=header_time,
     )
-
-
-def utm_crs(lon: float, lat: float) -> pyproj.CRS:
-    """The WGS84 UTM zone CRS containing a point."""
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def _network_from_ways(ways: _Ways, *, source: str, sha256: str | None, largest: bool) -> Network:

@@ -14,7 +14,8 @@ with every missing number *estimated* and labelled as such:
   (:func:`planner.households.households_from_buildings`), or, where an extract has few mapped
   buildings, its community points (``place=quarter`` named "...社区") with an assumed household
   count per community.
-* :func:`write_demo_inputs` -- both layers as GeoPackages, written atomically.
+* :func:`demo_inputs` -- both layers of a demo review (written by
+  :func:`planner.outputs.write_demo_inputs`).
 
 Which features are facilities
 -----------------------------
@@ -93,6 +94,7 @@ import pyproj
 import shapely
 from osmium.geom import WKBFactory
 
+from planner._geo import utm_crs_of
 from planner.errors import InputError
 from planner.households import BUILDING_DEFAULTS, households_from_buildings
 from planner.standards import category_from_osm_tags
@@ -108,7 +110,7 @@ __all__ = [
     "read_osm_buildings",
     "read_osm_facilities",
     "read_osm_residences",
-    "write_demo_inputs",
+    "demo_inputs",
 ]
 
 WGS84 = pyproj.CRS.from_epsg(4326)
@@ -400,17 +402,6 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     return shapely.union_all(parts) if parts else None
 
 
-def _local_crs(geoms: Iterable[shapely.Geometry]) -> pyproj.CRS:
-    """The UTM zone of the centre of the features' bounds (deterministic for a file)."""
-    bounds = shapely.total_bounds(np.asarray(list(geoms), dtype=object))
-    if not np.all(np.isfinite(bounds)):
-        return pyproj.CRS.from_epsg(32650)
-    lon = (bounds[0] + bounds[2]) / 2.0
-    lat = (bounds[1] + bounds[3]) / 2.0
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
-
-
 class _Projector:
     def __init__(self, crs: pyproj.CRS) -> None:
         self.crs = crs
@@ -557,7 +548,7 @@ def _facilities_from(osm: _Osm) -> gpd.GeoDataFrame:
 
     buildings = _buildings_of(osm)
     all_geoms = [c.feature.geometry for c in candidates] + [b.geometry for b in buildings]
-    projector = _Projector(_local_crs(all_geoms or [shapely.Point(117.0, 39.0)]))
+    projector = _Projector(utm_crs_of(all_geoms or [shapely.Point(117.0, 39.0)]))
 
     if candidates:
         geoms_m = projector.forward(
@@ -838,7 +829,7 @@ def _buildings_from(osm: _Osm) -> tuple[list[dict[str, Any]], _Projector]:
     landuse = [a for a in osm.areas if "landuse" in a.tags and "building" not in a.tags]
     compounds = [a for a in osm.areas if _is_compound(a)]
     projector = _Projector(
-        _local_crs([b.geometry for b in buildings] or [shapely.Point(117.0, 39.0)])
+        utm_crs_of([b.geometry for b in buildings] or [shapely.Point(117.0, 39.0)])
     )
     b_m = projector.forward(np.array([b.geometry for b in buildings], dtype=object))
     reps = shapely.point_on_surface(b_m) if len(b_m) else b_m
@@ -1017,7 +1008,7 @@ def _residences_from_communities(osm: _Osm, *, households_per_community: float) 
             "a residences layer"
         )
     features.sort(key=lambda f: _sort_key(f.id))
-    projector = _Projector(_local_crs([f.geometry for f in features]))
+    projector = _Projector(utm_crs_of([f.geometry for f in features]))
     geoms_m = projector.forward(np.array([f.geometry for f in features], dtype=object))
     points = [g if shapely.get_type_id(g) == 0 else shapely.point_on_surface(g) for g in geoms_m]
     method = (
@@ -1113,26 +1104,22 @@ def read_osm_residences(
 # --------------------------------------------------------------------------------------------
 
 
-def write_demo_inputs(
+def demo_inputs(
     osm_path: str | Path,
-    out_dir: str | Path,
     *,
     residences: Literal["buildings", "communities"] = "buildings",
     m2_per_household: float | Mapping[str, float] | None = None,
     default_levels: float | Mapping[str, float] | None = None,
     households_per_community: float = HOUSEHOLDS_PER_COMMUNITY,
-) -> dict[str, Any]:
-    """Write ``facilities.gpkg`` and ``residences.gpkg`` for a review of an OSM extract.
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The facilities and residences of a demo review of an OSM extract, as GeoDataFrames.
 
-    Both files are written into a staging folder first and moved into ``out_dir`` only when
-    both are complete; GeoPackage timestamps are pinned, so the same file gives the same bytes.
+    `planner.outputs.write_demo_inputs` writes them.
 
     Parameters
     ----------
     osm_path
         An ``.osm``, ``.osm.bz2`` or ``.osm.pbf`` file.
-    out_dir
-        Folder to write into (created when missing; other files in it are left alone).
     residences
         How residences are made: ``"buildings"`` or ``"communities"`` (see
         :func:`read_osm_residences`).
@@ -1141,17 +1128,14 @@ def write_demo_inputs(
 
     Returns
     -------
-    dict
-        ``facilities`` (count), ``residences`` (count), ``households`` (estimated total),
-        ``categories`` (facilities per category).
+    tuple of GeoDataFrame
+        ``(facilities, residences)``.
 
     Raises
     ------
     InputError
         As for :func:`read_osm_facilities` and :func:`read_osm_residences`.
     """
-    from planner.report import staged_output, write_layer
-
     osm = _scan(osm_path)
     facilities = _facilities_from(osm)
     if residences == "buildings":
@@ -1165,12 +1149,4 @@ def write_demo_inputs(
         homes = _residences_from_communities(osm, households_per_community=households_per_community)
     else:
         raise InputError(f"residences is {residences!r}; give 'buildings' or 'communities'")
-    with staged_output(out_dir) as stage:
-        write_layer(facilities, stage / "facilities.gpkg")
-        write_layer(homes, stage / "residences.gpkg")
-    return {
-        "facilities": len(facilities),
-        "residences": len(homes),
-        "households": round(float(homes["households"].sum()), 1),
-        "categories": dict(sorted(Counter(facilities["category"].tolist()).items())),
-    }
+    return facilities, homes

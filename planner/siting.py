@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -35,11 +33,19 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from planner.checks import CheckResult, check, column
+from planner._files import jsonable
+from planner.checks import CheckResult, check, compare_summaries
 from planner.engine import nearest, pairs_within
 from planner.errors import InputError
 from planner.network import Network
-from planner.snapping import DEFAULT_SNAP_CAP_M, SnappedPoints, snap_points
+from planner.schema import (
+    DEFAULT_BUFFER_M,
+    DEFAULT_CATEGORY,
+    DEFAULT_SNAP_CAP_M,
+    DEFAULT_STANDARD,
+    column,
+)
+from planner.snapping import SnappedPoints, snap_points
 from planner.standards import Rule, Standard, load_standard
 
 log = logging.getLogger(__name__)
@@ -949,7 +955,7 @@ class Proposal:
         only; *after* does not include these expansions.
     summary
         JSON-ready figures: the problem, the solver, the verification and the before/after
-        comparison (`planner.report.compare_summaries`).
+        comparison (`planner.checks.compare_summaries`).
     solution
         The raw `Solution` of the covering model.
     """
@@ -975,13 +981,13 @@ def propose(
     facilities: gpd.GeoDataFrame,
     residences: gpd.GeoDataFrame,
     *,
-    category: str = "community_service",
+    category: str = DEFAULT_CATEGORY,
     sites: int | None = None,
     cover_all: bool = False,
     candidates: gpd.GeoDataFrame | None = None,
     spacing_m: float = 100.0,
     mask: gpd.GeoDataFrame | None = None,
-    standard: str | Standard = "community_service",
+    standard: str | Standard = DEFAULT_STANDARD,
     speed_kmh: float | None = None,
     module_m2: float = 50.0,
     sizing: Sizing = "least_area",
@@ -989,7 +995,7 @@ def propose(
     method: Method = "auto",
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
     isochrones: bool = False,
-    buffer_m: float = 25.0,
+    buffer_m: float = DEFAULT_BUFFER_M,
     inputs: dict[str, Any] | None = None,
 ) -> Proposal:
     """Propose sites and floor areas of new facilities of one category.
@@ -1447,8 +1453,6 @@ def _proposal_summary(
     sizing: str,
     spacing_m: float | None,
 ) -> dict[str, Any]:
-    from planner.report import compare_summaries, jsonable
-
     key = rule.key
     covered_after = after.residences[column("covered", key)].to_numpy(dtype=bool)
     n_before = len(covered_before)
@@ -1541,60 +1545,6 @@ def _proposal_summary(
     return jsonable(summary)
 
 
-def write_proposal(
-    proposal: Proposal,
-    out_dir: str | os.PathLike[str],
-    *,
-    lang: str = "zh",
-    basemap: str = "osm",
-    tianditu_key: str | None = None,
-    map_html: bool = True,
-) -> dict[str, Path]:
-    """Write a proposal: ``proposals.gpkg`` and the after-review with the before/after summary.
-
-    Files: ``proposals.gpkg`` (one row per proposed site), ``proposal.json`` (the proposal's
-    summary), ``uncoverable.csv``, ``expansions.csv``, and the output contract of the *after*
-    review (`planner.report.write_review` with ``baseline=before``: ``summary.json`` with the
-    comparison, ``facilities.gpkg`` with the proposed sites flagged ``proposed``, the map...).
-    Everything is staged and moved into ``out_dir`` only when all is written.
-
-    Returns
-    -------
-    dict
-        File kind to the path written.
-    """
-    from planner.report import staged_output, summary_json, write_layer, write_review
-
-    target = Path(out_dir)
-    with staged_output(target) as stage:
-        written = write_review(
-            proposal.after,
-            stage / "review",
-            lang=lang,
-            basemap=basemap,
-            tianditu_key=tianditu_key,
-            baseline=proposal.before,
-            map_html=map_html,
-        )
-        for path in written.values():
-            path.rename(stage / path.name)
-        (stage / "review").rmdir()
-        write_layer(proposal.sites, stage / "proposals.gpkg")
-        (stage / "proposal.json").write_text(summary_json(proposal.summary), encoding="utf-8")
-        proposal.uncoverable.to_csv(stage / "uncoverable.csv", index=False, float_format="%.3f")
-        proposal.expansions.to_csv(stage / "expansions.csv", index=False, float_format="%.3f")
-    paths = {kind: target / path.name for kind, path in written.items()}
-    paths.update(
-        {
-            "proposals": target / "proposals.gpkg",
-            "proposal": target / "proposal.json",
-            "uncoverable": target / "uncoverable.csv",
-            "expansions": target / "expansions.csv",
-        }
-    )
-    return paths
-
-
 __all__ = [
     "AUTO_MILP_MAX_NNZ",
     "Proposal",
@@ -1605,5 +1555,4 @@ __all__ = [
     "propose",
     "set_cover",
     "size_floor_area",
-    "write_proposal",
 ]

@@ -13,10 +13,9 @@ import shapely
 from planner.errors import InputError
 from planner.network import Network
 from planner.network import layer_ids_of as layer_ids
+from planner.schema import DEFAULT_SNAP_CAP_M
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SNAP_CAP_M = 500.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -66,6 +66,7 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.errors import InputError
+from planner.schema import DEFAULT_SPEED_KMH, DEFAULT_STANDARD
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +87,6 @@ __all__ = [
     "minutes_to_m",
     "normalise_category",
 ]
-
-#: Walking speed used when neither the standard nor the caller gives one (km/h). At 4.0 km/h,
-#: 15 minutes is exactly 1000 m, the upper bound GB 50180-2018 gives for the 15-minute circle.
-DEFAULT_SPEED_KMH = 4.0
-
-#: The standard applied when none is named.
-DEFAULT_STANDARD = "community_service"
 
 #: Life-circle tiers of GB 50180-2018, shortest first.
 TIERS: tuple[str, ...] = ("5min", "10min", "15min")

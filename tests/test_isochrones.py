@@ -33,9 +33,9 @@ from planner.isochrones import (
     isochrones,
     reached_pieces,
     score_isochrone,
-    write_isochrones,
 )
 from planner.network import Network, build_network, load_network
+from planner.outputs import write_isochrones
 from planner.snapping import snap_points
 
 # `planner.isochrones` is also the re-exported function: reach the module itself.

@@ -16,6 +16,7 @@ import shapely
 from planner import layers, pois
 from planner.errors import InputError
 from planner.households import BUILDING_DEFAULTS
+from planner.outputs import write_demo_inputs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HAIDIAN = DATA / "cn_beijing_haidian_cau_map.osm.bz2"
@@ -349,7 +350,7 @@ def test_guixi(tmp_path: Path) -> None:
 
 
 def test_write_demo_inputs_reads_back(tmp_path: Path, tiny_osm: Path) -> None:
-    counts = pois.write_demo_inputs(HAIDIAN, tmp_path / "a")
+    counts = write_demo_inputs(HAIDIAN, tmp_path / "a")
     fac = layers.read_facilities(tmp_path / "a" / "facilities.gpkg", require_floor_area=True)
     res = layers.read_residences(tmp_path / "a" / "residences.gpkg")
     assert counts["facilities"] == len(fac) and counts["residences"] == len(res)
@@ -358,7 +359,7 @@ def test_write_demo_inputs_reads_back(tmp_path: Path, tiny_osm: Path) -> None:
     assert fac["id"].is_unique and res["id"].is_unique
     assert fac["floor_area_estimated"].all() and res["households_estimated"].all()
     # the same input gives the same bytes
-    pois.write_demo_inputs(HAIDIAN, tmp_path / "b")
+    write_demo_inputs(HAIDIAN, tmp_path / "b")
     for name in ("facilities.gpkg", "residences.gpkg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
@@ -366,23 +367,23 @@ def test_write_demo_inputs_reads_back(tmp_path: Path, tiny_osm: Path) -> None:
 def test_write_demo_inputs_leaves_nothing_half_written(
     tmp_path: Path, tiny_osm: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.report
+    import planner.outputs
 
-    real_write = planner.report.write_layer
+    real_write = planner.outputs.write_layer
 
     def fail_on_residences(frame: gpd.GeoDataFrame, path: Path) -> None:
         if path.name == "residences.gpkg":
             raise OSError("disk full")
         real_write(frame, path)
 
-    monkeypatch.setattr(planner.report, "write_layer", fail_on_residences)
+    monkeypatch.setattr(planner.outputs, "write_layer", fail_on_residences)
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full"):
-        pois.write_demo_inputs(tiny_osm, out)
+        write_demo_inputs(tiny_osm, out)
     assert not (out / "facilities.gpkg").exists()  # written to the stage, never moved in
     assert [p.name for p in tmp_path.iterdir()] in ([], ["out"])
     with pytest.raises(InputError, match="residences"):
-        pois.write_demo_inputs(tiny_osm, out, residences="grid")  # type: ignore[arg-type]
+        write_demo_inputs(tiny_osm, out, residences="grid")  # type: ignore[arg-type]
 
 
 def _load_make_demo():

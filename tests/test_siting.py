@@ -26,6 +26,7 @@ from planner.checks import check, column
 from planner.engine import nearest
 from planner.errors import InputError
 from planner.network import build_network, load_network
+from planner.outputs import write_proposal
 from planner.siting import (
     Proposal,
     candidate_sites,
@@ -34,7 +35,6 @@ from planner.siting import (
     propose,
     set_cover,
     size_floor_area,
-    write_proposal,
 )
 from planner.snapping import snap_points
 from planner.standards import Rule, Standard
