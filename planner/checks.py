@@ -16,9 +16,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner import floor_area
 from planner._files import jsonable
 from planner._version import __version__
-from planner.engine import ids_at, nearest, pairs_within
+from planner.engine import ids_at, nearest
 from planner.errors import InputError
 from planner.network import Network
 from planner.schema import (
@@ -164,6 +165,83 @@ def _rules_to_check(
     return checked
 
 
+def _standard_for(
+    standard: str | Standard,
+    speed_kmh: float | None,
+    allocation: str,
+    communities: gpd.GeoDataFrame | None,
+) -> Standard:
+    """The standard to apply at the given speed, after checking the review's options."""
+    if allocation not in ALLOCATIONS:
+        raise InputError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.")
+    if allocation == "community" and communities is None:
+        raise InputError(
+            "allocation='community' needs community polygons: pass communities= (--communities)."
+        )
+    if speed_kmh is not None and (not np.isfinite(speed_kmh) or speed_kmh <= 0):
+        raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
+    if isinstance(standard, Standard):
+        return standard if speed_kmh is None else standard.with_speed(speed_kmh)
+    return load_standard(standard, speed_kmh=speed_kmh)
+
+
+def _require_columns(layer: gpd.GeoDataFrame, what: str, needed: tuple[str, ...]) -> None:
+    missing = [c for c in needed if c not in layer.columns]
+    if missing:
+        raise InputError(
+            f"The {what} layer has no column {', '.join(map(repr, missing))} "
+            f"(columns: {', '.join(map(str, layer.columns))}). Read it with "
+            f"planner.read_{what}() or name the column with the matching option."
+        )
+
+
+def _coverage(
+    network: Network,
+    rules: list[CheckedRule],
+    fac: gpd.GeoDataFrame,
+    fac_snap: SnappedPoints,
+    res: gpd.GeoDataFrame,
+    res_snap: SnappedPoints,
+    speed_kmh: float,
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[pd.DataFrame], list[np.ndarray]]:
+    """One nearest pass per rule: the residence table, coverage summaries, gaps, covered masks."""
+    households = res["households"].to_numpy(dtype=np.float64)
+    categories = fac["category"].astype(object).to_numpy()
+    res_out = _residence_frame(res, res_snap)
+    coverage: list[dict[str, Any]] = []
+    gaps: list[pd.DataFrame] = []
+    required_covered = []
+    per_rule: dict[str, Any] = {}
+    for cr in rules:
+        in_category = np.isin(categories, cr.rule.accepted_categories)
+        if cr.required and not in_category.any():
+            log.warning(
+                "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
+                " or ".join(cr.rule.accepted_categories),
+                cr.key,
+                ", ".join(sorted(set(categories.astype(str)))),
+            )
+        src = fac_snap.subset(in_category)
+        which, walk_m = nearest(network, src, res_snap)
+        covered = walk_m <= cr.max_walk_m
+        per_rule[column("nearest_id", cr.key)] = ids_at(src.ids, which)
+        per_rule[column("walk_m", cr.key)] = walk_m
+        per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
+        per_rule[column("covered", cr.key)] = covered
+        coverage.append(
+            _coverage_summary(cr, covered, households, res_snap.on_network, speed_kmh, in_category)
+        )
+        if cr.required:
+            required_covered.append(covered)
+            gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_snap.on_network))
+    res_out = gpd.GeoDataFrame(
+        pd.concat([res_out, pd.DataFrame(per_rule, index=res_out.index)], axis=1),
+        geometry=res_out.geometry.name,
+        crs=res_out.crs,
+    )
+    return res_out, coverage, gaps, required_covered
+
+
 def check(
     network: Network,
     facilities: gpd.GeoDataFrame,
@@ -229,69 +307,21 @@ def check(
     >>> result.summary["coverage"][0]["rate"], result.summary["floor_area"]["shortfall_m2"]
     (0.215973, 1295.55)
     """
-    if allocation not in ALLOCATIONS:
-        raise InputError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.")
-    if allocation == "community" and communities is None:
-        raise InputError(
-            "allocation='community' needs community polygons: pass communities= (--communities)."
-        )
-    if speed_kmh is not None and (not np.isfinite(speed_kmh) or speed_kmh <= 0):
-        raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
-    if isinstance(standard, Standard):
-        std = standard if speed_kmh is None else standard.with_speed(speed_kmh)
-    else:
-        std = load_standard(standard, speed_kmh=speed_kmh)
+    std = _standard_for(standard, speed_kmh, allocation, communities)
     speed_kmh = float(std.speed_kmh)
-    for layer, what, needed in (
-        (facilities, "facilities", ("id", "category")),
-        (residences, "residences", ("id", "households")),
-    ):
-        missing = [c for c in needed if c not in layer.columns]
-        if missing:
-            raise InputError(
-                f"The {what} layer has no column {', '.join(map(repr, missing))} "
-                f"(columns: {', '.join(map(str, layer.columns))}). Read it with "
-                f"planner.read_{what}() or name the column with the matching option."
-            )
+    _require_columns(facilities, "facilities", ("id", "category"))
+    _require_columns(residences, "residences", ("id", "households"))
     fac = facilities.to_crs(4326).reset_index(drop=True)
     res = residences.to_crs(4326).reset_index(drop=True)
     fac_snap = snap_points(network, fac, snap_cap_m=snap_cap_m, what="facilities")
     res_snap = snap_points(network, res, snap_cap_m=snap_cap_m, what="residences")
     households = res["households"].to_numpy(dtype=np.float64)
     res_on = res_snap.on_network
-    categories = fac["category"].astype(object).to_numpy()
 
     rules = _rules_to_check(std, fac, speed_kmh)
-    res_out = _residence_frame(res, res_snap)
     fac_out = _facility_frame(fac, fac_snap)
-    coverage: list[dict[str, Any]] = []
-    gaps: list[pd.DataFrame] = []
-    required_covered = []
-    per_rule: dict[str, Any] = {}
-    for cr in rules:
-        in_category = np.isin(categories, cr.rule.accepted_categories)
-        if cr.required and not in_category.any():
-            log.warning(
-                "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
-                " or ".join(cr.rule.accepted_categories),
-                cr.key,
-                ", ".join(sorted(set(categories.astype(str)))),
-            )
-        src = fac_snap.subset(in_category)
-        which, walk_m = nearest(network, src, res_snap)
-        covered = walk_m <= cr.max_walk_m
-        per_rule[column("nearest_id", cr.key)] = ids_at(src.ids, which)
-        per_rule[column("walk_m", cr.key)] = walk_m
-        per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
-        per_rule[column("covered", cr.key)] = covered
-        coverage.append(_coverage_summary(cr, covered, households, res_on, speed_kmh, in_category))
-        if cr.required:
-            required_covered.append(covered)
-            gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_on))
-    res_out = gpd.GeoDataFrame(
-        pd.concat([res_out, pd.DataFrame(per_rule, index=res_out.index)], axis=1),
-        geometry=res_out.geometry.name,
-        crs=res_out.crs,
+    res_out, coverage, gaps, required_covered = _coverage(
+        network, rules, fac, fac_snap, res, res_snap, speed_kmh
     )
 
     fa_rule = next(
@@ -329,14 +359,7 @@ def check(
             )
 
     res_out["status"] = _status(required_covered, res_on)
-    gap_table = (
-        pd.concat(gaps, ignore_index=True)
-        if gaps
-        else pd.DataFrame(columns=["id", "category", "households", "walk_m", "short_by_m"])
-    )
-    gap_table = gap_table.sort_values(
-        ["households", "category", "id"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
+    gap_table = _gap_table(gaps)
 
     summary = _summary(
         std,
@@ -458,6 +481,18 @@ def _gap_rows(
     )
 
 
+def _gap_table(gaps: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every rule's gaps in one table, most households first."""
+    table = (
+        pd.concat(gaps, ignore_index=True)
+        if gaps
+        else pd.DataFrame(columns=["id", "category", "households", "walk_m", "short_by_m"])
+    )
+    return table.sort_values(
+        ["households", "category", "id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+
 def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.ndarray:
     if required_covered:
         stack = np.vstack(required_covered)
@@ -477,7 +512,7 @@ def _community_frame(
         comm = comm.assign(id=comm.index.to_numpy())
     keep = [c for c in ("id", "name", "households") if c in comm.columns]
     out = gpd.GeoDataFrame(comm[keep].copy(), geometry=comm.geometry.to_numpy(), crs=4326)
-    community_of = _community_of(res_out, out)
+    community_of = floor_area.community_of(res_out, out)
     res_out["community_id"] = community_of
     inside = pd.Series(households).groupby(community_of, dropna=True).sum()
     from_residences = inside.reindex(out["id"]).fillna(0.0).to_numpy()
@@ -489,19 +524,6 @@ def _community_frame(
     out["households"] = np.where(np.isnan(given), from_residences, given)
     out["households_source"] = np.where(np.isnan(given), "residences inside", "column")
     return out
-
-
-def _community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> np.ndarray:
-    """The id of the community polygon each point lies in (the first when several), else None."""
-    inside = gpd.sjoin(
-        points[["geometry"]].assign(_row=np.arange(len(points))),
-        communities[["id", "geometry"]],
-        how="inner",
-        predicate="within",
-    ).drop_duplicates("_row")
-    community = np.full(len(points), None, dtype=object)
-    community[inside["_row"].to_numpy()] = inside["id"].to_numpy()
-    return community
 
 
 def _rate_by_community(
@@ -540,58 +562,44 @@ def _floor_area(
     supply = np.where(in_category, area, 0.0)
     total_supply = float(supply.sum())
     total_hh = float(households.sum())
-    per_res = np.full(len(res_out), np.nan)
-    fac_hh = np.zeros(len(fac_out))
-    shortfall = 0.0
+    rows = np.flatnonzero(in_category)
     if allocation == "catchment":
-        src = fac_snap.subset(in_category)
-        cat_rows = np.flatnonzero(in_category)
-        s, t, _ = pairs_within(network, src, res_snap, cutoff_m=cr.max_walk_m)
-        demand = np.bincount(s, weights=households[t], minlength=len(src))
-        fac_hh[cat_rows] = demand
-        ratio = np.divide(supply[cat_rows], demand, out=np.full(len(src), np.nan), where=demand > 0)
-        per_res = np.bincount(t, weights=np.nan_to_num(ratio[s]), minlength=len(res_out)) * 100.0
-        fac_out.loc[in_category, "m2_per_100hh"] = ratio * 100.0
-        shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
+        alloc = floor_area.by_catchment(
+            network,
+            fac_snap.subset(in_category),
+            rows,
+            supply,
+            res_snap,
+            households,
+            cutoff_m=cr.max_walk_m,
+            required=required,
+        )
     elif allocation == "nearest":
-        src = fac_snap.subset(in_category)
-        cat_rows = np.flatnonzero(in_category)
-        which, _ = nearest(network, src, res_snap)
-        reached = which >= 0
-        demand = np.bincount(which[reached], weights=households[reached], minlength=len(src))
-        fac_hh[cat_rows] = demand
-        ratio = np.divide(supply[cat_rows], demand, out=np.full(len(src), np.nan), where=demand > 0)
-        per_res = np.where(reached, ratio[np.where(reached, which, 0)] * 100.0, 0.0)
-        fac_out.loc[in_category, "m2_per_100hh"] = ratio * 100.0
-        shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
+        alloc = floor_area.by_nearest(
+            network,
+            fac_snap.subset(in_category),
+            rows,
+            supply,
+            res_snap,
+            households,
+            required=required,
+        )
     else:
         assert comm_out is not None
-        fac_comm = _community_of(fac_out, comm_out)
-        comm_supply = pd.Series(supply).groupby(fac_comm, dropna=True).sum()
-        comm_out["supply_m2"] = comm_supply.reindex(comm_out["id"]).fillna(0.0).to_numpy()
-        comm_hh = comm_out["households"].to_numpy(dtype=np.float64)
-        comm_ratio = np.divide(
-            comm_out["supply_m2"].to_numpy() * 100.0,
-            comm_hh,
-            out=np.full(len(comm_out), np.nan),
-            where=comm_hh > 0,
+        alloc = floor_area.by_community(
+            rows,
+            supply,
+            floor_area.community_of(fac_out, comm_out),
+            res_out["community_id"].to_numpy(),
+            comm_out,
+            required=required,
         )
-        comm_out["m2_per_100hh"] = comm_ratio
-        comm_out["floor_area_ok"] = np.nan_to_num(comm_ratio, nan=np.inf) >= required
-        comm_out["shortfall_m2"] = np.clip(
-            required * comm_hh / 100.0 - comm_out["supply_m2"].to_numpy(), 0.0, None
-        )
-        shortfall = float(comm_out["shortfall_m2"].sum())
-        ratio_of = pd.Series(comm_ratio, index=comm_out["id"].to_numpy())
-        res_comm = res_out["community_id"].to_numpy()
-        has = pd.notna(res_comm)
-        per_res[has] = ratio_of.reindex(res_comm[has]).to_numpy()
-        hh_of = pd.Series(comm_hh, index=comm_out["id"].to_numpy())
-        fac_hh[pd.notna(fac_comm)] = hh_of.reindex(fac_comm[pd.notna(fac_comm)]).to_numpy()
-        fac_ratio = np.divide(
-            supply * 100.0, fac_hh, out=np.full(len(fac_out), np.nan), where=fac_hh > 0
-        )
-        fac_out.loc[in_category, "m2_per_100hh"] = fac_ratio[in_category]
+    per_res, fac_hh, shortfall = (
+        alloc.per_residence_m2_per_100hh,
+        alloc.households_served,
+        alloc.shortfall_m2,
+    )
+    fac_out.loc[in_category, "m2_per_100hh"] = alloc.facility_m2_per_100hh
     fac_out.loc[in_category, "households_in_catchment"] = fac_hh[in_category]
     ok = fac_out.loc[in_category, "m2_per_100hh"].to_numpy(dtype=np.float64)
     fac_out.loc[in_category, "floor_area_ok"] = pd.array(
