@@ -12,7 +12,7 @@ Design points
 - **Offline.** The saved page loads nothing from the internet except basemap tiles: Leaflet's
   JavaScript and CSS are read from the ``django-js-lib-leaflet`` package (Leaflet 1.9.4, no
   dependencies) and inlined; Folium's CDN links (jQuery, Bootstrap, Font Awesome...) are
-  dropped. Icons, legend and panels are plain HTML/CSS written here.
+  dropped. Icons, legend and panels are plain HTML/CSS of this package.
 - **Large.** Residences are compact column arrays (one list per field, coordinates rounded to
   6 decimals, about 0.1 m), not one GeoJSON feature each, and are drawn on their own canvas with
   one path per colour (100,000 points redraw in tens of milliseconds); clicks are hit-tested in
@@ -27,7 +27,7 @@ Design points
   built on click.
 - **Safe.** Every text from the data reaches the page as JSON data inside the script (with
   ``<``, ``>`` and ``&`` escaped) and is put into the page with ``textContent``, or is escaped
-  with `html.escape` where this module writes HTML (legend, summary panel, layer names).
+  with `html.escape` where this package writes HTML (legend, summary panel, layer names).
 - **Basemaps.** ``"osm"`` (default), ``"amap"`` (Gaode tiles in GCJ-02: every drawn coordinate is
   shifted with `planner.layers.wgs84_to_gcj02` so that WGS84 data lines up with the streets),
   ``"tianditu"`` (CGCS2000, which matches WGS84 at map scale; needs a key), ``"none"``.
