@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner import layers, pois
+from planner import layers
 from planner.errors import InputError
 from planner.households import BUILDING_DEFAULTS
+from planner.osm import pois
 from planner.outputs import write_demo_inputs
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 HAIDIAN = DATA / "cn_beijing_haidian_cau_map.osm.bz2"
 GUIXI = DATA / "cn_jiangxi_guixi_mapofgx.osm.bz2"
 ID_PATTERN = re.compile(r"^[nwr][0-9]+$")
