@@ -40,7 +40,7 @@ from planner.snapping import snap_points
 from planner.standards import Rule, Standard
 
 CRS = 32650
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 # ------------------------------------------------------------------------------------------------
