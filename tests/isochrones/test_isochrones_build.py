@@ -39,8 +39,8 @@ from planner.outputs import write_isochrones
 from planner.snapping import snap_points
 
 # `planner.isochrones` is also the re-exported function: reach the module itself.
-iso = importlib.import_module("planner.isochrones")
-DATA = Path(__file__).resolve().parents[1] / "data"
+iso = importlib.import_module("planner.isochrones.build")
+DATA = Path(__file__).resolve().parents[2] / "data"
 CRS = "EPSG:32650"
 X0, Y0 = 440_000.0, 4_420_000.0
 
