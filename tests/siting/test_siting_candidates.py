@@ -8,9 +8,16 @@ import pytest
 import shapely
 
 from planner.errors import InputError
+from planner.network import build_network
 from planner.siting import candidate_sites
 
 CRS = 32650
+
+
+@pytest.fixture(scope="module")
+def street():
+    lines = [shapely.LineString([(x, 0), (x + 1000, 0)]) for x in (0, 1000, 2000)]
+    return build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
 
 
 def test_candidate_sites_spacing_and_mask(street):

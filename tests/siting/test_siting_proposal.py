@@ -30,6 +30,12 @@ CRS = 32650
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
+@pytest.fixture(scope="module")
+def street():
+    lines = [shapely.LineString([(x, 0), (x + 1000, 0)]) for x in (0, 1000, 2000)]
+    return build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
+
+
 # ------------------------------------------------------------------------------------------------
 # propose() on a hand-made grid
 # ------------------------------------------------------------------------------------------------
