@@ -19,6 +19,7 @@ import errno
 import hashlib
 import math
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -139,6 +140,11 @@ def _stage_beside(target: Path) -> Iterator[Path]:
             raise _output_error(exc, target, stage) from exc
         try:
             yield stage
+        except OutputError as exc:  # from a write nested in this one: name the final target
+            if exc.strerror is None or str(stage) not in str(exc.strerror):
+                raise
+            message = re.sub(re.escape(str(stage)) + r"[^\s:;]*", str(target), exc.strerror)
+            raise OutputError(exc.errno, message) from exc
         except PlannerError:
             raise
         except Exception as exc:

@@ -25,3 +25,6 @@ class OutputError(OSError, PlannerError):
     Raised only while writing: nothing was moved into place and the staging folder is removed.
     ``errno`` is the operating system's error number when there is one.
     """
+
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror is not None else super().__str__()

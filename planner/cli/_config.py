@@ -760,7 +760,11 @@ def read_review_file(path: Path) -> dict[str, tuple[Any, str]]:
     Paths are resolved against the file's folder. Every key and value is checked against the
     table; any problem is an InputError naming the file, the key, the value and what is allowed.
     """
-    raw = _load_toml(path)
+    return review_values(_load_toml(path), path)
+
+
+def review_values(raw: Mapping[str, Any], path: Path) -> dict[str, tuple[Any, str]]:
+    """The checked values of a parsed review file (`read_review_file` without the reading)."""
     found: dict[str, tuple[Any, str]] = {}
     for key, value in _walk(raw, path, ""):
         option = KEYS[key]
@@ -895,5 +899,6 @@ __all__ = [
     "option_named",
     "options",
     "read_review_file",
+    "review_values",
     "settings",
 ]

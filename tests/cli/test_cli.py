@@ -12,46 +12,8 @@ import pytest
 import shapely
 
 from planner.cli import main
-from planner.network import build_network
 
-CRS = 32650  # a street 3 km long near Beijing, as in test_checks
-
-
-@pytest.fixture()
-def review(tmp_path: Path) -> dict[str, Path]:
-    lines = [
-        shapely.LineString([(440_000 + x, 4_420_000), (441_000 + x, 4_420_000)])
-        for x in (0, 1000, 2000)
-    ]
-    network = build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
-    net_dir = network.save(tmp_path / "street.network")
-    fac = gpd.GeoDataFrame(
-        {
-            "id": ["F1", "F2"],
-            "name": ["东社区服务中心", "<img src=x onerror=alert(1)>"],
-            "category": ["community_service", "community_service"],
-            "floor_area_m2": [300.0, 100.0],
-        },
-        geometry=[shapely.Point(440_500, 4_420_010), shapely.Point(442_500, 4_420_010)],
-        crs=CRS,
-    ).to_crs(4326)
-    fac_path = tmp_path / "facilities.geojson"
-    fac.to_file(fac_path, driver="GeoJSON")
-    res = gpd.GeoDataFrame(
-        {"id": ["R1", "R2", "R3", "R4"], "households": [100, 200, 100, 100]},
-        geometry=[shapely.Point(440_000 + x, 4_420_010) for x in (0, 1000, 1600, 3000)],
-        crs=CRS,
-    ).to_crs(4326)
-    res_path = tmp_path / "residences.csv"
-    pd.DataFrame(
-        {
-            "id": res["id"],
-            "households": res["households"],
-            "lon": res.geometry.x,
-            "lat": res.geometry.y,
-        }
-    ).to_csv(res_path, index=False)
-    return {"network": net_dir, "facilities": fac_path, "residences": res_path}
+CRS = 32650  # as in conftest
 
 
 def _args(review: dict[str, Path], out: Path, *extra: str) -> list[str]:
