@@ -6,7 +6,8 @@ writing (disk full, read-only, no permission; nothing changed), 4 an internal er
 130 interrupted (SIGINT, Ctrl-C), 143 stopped (SIGTERM). On 2, 3, 4, 130 and 143 no output was
 moved into place and no staging folder is left.
 
-The modules: `_config` (the table of every flag and review-file key, and the one reader),
+The modules: `_table` (every flag and review-file key, with its type and range), `_option`
+(one option and its conversion), `_config` (argparse from the table, the review-file reader),
 `_guards` (outputs never touch inputs, and can be written), `_check` (check, propose,
 isochrones, network), `_households`, `_terminal` (logging, progress, summary, messages).
 """
