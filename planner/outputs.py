@@ -12,7 +12,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -27,9 +27,13 @@ if TYPE_CHECKING:
     from planner.checks import CheckResult
     from planner.siting import Proposal
 
-EXIT_PASS = 0
-EXIT_FAIL = 1
-EXIT_BAD_INPUT = 2
+EXIT_PASS = 0  # every standard passes
+EXIT_FAIL = 1  # a standard fails
+EXIT_BAD_INPUT = 2  # bad input or options, refused before any work (or a layer that cannot be used)
+EXIT_FAULT = 3  # the machine failed the run: disk full, read-only folder, no permission, memory
+EXIT_INTERNAL = 4  # a bug in planner (an error it did not expect); nothing was written
+EXIT_SIGINT = 130  # interrupted by Ctrl-C (SIGINT): nothing was written, the staging removed
+EXIT_SIGTERM = 143  # stopped by SIGTERM: as for SIGINT
 
 _FIXED_GPKG_DATE = "2000-01-01T00:00:00Z"  # GeoPackage timestamps pinned: identical bytes per run
 
@@ -167,7 +171,7 @@ def write_demo_inputs(
     osm_path: str | Path,
     out_dir: str | Path,
     *,
-    residences: str = "buildings",
+    residences: Literal["buildings", "communities"] = "buildings",
     m2_per_household: Any = None,
     default_levels: Any = None,
     households_per_community: float = HOUSEHOLDS_PER_COMMUNITY,
@@ -318,7 +322,11 @@ def write_proposal(
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAIL",
+    "EXIT_FAULT",
+    "EXIT_INTERNAL",
     "EXIT_PASS",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
     "exit_code",
     "summary_json",
     "write_demo_inputs",

@@ -12,44 +12,8 @@ import pytest
 import shapely
 
 from planner.cli import main
-from planner.network import build_network
 
-CRS = 32650  # a street 3 km long near Beijing, as in test_checks
-
-
-@pytest.fixture()
-def review(tmp_path: Path) -> dict[str, Path]:
-    lines = [shapely.LineString([(440_000 + x, 4_420_000), (441_000 + x, 4_420_000)]) for x in
-             (0, 1000, 2000)]
-    network = build_network(gpd.GeoDataFrame(geometry=lines, crs=CRS))
-    net_dir = network.save(tmp_path / "street.network")
-    fac = gpd.GeoDataFrame(
-        {
-            "id": ["F1", "F2"],
-            "name": ["东社区服务中心", "<img src=x onerror=alert(1)>"],
-            "category": ["community_service", "community_service"],
-            "floor_area_m2": [300.0, 100.0],
-        },
-        geometry=[shapely.Point(440_500, 4_420_010), shapely.Point(442_500, 4_420_010)],
-        crs=CRS,
-    ).to_crs(4326)
-    fac_path = tmp_path / "facilities.geojson"
-    fac.to_file(fac_path, driver="GeoJSON")
-    res = gpd.GeoDataFrame(
-        {"id": ["R1", "R2", "R3", "R4"], "households": [100, 200, 100, 100]},
-        geometry=[shapely.Point(440_000 + x, 4_420_010) for x in (0, 1000, 1600, 3000)],
-        crs=CRS,
-    ).to_crs(4326)
-    res_path = tmp_path / "residences.csv"
-    pd.DataFrame(
-        {
-            "id": res["id"],
-            "households": res["households"],
-            "lon": res.geometry.x,
-            "lat": res.geometry.y,
-        }
-    ).to_csv(res_path, index=False)
-    return {"network": net_dir, "facilities": fac_path, "residences": res_path}
+CRS = 32650  # as in conftest
 
 
 def _args(review: dict[str, Path], out: Path, *extra: str) -> list[str]:
@@ -72,8 +36,15 @@ def _digest(path: Path) -> str:
 def test_passing_review_writes_the_output_contract(review, tmp_path):
     out = tmp_path / "out"
     assert main(_args(review, out)) == 0
-    for name in ("map.html", "residences.gpkg", "residences.geojson", "facilities.gpkg",
-                 "summary.json", "residences.csv", "gaps.csv"):
+    for name in (
+        "map.html",
+        "residences.gpkg",
+        "residences.geojson",
+        "facilities.gpkg",
+        "summary.json",
+        "residences.csv",
+        "gaps.csv",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["passes"] is True
@@ -155,8 +126,15 @@ def test_runs_are_byte_identical(review, tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     assert main(_args(review, first)) == 0
     assert main(_args(review, second)) == 0
-    for name in ("residences.csv", "facilities.csv", "gaps.csv", "summary.json",
-                 "residences.geojson", "residences.gpkg", "facilities.gpkg"):
+    for name in (
+        "residences.csv",
+        "facilities.csv",
+        "gaps.csv",
+        "summary.json",
+        "residences.geojson",
+        "residences.gpkg",
+        "facilities.gpkg",
+    ):
         assert _digest(first / name) == _digest(second / name), name
 
 

