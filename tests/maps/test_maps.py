@@ -1,14 +1,16 @@
 """Unit tests of planner.maps: the HTML and the data the page draws, without a browser.
 
-The synthetic review below follows RESULT_CONTRACT.md: 5 residences (one of each status and a
-second gap), 3 facilities in 2 categories (one named like an XSS attack), 2 communities,
-5/10/15-minute bands per category and a small walking network (a street grid in UTM 50N).
-tests/test_browser.py opens the same map in Chromium.
+The synthetic review below is shaped like a `planner.checks.CheckResult`: 5 residences (one of
+each status and a second gap), 3 facilities in 2 categories (one named like an XSS attack),
+2 communities, 5/10/15-minute bands per category and a small walking network (a street grid in
+UTM 50N).
+tests/maps/test_browser.py opens the same map in Chromium.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.resources
 import json
 import re
 from pathlib import Path
@@ -25,6 +27,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 import planner.maps
+import planner.maps.network_layer
 from planner.errors import InputError
 from planner.layers import wgs84_to_gcj02
 from planner.maps import (
@@ -83,7 +86,7 @@ def make_network() -> SimpleNamespace:
 
 
 def make_result(*, estimated: bool = False, network: bool = True) -> SimpleNamespace:
-    """A small review shaped like planner.checks.CheckResult (see RESULT_CONTRACT.md); with
+    """A small review shaped like planner.checks.CheckResult (docs/ARCHITECTURE.md); with
     ``network=False`` it has no ``network`` attribute at all."""
     res = gpd.GeoDataFrame(
         {
@@ -322,6 +325,17 @@ def test_page_loads_no_script_or_stylesheet_from_the_network(page_zh: str) -> No
     assert "sourceMappingURL" not in page_zh
     # the layer-control icon is inlined, not fetched
     assert "url(images/" not in page_zh and "data:image/png;base64," in page_zh
+
+
+def test_page_inlines_the_package_assets(page_zh: str) -> None:
+    """map.css and runtime.js are package data (planner/maps/assets), inlined whole."""
+    assets = importlib.resources.files("planner.maps") / "assets"
+    css = (assets / "map.css").read_text(encoding="utf-8")
+    runtime = (assets / "runtime.js").read_text(encoding="utf-8")
+    assert css.startswith(".leaflet-container.pm-map{") and css.endswith("}\n")
+    assert runtime.startswith("(function () {") and runtime.endswith("})();\n")
+    assert "\n" + css + "</style>" in page_zh
+    assert "<script>\n" + runtime + "</script>" in page_zh
 
 
 def test_only_urls_are_links_and_tiles(result: SimpleNamespace) -> None:
@@ -861,7 +875,7 @@ def test_network_in_degrees_is_simplified_in_metres(result: SimpleNamespace) -> 
 def test_large_network_is_simplified_more_and_says_so(
     monkeypatch: pytest.MonkeyPatch, result: SimpleNamespace
 ) -> None:
-    monkeypatch.setattr(planner.maps, "NETWORK_LARGE_EDGES", 10)
+    monkeypatch.setattr(planner.maps.network_layer, "NETWORK_LARGE_EDGES", 10)
     page = render(build_map(result, basemap="none", lang="en"))
     assert network_data(page)["simplify_m"] == 10.0
     legend = panels(page)["pm-legend"]
@@ -910,7 +924,7 @@ def test_network_data_is_compact() -> None:
 
 
 def test_served_area_outlines_are_simplified_ring_by_ring() -> None:
-    from planner.maps import _simplify_rings
+    from planner.maps.encode import _simplify_rings
 
     hole = [(4, 4), (6, 4), (6, 6), (4, 6)]
     speck = [(2, 2), (2.0001, 2), (2.0001, 2.0001), (2, 2.0001)]

@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 DEMO_CONFIG = REPO / "data" / "haidian" / "review.toml"
 VIEWPORT = {"width": 1400, "height": 900}
