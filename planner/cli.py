@@ -675,7 +675,7 @@ def _read_households_buildings(args: argparse.Namespace) -> tuple[Any, int]:
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return frame, len(frame)
 
-    from planner.pois import read_osm_buildings
+    from planner.osm.buildings import read_osm_buildings
 
     given = _flags_given(
         ("--type-col", args.type_col),

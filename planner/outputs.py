@@ -21,7 +21,7 @@ import pandas as pd
 from planner._files import jsonable, replace_atomically, staged_output
 from planner.checks import compare_summaries
 from planner.errors import InputError
-from planner.pois import HOUSEHOLDS_PER_COMMUNITY, demo_inputs
+from planner.osm.buildings import HOUSEHOLDS_PER_COMMUNITY, demo_inputs
 
 if TYPE_CHECKING:
     from planner.checks import CheckResult

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,7 @@ def snap_xy(
             f"The {what} have {int(bad.sum())} points without finite coordinates (ids "
             f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them."
         )
-    edge, offset, access = network.snap_index.nearest(x, y)
+    edge, offset, access = segment_index(network).nearest(x, y)
     offset = np.clip(offset, 0.0, network.edge_length_m[edge])
     off = ~(access <= snap_cap_m)
     if off.any():
@@ -222,7 +223,7 @@ class SegmentIndex:
         self._half = float(step.max(initial=0.0)) / 2.0
         self._k = min(k, int(step.shape[0]))
         self._tree = cKDTree((seg_start + seg_end) / 2.0)
-        self._network = network
+        self._network = weakref.proxy(network)  # the cache below is keyed by network
 
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge, offset along it (m) and straight distance to it (m) for each point."""
@@ -250,6 +251,18 @@ class SegmentIndex:
             access[rows] = shapely.distance(geoms, pts[which])
             offset[rows] = shapely.line_locate_point(geoms, pts[which])
         return edge.astype(np.int64), offset, access
+
+
+_SEGMENT_INDEX: weakref.WeakKeyDictionary[Network, SegmentIndex] = weakref.WeakKeyDictionary()
+
+
+def segment_index(network: Network) -> SegmentIndex:
+    """The network's `SegmentIndex`, built on first use and kept as long as the network lives."""
+    found = _SEGMENT_INDEX.get(network)
+    if found is None:
+        found = SegmentIndex(network)
+        _SEGMENT_INDEX[network] = found
+    return found
 
 
 def _check_cap(snap_cap_m: float) -> None:

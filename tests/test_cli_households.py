@@ -16,7 +16,7 @@ from planner.cli import _parser, main
 from planner.households import households_from_buildings
 from planner.layers import read_residences
 from planner.network import build_network
-from planner.pois import read_osm_buildings, read_osm_residences
+from planner.osm.buildings import read_osm_buildings, read_osm_residences
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HAIDIAN = DATA / "cn_beijing_haidian_cau_map.osm.bz2"

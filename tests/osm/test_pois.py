@@ -1,4 +1,5 @@
-"""Tests of planner.pois: facilities and residences from OSM files, and the bundled demo."""
+"""Tests of planner.osm.pois and planner.osm.buildings: facilities and residences from OSM files,
+and the bundled demo."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner import layers, pois
+from planner import layers
 from planner.errors import InputError
 from planner.households import BUILDING_DEFAULTS
+from planner.osm import pois
+from planner.osm.buildings import HOUSEHOLDS_PER_COMMUNITY, read_osm_buildings, read_osm_residences
 from planner.outputs import write_demo_inputs
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 HAIDIAN = DATA / "cn_beijing_haidian_cau_map.osm.bz2"
 GUIXI = DATA / "cn_jiangxi_guixi_mapofgx.osm.bz2"
 ID_PATTERN = re.compile(r"^[nwr][0-9]+$")
@@ -181,7 +184,7 @@ def test_tiny_site_area_and_points(tiny_facilities: gpd.GeoDataFrame) -> None:
 
 
 def test_tiny_residences_from_buildings(tiny_osm: Path) -> None:
-    res = pois.read_osm_residences(tiny_osm)
+    res = read_osm_residences(tiny_osm)
     assert res["id"].tolist() == ["w3"]  # the canteen (w4) and the service station (w1) are not
     row = res.iloc[0]
     defaults = BUILDING_DEFAULTS["yes"]
@@ -196,7 +199,7 @@ def test_tiny_residences_from_buildings(tiny_osm: Path) -> None:
 
 
 def test_tiny_residences_from_communities(tiny_osm: Path) -> None:
-    res = pois.read_osm_residences(tiny_osm, method="communities", households_per_community=800)
+    res = read_osm_residences(tiny_osm, method="communities", households_per_community=800)
     assert res["id"].tolist() == ["n106"]
     assert res["households"].tolist() == [800.0]
     assert res["households_method"].iloc[0].startswith("estimate:community_point(assumed 800 ")
@@ -204,7 +207,7 @@ def test_tiny_residences_from_communities(tiny_osm: Path) -> None:
 
 
 def test_tiny_buildings_carry_their_context(tiny_osm: Path) -> None:
-    buildings = pois.read_osm_buildings(tiny_osm).set_index("id")
+    buildings = read_osm_buildings(tiny_osm).set_index("id")
     assert sorted(buildings.index) == ["w1", "w3", "w4", "w7"]
     assert buildings.loc["w3", "landuse"] == "residential"
     assert buildings.loc["w3", "compound_name"] == "测试小区"
@@ -216,11 +219,11 @@ def test_tiny_buildings_carry_their_context(tiny_osm: Path) -> None:
 
 
 def test_buildings_say_why_they_are_homes(tiny_osm: Path) -> None:
-    buildings = pois.read_osm_buildings(tiny_osm, residential_basis=True).set_index("id")
+    buildings = read_osm_buildings(tiny_osm, residential_basis=True).set_index("id")
     homes = buildings[buildings["residential_basis"].notna()]
     assert homes.index.tolist() == ["w3"]  # as read_osm_residences picks them
     assert homes.loc["w3", "residential_basis"] == "building=yes in landuse=residential w2"
-    assert "residential_basis" not in pois.read_osm_buildings(tiny_osm).columns
+    assert "residential_basis" not in read_osm_buildings(tiny_osm).columns
 
 
 def test_bad_inputs_raise_input_error(tmp_path: Path, tiny_osm: Path) -> None:
@@ -231,11 +234,11 @@ def test_bad_inputs_raise_input_error(tmp_path: Path, tiny_osm: Path) -> None:
     with pytest.raises(InputError, match="cannot be read"):
         pois.read_osm_facilities(broken)
     with pytest.raises(InputError, match="method"):
-        pois.read_osm_residences(tiny_osm, method="grid")  # type: ignore[arg-type]
+        read_osm_residences(tiny_osm, method="grid")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="households_per_community"):
-        pois.read_osm_residences(tiny_osm, method="communities", households_per_community=0)
+        read_osm_residences(tiny_osm, method="communities", households_per_community=0)
     with pytest.raises(InputError, match="no community points"):
-        pois.read_osm_residences(HAIDIAN, method="communities")
+        read_osm_residences(HAIDIAN, method="communities")
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,7 +253,7 @@ def haidian_facilities() -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def haidian_residences() -> gpd.GeoDataFrame:
-    return pois.read_osm_residences(HAIDIAN)
+    return read_osm_residences(HAIDIAN)
 
 
 def test_haidian_categories(haidian_facilities: gpd.GeoDataFrame) -> None:
@@ -299,7 +302,7 @@ def test_haidian_ids_and_labels(haidian_facilities: gpd.GeoDataFrame) -> None:
 
 def test_haidian_floor_area_from_buildings(haidian_facilities: gpd.GeoDataFrame) -> None:
     fac = haidian_facilities.set_index("id")
-    buildings = pois.read_osm_buildings(HAIDIAN).set_index("id")
+    buildings = read_osm_buildings(HAIDIAN).set_index("id")
     # 多用厅 stands in the staff canteen (a building with its own use): one storey, 2 users
     canteen = _utm_area(buildings.loc["w594889495", "geometry"])
     assert fac.loc["n5672637049", "floor_area_m2"] == pytest.approx(canteen / 2, rel=0.01)
@@ -335,12 +338,12 @@ def test_guixi(tmp_path: Path) -> None:
     fac = pois.read_osm_facilities(GUIXI)
     assert "community_service" not in set(fac["category"])  # the planning gap case
     assert (fac["category"] == "middle_school").sum() >= 2
-    buildings = pois.read_osm_residences(GUIXI)  # only a few residential blocks are mapped
+    buildings = read_osm_residences(GUIXI)  # only a few residential blocks are mapped
     assert len(buildings) < 50
-    res = pois.read_osm_residences(GUIXI, method="communities")
+    res = read_osm_residences(GUIXI, method="communities")
     assert len(res) == 16
     assert res["name"].str.endswith("社区").all()
-    assert (res["households"] == pois.HOUSEHOLDS_PER_COMMUNITY).all()
+    assert (res["households"] == HOUSEHOLDS_PER_COMMUNITY).all()
     assert res["households_estimated"].all()
 
 
