@@ -676,8 +676,9 @@ PM.isochrones = function (map, group, dataId, colour) {
 function zoomLabels(map, group, labels, minZoom, cls) {
   var layer = L.layerGroup();
   for (var k = 0; k < labels.length; k++) {
+    var name = el("span", null, labels[k][2]);  // text, never markup
     layer.addLayer(L.marker([labels[k][0], labels[k][1]], {interactive: false, keyboard: false,
-      icon: L.divIcon({className: cls, html: "", iconSize: null})}).bindTooltip(labels[k][2],
+      icon: L.divIcon({className: cls, html: "", iconSize: null})}).bindTooltip(name,
       {permanent: true, direction: "center", className: cls + "-tip"}));
   }
   function update() {
