@@ -19,6 +19,15 @@ import pandas as pd
 from planner import floor_area
 from planner._files import jsonable
 from planner._version import __version__
+from planner.communities import (
+    LEVELS,
+    CommunityRule,
+    Targets,
+    assign_facilities,
+    community_table,
+    rollup,
+    sum_by,
+)
 from planner.engine import ids_at, nearest
 from planner.errors import InputError
 from planner.network import Network
@@ -64,7 +73,11 @@ class CheckResult:
     residences, facilities
         GeoDataFrames (EPSG:4326) with per-category walks and floor-area ratios.
     communities
-        Community polygons with their coverage and floor-area ratio, or None.
+        A row per community: households, each required rule's coverage and floor area against
+        its minimum, ``compliant``, ``fails`` (`planner.communities.community_table`), or None.
+    subdistricts, districts
+        Roll-ups of the communities per sub-district (街道) and district (区/县) against the
+        targets, or None without communities or without that column.
     gaps
         Uncovered residences per required category, most households first.
     summary
@@ -83,6 +96,8 @@ class CheckResult:
     network: Network = field(repr=False)
     standard: Standard = field(repr=False)
     isochrones: gpd.GeoDataFrame | None = None
+    subdistricts: pd.DataFrame | None = None
+    districts: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         verdict = "PASS" if self.passes else "FAIL"
@@ -255,6 +270,7 @@ def check(
     isochrones: bool = False,
     buffer_m: float = DEFAULT_BUFFER_M,
     inputs: dict[str, Any] | None = None,
+    targets: Targets | None = None,
 ) -> CheckResult:
     """Check coverage and floor area of a set of facilities for a set of residences.
 
@@ -270,8 +286,9 @@ def check(
     standard
         A built-in standard name, a TOML file, or a `Standard`.
     communities
-        Optional polygons with ``id`` (and ``households``) for per-community figures and the
-        ``community`` allocation.
+        Optional polygons with ``id``, ``name`` and optional ``subdistrict``/``district`` (as
+        read by `planner.read_communities`): the review gets a verdict per community and rule
+        (`CheckResult.communities`) and roll-ups per sub-district and district.
     speed_kmh
         Walking speed that converts minutes and metres; None: the standard's own (4.0 km/h
         unless a user standard file sets another).
@@ -285,6 +302,8 @@ def check(
         Width around reached streets for the served area, metres.
     inputs
         Provenance of the input files (paths and hashes) for the summary.
+    targets
+        Programme targets (`planner.communities.Targets`); None: the standard's own, if any.
 
     Returns
     -------
@@ -324,17 +343,22 @@ def check(
         network, rules, fac, fac_snap, res, res_snap, speed_kmh
     )
 
-    fa_rule = next(
-        (cr for cr in rules if cr.required and cr.rule.has_floor_area),
-        None,
-    )
-    floor_area_summary = None
-    comm_out = None
+    if float(households.sum()) <= 0:
+        raise InputError(
+            f"The residences have no households (all {len(res):,} have 0 or none in column "
+            "'households'): no verdict can rest on them. Give the household counts "
+            "(households column, --households-col) or estimate them with `planner households`."
+        )
+    fa_rule = next((cr for cr in rules if cr.required and cr.rule.has_floor_area), None)
     fac_out["households_in_catchment"] = np.nan
     fac_out["m2_per_100hh"] = np.nan
     fac_out["floor_area_ok"] = pd.array([pd.NA] * len(fac_out), dtype="boolean")
-    if communities is not None:
-        comm_out = _community_frame(communities, res_out, households)
+    comm_in = None if communities is None else _communities_in(communities)
+    fac_comm = None
+    if comm_in is not None:
+        res_out["community_id"] = floor_area.community_of(res_out, comm_in)
+        fac_comm = assign_facilities(fac, comm_in)
+    floor_area_summary = None
     if fa_rule is not None:
         floor_area_summary = _floor_area(
             network,
@@ -346,17 +370,18 @@ def check(
             households,
             res_out,
             fac_out,
-            comm_out,
+            comm_in,
+            fac_comm,
         )
-    if comm_out is not None:
-        for cr in rules:
-            comm_out[column("coverage_rate", cr.key)] = (
-                _rate_by_community(
-                    res_out, households, res_out[column("covered", cr.key)].to_numpy()
-                )
-                .reindex(comm_out["id"])
-                .to_numpy()
-            )
+    review_targets = targets if targets is not None else _standard_targets(std)
+    comm_out, levels = None, {}
+    if comm_in is not None:
+        assert fac_comm is not None
+        comm_rules = _community_rules(rules, review_targets)
+        comm_out = community_table(comm_in, res_out, fac_out, fac_comm, comm_rules)
+        levels = _rollups(comm_out, comm_rules, review_targets)
+        if floor_area_summary is not None:
+            _floor_area_per_community(floor_area_summary, comm_out, fa_rule)
 
     res_out["status"] = _status(required_covered, res_on)
     gap_table = _gap_table(gaps)
@@ -376,18 +401,148 @@ def check(
         allocation=allocation,
         buffer_m=buffer_m,
         inputs=inputs or {},
+        communities=_communities_summary(comm_out, levels, res_out, households, review_targets),
     )
     iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m) if isochrones else None
     return CheckResult(
         residences=res_out,
         facilities=fac_out,
         communities=comm_out,
+        subdistricts=levels.get("subdistrict"),
+        districts=levels.get("district"),
         gaps=gap_table,
         summary=summary,
         network=network,
         standard=std,
         isochrones=iso,
     )
+
+
+def _communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The communities layer in WGS84 with an ``id`` (the row number when it has none)."""
+    comm = communities.to_crs(4326).reset_index(drop=True)
+    if "id" not in comm.columns:
+        comm = comm.assign(id=comm.index.to_numpy())
+    return comm
+
+
+def _standard_targets(std: Standard) -> Targets:
+    """The standard's default programme targets (none unless the standard sets them)."""
+    found = getattr(std, "targets", None)
+    return found if isinstance(found, Targets) else Targets()
+
+
+def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[CommunityRule]:
+    out = []
+    for cr in rules:
+        if not cr.required:
+            continue
+        rate = getattr(cr.rule, "min_coverage_rate", 1.0)
+        if targets.min_coverage_rate is not None:
+            rate = targets.min_coverage_rate
+        out.append(
+            CommunityRule(
+                key=cr.key,
+                accepted_categories=tuple(cr.rule.accepted_categories),
+                min_coverage_rate=rate if getattr(cr.rule, "checks_coverage", True) else None,
+                min_m2_per_100hh=cr.rule.min_floor_area_m2_per_100_households,
+                min_floor_area_m2=getattr(cr.rule, "min_floor_area_m2", None),
+            )
+        )
+    return out
+
+
+def _rollups(
+    table: gpd.GeoDataFrame, rules: list[CommunityRule], targets: Targets
+) -> dict[str, pd.DataFrame]:
+    """Sub-district, district and whole-review roll-ups (the levels the layer has)."""
+    frame = pd.DataFrame(table.drop(columns=table.geometry.name))
+    out = {"review": rollup(frame, rules, (), targets)}
+    if "subdistrict" in frame.columns:
+        by = ("subdistrict", "district") if "district" in frame.columns else ("subdistrict",)
+        out["subdistrict"] = rollup(frame, rules, by, targets)
+    if "district" in frame.columns:
+        out["district"] = rollup(frame, rules, ("district",), targets)
+    return out
+
+
+def _floor_area_per_community(
+    summary: dict[str, Any], comm_out: gpd.GeoDataFrame, cr: CheckedRule
+) -> None:
+    """With communities, the floor-area verdict is per community (the sources' unit)."""
+    ok = comm_out[column("floor_area_ok", cr.key)]
+    summary["catchment_view"] = {
+        "allocation": summary["allocation"],
+        "shortfall_m2": summary["shortfall_m2"],
+        "passes": summary["passes"],
+    }
+    summary["per"] = "community"
+    summary["communities"] = int(ok.notna().sum())
+    summary["communities_failing"] = int((ok == False).sum())  # noqa: E712 (NA stays NA)
+    summary["shortfall_m2"] = round(float(comm_out[column("shortfall_m2", cr.key)].sum()), 3)
+    summary["min_floor_area_m2"] = getattr(cr.rule, "min_floor_area_m2", None)
+    summary["passes"] = bool(summary["communities_failing"] == 0)
+
+
+def _floor_area_note(cr: CheckedRule, has_communities: bool) -> str:
+    if has_communities:
+        return (
+            "verdict per community (the floor area of its facilities per 100 of its households); "
+            "the catchment figures are the per-residence and per-facility view"
+        )
+    if getattr(cr.rule, "per", "catchment") == "community":
+        return (
+            "no communities layer: checked over each facility's walking catchment instead; "
+            "the sources define this rule per community (give --communities)"
+        )
+    return "checked over each facility's walking catchment (two-step floating catchment)"
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+    if frame is None:
+        return None
+    return [
+        jsonable(row) for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+
+
+def _communities_summary(
+    comm_out: gpd.GeoDataFrame | None,
+    levels: dict[str, pd.DataFrame],
+    res_out: gpd.GeoDataFrame,
+    households: np.ndarray,
+    targets: Targets,
+) -> dict[str, Any] | None:
+    """The ``communities``, ``subdistricts`` and ``districts`` sections of summary.json."""
+    if comm_out is None:
+        return None
+    outside = pd.isna(res_out["community_id"].to_numpy())
+    review = levels["review"].iloc[0]
+    met = [
+        bool(v)
+        for lv in ("subdistrict", "district")
+        if lv in levels
+        for v in levels[lv]["meets_target"].dropna()
+    ]
+    if targets.compliant_share is not None and "district" not in levels:
+        met.append(bool(review["compliant_share"] >= targets.compliant_share - 1e-9))
+    table = pd.DataFrame(comm_out.drop(columns=comm_out.geometry.name))
+    return {
+        "communities": {
+            "count": int(len(comm_out)),
+            "compliant": int(comm_out["compliant"].sum()),
+            "without_households": int((comm_out["verdict"] == "no_households").sum()),
+            "households": round(float(review["households"]), 3),
+            "households_outside_communities": round(float(households[outside].sum()), 3),
+            "residences_outside_communities": int(outside.sum()),
+            "levels": [lv for lv in LEVELS if lv in comm_out.columns],
+            "targets": targets.to_dict(),
+            "table": _records(table),
+        },
+        "subdistricts": _records(levels.get("subdistrict")),
+        "districts": _records(levels.get("district")),
+        "targets_met": (all(met) if met else None) if targets.any else None,
+    }
 
 
 def _residence_frame(res: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
@@ -504,37 +659,6 @@ def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.nd
     return np.where(on_network, status, "off_network").astype(object)
 
 
-def _community_frame(
-    communities: gpd.GeoDataFrame, res_out: gpd.GeoDataFrame, households: np.ndarray
-) -> gpd.GeoDataFrame:
-    comm = communities.to_crs(4326).reset_index(drop=True)
-    if "id" not in comm.columns:
-        comm = comm.assign(id=comm.index.to_numpy())
-    keep = [c for c in ("id", "name", "households") if c in comm.columns]
-    out = gpd.GeoDataFrame(comm[keep].copy(), geometry=comm.geometry.to_numpy(), crs=4326)
-    community_of = floor_area.community_of(res_out, out)
-    res_out["community_id"] = community_of
-    inside = pd.Series(households).groupby(community_of, dropna=True).sum()
-    from_residences = inside.reindex(out["id"]).fillna(0.0).to_numpy()
-    given = (
-        out["households"].to_numpy(dtype=np.float64)
-        if "households" in out.columns
-        else np.full(len(out), np.nan)
-    )
-    out["households"] = np.where(np.isnan(given), from_residences, given)
-    out["households_source"] = np.where(np.isnan(given), "residences inside", "column")
-    return out
-
-
-def _rate_by_community(
-    res_out: gpd.GeoDataFrame, households: np.ndarray, covered: np.ndarray
-) -> pd.Series:
-    community = res_out["community_id"].to_numpy()
-    frame = pd.DataFrame({"c": community, "h": households, "hc": households * covered})
-    grouped = frame.dropna(subset=["c"]).groupby("c")[["h", "hc"]].sum()
-    return grouped["hc"] / grouped["h"].where(grouped["h"] > 0)
-
-
 def _floor_area(
     network: Network,
     cr: CheckedRule,
@@ -545,7 +669,8 @@ def _floor_area(
     households: np.ndarray,
     res_out: gpd.GeoDataFrame,
     fac_out: gpd.GeoDataFrame,
-    comm_out: gpd.GeoDataFrame | None,
+    comm_in: gpd.GeoDataFrame | None,
+    fac_comm: np.ndarray | None,
 ) -> dict[str, Any]:
     """Allocate floor area of the rule's category to households; fill frames; return summary."""
     required = float(cr.rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
@@ -585,14 +710,18 @@ def _floor_area(
             required=required,
         )
     else:
-        assert comm_out is not None
+        assert comm_in is not None and fac_comm is not None
+        res_comm = res_out["community_id"].to_numpy()
+        scratch = gpd.GeoDataFrame(
+            {
+                "id": comm_in["id"].to_numpy(),
+                "households": sum_by(res_comm, households, comm_in["id"].to_numpy()),
+            },
+            geometry=comm_in.geometry.to_numpy(),
+            crs=comm_in.crs,
+        )
         alloc = floor_area.by_community(
-            rows,
-            supply,
-            floor_area.community_of(fac_out, comm_out),
-            res_out["community_id"].to_numpy(),
-            comm_out,
-            required=required,
+            rows, supply, fac_comm, res_comm, scratch, required=required
         )
     per_res, fac_hh, shortfall = (
         alloc.per_residence_m2_per_100hh,
@@ -601,14 +730,24 @@ def _floor_area(
     )
     fac_out.loc[in_category, "m2_per_100hh"] = alloc.facility_m2_per_100hh
     fac_out.loc[in_category, "households_in_catchment"] = fac_hh[in_category]
-    ok = fac_out.loc[in_category, "m2_per_100hh"].to_numpy(dtype=np.float64)
-    fac_out.loc[in_category, "floor_area_ok"] = pd.array(
-        np.nan_to_num(ok, nan=np.inf) >= required, dtype="boolean"
-    )
+    ratio = fac_out.loc[in_category, "m2_per_100hh"].to_numpy(dtype=np.float64)
+    ok = pd.array(ratio >= required - 1e-9, dtype="boolean")
+    # No verdict for a facility no household reaches (off the network, or nobody within walk).
+    ok[np.isnan(ratio)] = pd.NA
+    fac_out.loc[in_category, "floor_area_ok"] = ok
+    unreached = in_category & ~fac_snap.on_network
+    if unreached.any():
+        log.warning(
+            "%d %s facilit%s off the network (no household reaches %s): %s. Their floor area "
+            "gets no verdict; with communities it still counts toward its community.",
+            int(unreached.sum()),
+            cr.category,
+            "y is" if unreached.sum() == 1 else "ies are",
+            "it" if unreached.sum() == 1 else "them",
+            ", ".join(map(str, fac["id"].to_numpy()[unreached][:10])),
+        )
     res_out["floor_area_m2_per_100hh"] = np.round(per_res, 6)
     res_out["floor_area_ok"] = np.nan_to_num(per_res, nan=0.0) >= required - 1e-9
-    if comm_out is not None and allocation != "community":
-        comm_out["supply_m2"] = np.nan
     overall = 100.0 * total_supply / total_hh if total_hh > 0 else float("inf")
     shortfall = round(shortfall, 3)
     return {
@@ -625,6 +764,9 @@ def _floor_area(
         "shortfall_m2": shortfall,
         "households_below": round(float(households[~res_out["floor_area_ok"].to_numpy()].sum()), 3),
         "passes": bool(shortfall <= 1e-6),
+        "per": allocation,
+        "facilities_off_network": int(unreached.sum()),
+        "note": _floor_area_note(cr, comm_in is not None),
         "source": cr.rule.source,
         "clause": cr.rule.clause,
     }
@@ -646,6 +788,7 @@ def _summary(
     allocation: str,
     buffer_m: float,
     inputs: dict[str, Any],
+    communities: dict[str, Any] | None,
 ) -> dict[str, Any]:
     methods = ["column"]
     if "households_method" in res:
@@ -655,6 +798,8 @@ def _summary(
     required = [c["passes"] for c in coverage if c["required"]]
     if floor_area is not None:
         required.append(floor_area["passes"])
+    if communities is not None and communities["targets_met"] is not None:
+        required.append(communities["targets_met"])
     return {
         "planner_version": __version__,
         "passes": bool(all(required)),
@@ -681,6 +826,7 @@ def _summary(
             "residences": jsonable(res_snap.ids[~res_snap.on_network]),
         },
         "network": network.report.to_dict(),
+        **(communities or {}),
     }
 
 

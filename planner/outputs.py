@@ -111,7 +111,8 @@ def write_review(
     """Write the output contract (docs/ARCHITECTURE.md) into ``out_dir``.
 
     Files: ``map.html``, ``residences.gpkg``/``.geojson``/``.csv``, ``facilities.gpkg``/``.csv``,
-    ``communities.gpkg`` (when given), ``gaps.csv``, ``summary.json``. With ``baseline`` (the
+    ``communities.gpkg``/``.csv``, ``subdistricts.csv`` and ``districts.csv`` (with communities
+    and those levels), ``gaps.csv``, ``summary.json``. With ``baseline`` (the
     review without the proposed plan), ``summary.json`` also holds the before/after comparison.
 
     Returns
@@ -146,7 +147,17 @@ def write_review(
         result.gaps.to_csv(stage / names["gaps"], index=False, float_format="%.3f")
         if result.communities is not None:
             names["communities"] = "communities.gpkg"
+            names["communities_csv"] = "communities.csv"
             write_layer(result.communities, stage / names["communities"])
+            table = pd.DataFrame(result.communities.drop(columns=result.communities.geometry.name))
+            table.to_csv(stage / names["communities_csv"], index=False, float_format="%.6f")
+        for level, frame in (
+            ("subdistricts", result.subdistricts),
+            ("districts", result.districts),
+        ):
+            if frame is not None:
+                names[level] = f"{level}.csv"
+                frame.to_csv(stage / names[level], index=False, float_format="%.6f")
         if result.isochrones is not None and len(result.isochrones):
             names["isochrones"] = "isochrones.gpkg"
             write_layer(result.isochrones, stage / names["isochrones"])

@@ -51,7 +51,8 @@ See ``docs/ARCHITECTURE.md`` for how the map fits in the package.
 """
 
 from planner.maps.build import build_map, isochrones_map
-from planner.maps.layers import add_communities, add_facilities, add_isochrones, add_residences
+from planner.maps.community_layer import add_communities
+from planner.maps.layers import add_facilities, add_isochrones, add_residences
 from planner.maps.network_layer import NETWORK_LARGE_EDGES, add_network
 from planner.maps.page import (
     BASEMAPS,

@@ -6,7 +6,8 @@ from typing import Any
 
 import geopandas as gpd
 
-from planner.maps.layers import add_communities, add_facilities, add_isochrones, add_residences
+from planner.maps.community_layer import add_communities
+from planner.maps.layers import add_facilities, add_isochrones, add_residences
 from planner.maps.network_layer import add_network
 from planner.maps.page import _DEFAULT_REQUIRED_M2, PlannerMap, build_base_map, finish_map
 from planner.maps.panels import add_summary_panel
@@ -96,7 +97,7 @@ def build_map(
         add_isochrones(m, isochrones, show=focus[:1] or None)
     communities = getattr(result, "communities", None)
     if communities is not None and len(communities) > 0:
-        add_communities(m, communities, coverage=coverage, required_m2_per_100hh=required)
+        add_communities(m, communities, summary=summary)
     network = getattr(result, "network", None)
     if network is not None:
         add_network(m, network)

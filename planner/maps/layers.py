@@ -21,7 +21,6 @@ import shapely
 from planner.errors import InputError
 from planner.maps.encode import (
     _esc,
-    _feature_collection,
     _flags,
     _js,
     _numbers,
@@ -375,74 +374,3 @@ def add_isochrones(
             )
         m.legend["bands"] = f"<h4>{_esc(t['legend_bands'])}</h4>{''.join(rows)}"
     return groups
-
-
-def add_communities(
-    m: PlannerMap,
-    communities: gpd.GeoDataFrame,
-    *,
-    coverage: Sequence[Mapping[str, Any]] | None = None,
-    required_m2_per_100hh: float | None = None,
-    show: bool = True,
-) -> Any:
-    """Draw community polygons as a choropleth of m² per 100 households.
-
-    Parameters
-    ----------
-    m
-        A map from `build_base_map`.
-    communities
-        Polygons with optional ``id``, ``name``, ``households``, ``supply_m2``,
-        ``m2_per_100hh``, ``floor_area_ok`` and per rule ``coverage_rate_<key>``.
-    coverage
-        ``summary["coverage"]`` entries, for the coverage rates in the popup.
-    required_m2_per_100hh
-        The requirement that sets the colour classes (default 30).
-    show
-        Whether the layer is on when the page opens.
-
-    Returns
-    -------
-    folium.FeatureGroup
-    """
-    comm = _frame_in_wgs84(communities, "communities")
-    t = m.text
-    rules = _rules_from_coverage(coverage, None, m.lang)
-    rate_cols = [(r, column("coverage_rate", r.key)) for r in rules]
-    rate_cols = [(r, c) for r, c in rate_cols if c in comm.columns]
-    geoms = m.display_geometries(comm.geometry.to_numpy(), simplify=True)
-    valid = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
-    if valid.any() and show:
-        b = shapely.total_bounds(geoms[valid])
-        m.bounds.append((float(b[0]), float(b[1]), float(b[2]), float(b[3])))
-    ids = _texts(comm["id"]) if "id" in comm else [str(i) for i in range(len(comm))]
-    names = _texts(comm["name"]) if "name" in comm else [None] * len(comm)
-    hh = _numbers(comm["households"], 1) if "households" in comm else None
-    sup = _numbers(comm["supply_m2"], 1) if "supply_m2" in comm else None
-    ratio = _numbers(comm["m2_per_100hh"], 1) if "m2_per_100hh" in comm else None
-    ok = _flags(comm["floor_area_ok"]) if "floor_area_ok" in comm else None
-    rates = [_numbers(comm[c], 4) for _, c in rate_cols]
-    props = []
-    for i in range(len(comm)):
-        p: dict[str, Any] = {"id": ids[i], "name": names[i]}
-        if hh is not None:
-            p["hh"] = hh[i]
-        if sup is not None:
-            p["sup"] = sup[i]
-        if ratio is not None:
-            p["r"] = ratio[i]
-            p["ok"] = ok[i] if ok is not None else "-"
-        if rates:
-            p["cov"] = [col[i] for col in rates]
-        props.append(p)
-    fc = _feature_collection(geoms[valid], [p for p, v in zip(props, valid, strict=True) if v])
-    group = _new_group(m, t["layer_communities"], key="communities", show=show)
-    m.add_script(
-        group,
-        f"PlannerMap.communities({m.get_name()}, {group.get_name()}, {_js(m.add_data(fc))}, "
-        f"{_js([r.label for r, _ in rate_cols])});",
-    )
-    _set_cfg(m, required=float(required_m2_per_100hh or _DEFAULT_REQUIRED_M2))
-    if "ratio" not in m.legend:
-        _ratio_legend(m, float(required_m2_per_100hh or _DEFAULT_REQUIRED_M2))
-    return group

@@ -55,6 +55,15 @@ RATIO_BREAKS: Final = (0.5, 1.0, 1.5)
 RATIO_COLOURS: Final = ("#b2182b", "#f4a582", "#92c5de", "#2166ac")
 NO_DATA_COLOUR: Final = "#bdbdbd"
 
+VERDICT_COLOURS: Final = {
+    "compliant": "#1a9850",
+    "fails_coverage": "#f46d43",
+    "fails_floor_area": "#fdd835",
+    "fails_both": "#a50026",
+    "no_households": NO_DATA_COLOUR,
+}
+"""The colour of each community verdict (`planner.communities.VERDICTS`): map and report."""
+
 _PALETTE: Final = (
     "#1f78b4",  # blue
     "#6a3d9a",  # purple

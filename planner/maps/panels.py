@@ -107,6 +107,37 @@ def _floor_area_section(m: PlannerMap, fa: Mapping[str, Any]) -> str:
     return f"<h4>{_esc(title_fa)} {_badge(fa.get('passes'), t)}</h4><table>{''.join(rows)}</table>"
 
 
+def _communities_section(m: PlannerMap, summary: Mapping[str, Any]) -> str:
+    """N of M communities compliant, then each sub-district against its target."""
+    t = m.text
+    comm = summary["communities"]
+    lead = t["communities_line"].format(c=comm["compliant"], n=comm["count"])
+    lines = [f'<div class="pm-comm-lead"><b>{_esc(lead)}</b></div>']
+    if comm.get("without_households"):
+        none_hh = t["communities_none_hh"].format(n=comm["without_households"])
+        lines.append(f'<div class="pm-na">{_esc(none_hh)}</div>')
+    if comm.get("households_outside_communities"):
+        outside = _fmt(comm["households_outside_communities"])
+        lines.append(
+            f'<div class="pm-na">{_esc(t["communities_outside"].format(hh=outside))}</div>'
+        )
+    items = []
+    for row in summary.get("subdistricts") or []:
+        text = t["subdistrict_line"].format(
+            name=row.get("subdistrict") or "—",
+            c=row["compliant_communities"],
+            n=row["communities"],
+        )
+        target = row.get("target_compliant")
+        if target is not None:
+            text += t["subdistrict_target"].format(t=target)
+        met = row.get("meets_target")
+        items.append(f"<li>{_esc(text)} {_mark(met, t) if met is not None else ''}</li>")
+    if items:
+        lines.append(f'<ul class="pm-sds">{"".join(items)}</ul>')
+    return f"<h4>{_esc(t['communities_title'])}</h4>{''.join(lines)}"
+
+
 def _households_section(hh: Mapping[str, Any], t: Mapping[str, str]) -> str:
     method = _method_text(hh.get("method", ""), t)
     if hh.get("estimated") and t["method_estimate"] not in method:
@@ -221,6 +252,8 @@ def add_summary_panel(
     ]
     if title and std.get(f"title_{lang}"):
         parts.append(f'<div class="pm-sub">{_esc(std.get(f"title_{lang}"))}</div>')
+    if summary.get("communities"):
+        parts.append(_communities_section(m, summary))
     if coverage:
         parts.extend(_coverage_section(m, coverage, rules))
     fa = summary.get("floor_area")

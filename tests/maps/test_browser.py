@@ -144,7 +144,8 @@ OVERLAYS_ZH = [
     ("设施：医疗卫生", True),
     ("步行圈：社区服务", True),
     ("步行圈：医疗卫生", False),
-    ("社区：每百户设施面积", True),
+    ("社区：达标情况", True),
+    ("街道", True),
     ("步行网络", True),
 ]
 
@@ -157,7 +158,8 @@ DRAWN_JS = """() => {
       if (data[i] > 0) { ink += 1; sum = (sum + data[i] * (i % 9973) + data[i - 1]) % 1000000007; }
     }
   }
-  return {ink: ink, sum: sum, markers: box.querySelectorAll('.leaflet-marker-icon').length};
+  return {ink: ink, sum: sum, markers: box.querySelectorAll(
+    '.leaflet-marker-icon:not(.pm-comm-label):not(.pm-sd-label)').length};
 }"""
 
 
@@ -376,7 +378,9 @@ def test_popups_show_data_text_as_text(open_map: Any, maps: dict[str, Path]) -> 
                    .find(l => l._pmi === 0)._icon"""
     )
     marker.as_element().hover()
-    assert page.locator(".leaflet-tooltip").inner_text() == XSS
+    # (the permanent name labels of communities and sub-districts are tooltips too)
+    hover = page.locator(".leaflet-tooltip:not(.pm-comm-label-tip):not(.pm-sd-label-tip)")
+    assert hover.inner_text() == XSS
     marker.as_element().click()
     one_popup(opened)
     assert popup.locator(".pm-pop-title").inner_text() == XSS

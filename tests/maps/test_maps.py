@@ -133,14 +133,21 @@ def make_result(*, estimated: bool = False, network: bool = True) -> SimpleNames
     )
     comm = gpd.GeoDataFrame(
         {
-            "id": ["c1", "c2"],
+            "community_id": ["c1", "c2"],
             "name": ["东社区", XSS],
+            "subdistrict": ["甲街道", "甲街道"],
             "households": [400.0, 100.0],
-            "supply_m2": [80.0, 0.0],
-            "m2_per_100hh": [20.0, 0.0],
-            "floor_area_ok": [False, False],
-            "coverage_rate_community_service": [0.8, 0.0],
-            "coverage_rate_health": [0.3, 0.0],
+            "households_off_network": [0.0, 100.0],
+            "coverage_rate_community_service": [1.0, 0.0],
+            "households_uncovered_community_service": [0.0, 100.0],
+            "coverage_ok_community_service": pd.array([True, False], dtype="boolean"),
+            "floor_area_m2_community_service": [80.0, 0.0],
+            "m2_per_100hh_community_service": [20.0, 0.0],
+            "floor_area_ok_community_service": pd.array([False, False], dtype="boolean"),
+            "shortfall_m2_community_service": [40.0, 30.0],
+            "compliant": [False, False],
+            "verdict": ["fails_floor_area", "fails_both"],
+            "fails": ["floor_area_community_service", "coverage_community_service"],
         },
         geometry=[
             box(LON0 - 0.001, LAT0 - 0.002, LON0 + 0.0025, LAT0 + 0.003),
@@ -237,6 +244,22 @@ def make_result(*, estimated: bool = False, network: bool = True) -> SimpleNames
             "passes": False,
         },
         "off_network": {"facilities": [], "residences": ["r5"]},
+        "communities": {
+            "count": 2,
+            "compliant": 0,
+            "without_households": 0,
+            "households_outside_communities": 0.0,
+            "targets": {"compliant_per_subdistrict": 1},
+        },
+        "subdistricts": [
+            {
+                "subdistrict": "甲街道",
+                "communities": 2,
+                "compliant_communities": 0,
+                "target_compliant": 1,
+                "meets_target": False,
+            }
+        ],
     }
     review = SimpleNamespace(
         residences=res,
@@ -461,7 +484,8 @@ def test_layers_zh(result: SimpleNamespace) -> None:
         ("设施：医疗卫生", True),
         ("步行圈：社区服务", True),
         ("步行圈：医疗卫生", False),
-        ("社区：每百户设施面积", True),
+        ("社区：达标情况", True),
+        ("街道", True),
         ("步行网络", True),
     ]
     assert any(isinstance(c, folium.LayerControl) for c in m._children.values())
@@ -476,7 +500,8 @@ def test_layers_en(result: SimpleNamespace) -> None:
         "Facilities: Health care",
         "Walk bands: Community service",
         "Walk bands: Health care",
-        "Communities: m² per 100 households",
+        "Communities: verdict",
+        "Sub-districts",
         "Walking network",
     ]
 
@@ -940,3 +965,26 @@ def test_served_area_outlines_are_simplified_ring_by_ring() -> None:
     assert out[1].geoms[0].normalize().equals(expected.normalize())
     assert out[2].equals(shapely.LineString([(0, 0), (2, 0)]))
     assert out[3] is None
+
+
+def test_communities_by_verdict(page_zh: str) -> None:
+    args = call_args(page_zh, "communities")[0]
+    feats = args[2]["features"]
+    assert [f["properties"]["v"] for f in feats] == ["fails_floor_area", "fails_both"]
+    first = feats[0]["properties"]["rules"][0]
+    assert first == {
+        "cov": 1.0,
+        "cok": "1",
+        "un": 0.0,
+        "fa": 80.0,
+        "r": 20.0,
+        "fok": "0",
+        "sh": 40.0,
+    }
+    assert args[3][0]["m2"] == 30.0 and args[3][0]["rate"] == 1.0
+    assert args[4]["compliant"] == "#1a9850"  # the verdict colours
+    assert [label[2] for label in args[5]] == ["东社区", XSS]  # names, escaped on the page
+    (outline,) = call_args(page_zh, "subdistricts")
+    assert [f["properties"]["name"] for f in outline[2]["features"]] == ["甲街道"]
+    assert "0 / 2 个社区达标" in page_zh
+    assert "甲街道：0 / 2 个达标（目标 1）" in page_zh

@@ -402,7 +402,10 @@ def test_bundled_demo_is_up_to_date(tmp_path: Path) -> None:
     counts = make_demo.make(tmp_path)
     assert set(counts) == {"haidian", "guixi"}
     for demo in ("haidian", "guixi"):
-        for name in ("facilities.gpkg", "residences.gpkg"):
+        layers = ["facilities.gpkg", "residences.gpkg"]
+        if (DATA / demo / "communities.gpkg").exists():
+            layers.append("communities.gpkg")
+        for name in layers:
             bundled = gpd.read_file(DATA / demo / name)
             fresh = gpd.read_file(tmp_path / demo / name)
             pd.testing.assert_frame_equal(
@@ -421,8 +424,9 @@ def test_bundled_review_configs_point_at_existing_files() -> None:
     for demo in ("haidian", "guixi"):
         config_path = DATA / demo / "review.toml"
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))
-        for key in ("network", "facilities", "residences"):
-            assert (config_path.parent / config[key]).is_file(), (demo, key)
+        for key in ("network", "facilities", "residences", "communities"):
+            if key in config:
+                assert (config_path.parent / config[key]).is_file(), (demo, key)
         assert config["out"] == f"../../maps/{demo}"
         layers.read_facilities(config_path.parent / config["facilities"])
         layers.read_residences(config_path.parent / config["residences"])

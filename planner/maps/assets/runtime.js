@@ -672,35 +672,72 @@ PM.isochrones = function (map, group, dataId, colour) {
   }
   if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
-PM.communities = function (map, group, dataId, rules) {
+// Names shown from a zoom on (communities, sub-districts): divIcon markers in the group.
+function zoomLabels(map, group, labels, minZoom, cls) {
+  var layer = L.layerGroup();
+  for (var k = 0; k < labels.length; k++) {
+    var name = el("span", null, labels[k][2]);  // text, never markup
+    layer.addLayer(L.marker([labels[k][0], labels[k][1]], {interactive: false, keyboard: false,
+      icon: L.divIcon({className: cls, html: "", iconSize: null})}).bindTooltip(name,
+      {permanent: true, direction: "center", className: cls + "-tip"}));
+  }
+  function update() {
+    if (map.getZoom() >= minZoom) { group.addLayer(layer); } else { group.removeLayer(layer); }
+  }
+  map.on("zoomend", update);
+  update();
+}
+PM.communities = function (map, group, dataId, rules, colours, labels, labelZoom) {
   var cfg = map._pm.cfg;
   var t = cfg.t;
+  function pct(v) { return v === null || v === undefined ? "\u2014" : fmt(cfg, v * 100, 1) + " %"; }
   function popup(p) {
-    var rows = [[t.id, p.id]];
-    if (p.hh !== undefined) { rows.push([t.households, fmt(cfg, p.hh, 0)]); }
-    if (p.sup !== undefined && p.sup !== null) {
-      rows.push([t.supply, fmt(cfg, p.sup, 0) + " " + t.m2]);
-    }
-    if (p.r !== undefined) {
-      var v = verdict(cfg, p.ok);
-      rows.push([t.m2_per_100hh,
-        p.r === null ? "\u2014" : fmt(cfg, p.r, 1) + " " + t.m2_per_100hh_unit + "  " + v[0],
-        p.r === null ? "pm-na" : v[1]]);
-    }
+    var rows = [];
+    if (p.sd) { rows.push([t.subdistrict, p.sd]); }
+    rows.push([t.households, fmt(cfg, p.hh, 0)]);
+    if (p.off) { rows.push([t.hh_off_network_comm, fmt(cfg, p.off, 0)]); }
+    var vv = p.v === "no_households" ? [t.v_no_households, "pm-na"] :
+      (p.v === "compliant" ? ["\u2713 " + t.v_compliant, "pm-ok"] : ["\u2717 " + t["v_" + p.v], "pm-bad"]);
+    rows.push([t.verdict, vv[0], vv[1]]);
     for (var k = 0; k < rules.length; k++) {
-      var rate = p.cov ? p.cov[k] : null;
-      rows.push([rules[k] + " \u00b7 " + t.coverage_rate,
-        rate === null ? "\u2014" : fmt(cfg, rate * 100, 1) + " %"]);
+      var r = rules[k], q = p.rules[k];
+      rows.push([r.label]);
+      if (r.rate !== undefined) {
+        var c = verdict(cfg, q.cok);
+        rows.push([t.walk_coverage, pct(q.cov) + " (" + t.target_rate.replace("{r}",
+          fmt(cfg, r.rate * 100, 0)) + ")  " + c[0], c[1]]);
+        if (q.un) { rows.push([t.households_beyond, fmt(cfg, q.un, 0)]); }
+      }
+      if (r.m2 !== undefined) {
+        var f = verdict(cfg, q.fok);
+        var need = "\u2265 " + fmt(cfg, r.m2, 0);
+        if (r.floor) { need += ", " + t.fa_min_community.replace("{m}", fmt(cfg, r.floor, 0)); }
+        rows.push([t.m2_per_100hh, (q.r === null ? "\u2014" : fmt(cfg, q.r, 1) + " " +
+          t.m2_per_100hh_unit) + " (" + need + ")  " + f[0], f[1]]);
+        rows.push([t.fa_in_community, fmt(cfg, q.fa, 0) + " " + t.m2]);
+        if (q.sh) { rows.push([t.fa_short, fmt(cfg, q.sh, 0) + " " + t.m2, "pm-bad"]); }
+      }
     }
     return card(p.name !== null && p.name !== undefined ? p.name : p.id, rows);
   }
   function build() {
     group.addLayer(new PolygonLayer(PM.data(dataId), function (f) {
-      return {color: "#444", weight: 1.2, opacity: 0.8, fillColor: ratioColour(cfg, f.properties.r),
-        fillOpacity: 0.3};
+      return {color: "#333", weight: 1.2, opacity: 0.85,
+        fillColor: colours[f.properties.v] || cfg.noData, fillOpacity: 0.35};
     }, function (props, latlng) {
-      L.popup({maxWidth: 360}).setLatLng(latlng).setContent(popup(props)).openOn(map);
+      L.popup({maxWidth: 380}).setLatLng(latlng).setContent(popup(props)).openOn(map);
     }, {rank: 0}));
+    zoomLabels(map, group, labels, labelZoom, "pm-comm-label");
+  }
+  if (group._pmShow) { build(); } else { PM.lazy(group, build); }
+};
+PM.subdistricts = function (map, group, dataId, labels, labelZoom) {
+  function build() {
+    group.addLayer(new PolygonLayer(PM.data(dataId), function () {
+      return {color: "#222", weight: 2.6, opacity: 0.9, fillColor: "#000", fillOpacity: 0,
+        dash: [8, 4]};
+    }, null, {rank: 0}));
+    zoomLabels(map, group, labels, labelZoom, "pm-sd-label");
   }
   if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
