@@ -20,13 +20,12 @@ from planner import floor_area
 from planner._files import jsonable
 from planner._version import __version__
 from planner.communities import (
-    LEVELS,
     CommunityRule,
     Targets,
     assign_facilities,
     community_table,
-    rollup,
-    sum_by,
+    rollups,
+    summary_sections,
 )
 from planner.engine import ids_at, nearest
 from planner.errors import InputError
@@ -360,9 +359,9 @@ def check(
         fac_comm = assign_facilities(fac, comm_in)
     floor_area_summary = None
     if fa_rule is not None:
-        floor_area_summary = _floor_area(
+        floor_area_summary = floor_area.check_floor_area(
             network,
-            fa_rule,
+            fa_rule.rule,
             allocation,
             fac,
             fac_snap,
@@ -379,9 +378,9 @@ def check(
         assert fac_comm is not None
         comm_rules = _community_rules(rules, review_targets)
         comm_out = community_table(comm_in, res_out, fac_out, fac_comm, comm_rules)
-        levels = _rollups(comm_out, comm_rules, review_targets)
+        levels = rollups(comm_out, comm_rules, review_targets)
         if floor_area_summary is not None:
-            _floor_area_per_community(floor_area_summary, comm_out, fa_rule)
+            floor_area.per_community(floor_area_summary, comm_out, fa_rule.rule)
 
     res_out["status"] = _status(required_covered, res_on)
     gap_table = _gap_table(gaps)
@@ -401,7 +400,7 @@ def check(
         allocation=allocation,
         buffer_m=buffer_m,
         inputs=inputs or {},
-        communities=_communities_summary(comm_out, levels, res_out, households, review_targets),
+        communities=summary_sections(comm_out, levels, res_out, households, review_targets),
     )
     iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m) if isochrones else None
     return CheckResult(
@@ -450,99 +449,6 @@ def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[Communi
             )
         )
     return out
-
-
-def _rollups(
-    table: gpd.GeoDataFrame, rules: list[CommunityRule], targets: Targets
-) -> dict[str, pd.DataFrame]:
-    """Sub-district, district and whole-review roll-ups (the levels the layer has)."""
-    frame = pd.DataFrame(table.drop(columns=table.geometry.name))
-    out = {"review": rollup(frame, rules, (), targets)}
-    if "subdistrict" in frame.columns:
-        by = ("subdistrict", "district") if "district" in frame.columns else ("subdistrict",)
-        out["subdistrict"] = rollup(frame, rules, by, targets)
-    if "district" in frame.columns:
-        out["district"] = rollup(frame, rules, ("district",), targets)
-    return out
-
-
-def _floor_area_per_community(
-    summary: dict[str, Any], comm_out: gpd.GeoDataFrame, cr: CheckedRule
-) -> None:
-    """With communities, the floor-area verdict is per community (the sources' unit)."""
-    ok = comm_out[column("floor_area_ok", cr.key)]
-    summary["catchment_view"] = {
-        "allocation": summary["allocation"],
-        "shortfall_m2": summary["shortfall_m2"],
-        "passes": summary["passes"],
-    }
-    summary["per"] = "community"
-    summary["communities"] = int(ok.notna().sum())
-    summary["communities_failing"] = int((ok == False).sum())  # noqa: E712 (NA stays NA)
-    summary["shortfall_m2"] = round(float(comm_out[column("shortfall_m2", cr.key)].sum()), 3)
-    summary["min_floor_area_m2"] = getattr(cr.rule, "min_floor_area_m2", None)
-    summary["passes"] = bool(summary["communities_failing"] == 0)
-
-
-def _floor_area_note(cr: CheckedRule, has_communities: bool) -> str:
-    if has_communities:
-        return (
-            "verdict per community (the floor area of its facilities per 100 of its households); "
-            "the catchment figures are the per-residence and per-facility view"
-        )
-    if getattr(cr.rule, "per", "catchment") == "community":
-        return (
-            "no communities layer: checked over each facility's walking catchment instead; "
-            "the sources define this rule per community (give --communities)"
-        )
-    return "checked over each facility's walking catchment (two-step floating catchment)"
-
-
-def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
-    if frame is None:
-        return None
-    return [
-        jsonable(row) for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
-    ]
-
-
-def _communities_summary(
-    comm_out: gpd.GeoDataFrame | None,
-    levels: dict[str, pd.DataFrame],
-    res_out: gpd.GeoDataFrame,
-    households: np.ndarray,
-    targets: Targets,
-) -> dict[str, Any] | None:
-    """The ``communities``, ``subdistricts`` and ``districts`` sections of summary.json."""
-    if comm_out is None:
-        return None
-    outside = pd.isna(res_out["community_id"].to_numpy())
-    review = levels["review"].iloc[0]
-    met = [
-        bool(v)
-        for lv in ("subdistrict", "district")
-        if lv in levels
-        for v in levels[lv]["meets_target"].dropna()
-    ]
-    if targets.compliant_share is not None and "district" not in levels:
-        met.append(bool(review["compliant_share"] >= targets.compliant_share - 1e-9))
-    table = pd.DataFrame(comm_out.drop(columns=comm_out.geometry.name))
-    return {
-        "communities": {
-            "count": int(len(comm_out)),
-            "compliant": int(comm_out["compliant"].sum()),
-            "without_households": int((comm_out["verdict"] == "no_households").sum()),
-            "households": round(float(review["households"]), 3),
-            "households_outside_communities": round(float(households[outside].sum()), 3),
-            "residences_outside_communities": int(outside.sum()),
-            "levels": [lv for lv in LEVELS if lv in comm_out.columns],
-            "targets": targets.to_dict(),
-            "table": _records(table),
-        },
-        "subdistricts": _records(levels.get("subdistrict")),
-        "districts": _records(levels.get("district")),
-        "targets_met": (all(met) if met else None) if targets.any else None,
-    }
 
 
 def _residence_frame(res: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
@@ -657,119 +563,6 @@ def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.nd
     else:
         status = np.full(on_network.shape[0], "covered")
     return np.where(on_network, status, "off_network").astype(object)
-
-
-def _floor_area(
-    network: Network,
-    cr: CheckedRule,
-    allocation: str,
-    fac: gpd.GeoDataFrame,
-    fac_snap: SnappedPoints,
-    res_snap: SnappedPoints,
-    households: np.ndarray,
-    res_out: gpd.GeoDataFrame,
-    fac_out: gpd.GeoDataFrame,
-    comm_in: gpd.GeoDataFrame | None,
-    fac_comm: np.ndarray | None,
-) -> dict[str, Any]:
-    """Allocate floor area of the rule's category to households; fill frames; return summary."""
-    required = float(cr.rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
-    in_category = np.isin(fac["category"].astype(object).to_numpy(), cr.rule.accepted_categories)
-    area = fac["floor_area_m2"].to_numpy(dtype=np.float64) if "floor_area_m2" in fac else None
-    if area is None:
-        area = np.full(len(fac), np.nan)
-    if np.isnan(area[in_category]).any():
-        bad = fac["id"].to_numpy()[in_category & np.isnan(area)]
-        raise InputError(
-            f"The floor-area rule needs floor_area_m2 for every {cr.category!r} facility; "
-            f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
-        )
-    supply = np.where(in_category, area, 0.0)
-    total_supply = float(supply.sum())
-    total_hh = float(households.sum())
-    rows = np.flatnonzero(in_category)
-    if allocation == "catchment":
-        alloc = floor_area.by_catchment(
-            network,
-            fac_snap.subset(in_category),
-            rows,
-            supply,
-            res_snap,
-            households,
-            cutoff_m=cr.max_walk_m,
-            required=required,
-        )
-    elif allocation == "nearest":
-        alloc = floor_area.by_nearest(
-            network,
-            fac_snap.subset(in_category),
-            rows,
-            supply,
-            res_snap,
-            households,
-            required=required,
-        )
-    else:
-        assert comm_in is not None and fac_comm is not None
-        res_comm = res_out["community_id"].to_numpy()
-        scratch = gpd.GeoDataFrame(
-            {
-                "id": comm_in["id"].to_numpy(),
-                "households": sum_by(res_comm, households, comm_in["id"].to_numpy()),
-            },
-            geometry=comm_in.geometry.to_numpy(),
-            crs=comm_in.crs,
-        )
-        alloc = floor_area.by_community(
-            rows, supply, fac_comm, res_comm, scratch, required=required
-        )
-    per_res, fac_hh, shortfall = (
-        alloc.per_residence_m2_per_100hh,
-        alloc.households_served,
-        alloc.shortfall_m2,
-    )
-    fac_out.loc[in_category, "m2_per_100hh"] = alloc.facility_m2_per_100hh
-    fac_out.loc[in_category, "households_in_catchment"] = fac_hh[in_category]
-    ratio = fac_out.loc[in_category, "m2_per_100hh"].to_numpy(dtype=np.float64)
-    ok = pd.array(ratio >= required - 1e-9, dtype="boolean")
-    # No verdict for a facility no household reaches (off the network, or nobody within walk).
-    ok[np.isnan(ratio)] = pd.NA
-    fac_out.loc[in_category, "floor_area_ok"] = ok
-    unreached = in_category & ~fac_snap.on_network
-    if unreached.any():
-        log.warning(
-            "%d %s facilit%s off the network (no household reaches %s): %s. Their floor area "
-            "gets no verdict; with communities it still counts toward its community.",
-            int(unreached.sum()),
-            cr.category,
-            "y is" if unreached.sum() == 1 else "ies are",
-            "it" if unreached.sum() == 1 else "them",
-            ", ".join(map(str, fac["id"].to_numpy()[unreached][:10])),
-        )
-    res_out["floor_area_m2_per_100hh"] = np.round(per_res, 6)
-    res_out["floor_area_ok"] = np.nan_to_num(per_res, nan=0.0) >= required - 1e-9
-    overall = 100.0 * total_supply / total_hh if total_hh > 0 else float("inf")
-    shortfall = round(shortfall, 3)
-    return {
-        "category": cr.category,
-        "allocation": allocation,
-        "max_walk_m": round(cr.max_walk_m, 3),
-        "facilities": int(in_category.sum()),
-        "supply_m2": round(total_supply, 3),
-        "households": round(total_hh, 3),
-        "m2_per_100hh": round(overall, 6),
-        "required_m2_per_100hh": required,
-        "required_m2": round(required * total_hh / 100.0, 3),
-        "total_gap_m2": round(max(0.0, required * total_hh / 100.0 - total_supply), 3),
-        "shortfall_m2": shortfall,
-        "households_below": round(float(households[~res_out["floor_area_ok"].to_numpy()].sum()), 3),
-        "passes": bool(shortfall <= 1e-6),
-        "per": allocation,
-        "facilities_off_network": int(unreached.sum()),
-        "note": _floor_area_note(cr, comm_in is not None),
-        "source": cr.rule.source,
-        "clause": cr.rule.clause,
-    }
 
 
 def _summary(

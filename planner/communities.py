@@ -19,8 +19,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner._files import jsonable
 from planner.errors import InputError
-from planner.floor_area import community_of
+from planner.floor_area import community_of, sum_by
 from planner.schema import column
 
 LEVELS = ("subdistrict", "district")
@@ -235,14 +236,6 @@ def community_table(
     return gpd.GeoDataFrame(frame, geometry=communities.geometry.to_numpy(), crs=communities.crs)
 
 
-def sum_by(keys: np.ndarray, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` per key, in the order of ``ids`` (0 where a key has none)."""
-    keys = np.asarray(keys, dtype=object)
-    has = pd.notna(keys)
-    sums = pd.Series(np.asarray(values, dtype=np.float64)[has]).groupby(keys[has]).sum()
-    return sums.reindex(ids).fillna(0.0).to_numpy(dtype=np.float64)
-
-
 def _verdict(ok: np.ndarray, has_households: np.ndarray) -> pd.arrays.BooleanArray:
     """Pass/fail, and no verdict (NA) for a community without households."""
     values = pd.array(ok, dtype="boolean")
@@ -303,6 +296,67 @@ def rollup(
     return out.drop(columns=["_all"], errors="ignore")
 
 
+def rollups(
+    table: gpd.GeoDataFrame, rules: Sequence[CommunityRule], targets: Targets
+) -> dict[str, pd.DataFrame]:
+    """Sub-district, district and whole-review roll-ups (the levels the layer has)."""
+    frame = pd.DataFrame(table.drop(columns=table.geometry.name))
+    out = {"review": rollup(frame, rules, (), targets)}
+    if "subdistrict" in frame.columns:
+        by = ("subdistrict", "district") if "district" in frame.columns else ("subdistrict",)
+        out["subdistrict"] = rollup(frame, rules, by, targets)
+    if "district" in frame.columns:
+        out["district"] = rollup(frame, rules, ("district",), targets)
+    return out
+
+
+def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+    if frame is None:
+        return None
+    return [
+        jsonable(row) for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+
+
+def summary_sections(
+    comm_out: gpd.GeoDataFrame | None,
+    levels: dict[str, pd.DataFrame],
+    res_out: gpd.GeoDataFrame,
+    households: np.ndarray,
+    targets: Targets,
+) -> dict[str, Any] | None:
+    """The ``communities``, ``subdistricts`` and ``districts`` sections of summary.json."""
+    if comm_out is None:
+        return None
+    outside = pd.isna(res_out["community_id"].to_numpy())
+    review = levels["review"].iloc[0]
+    met = [
+        bool(v)
+        for lv in ("subdistrict", "district")
+        if lv in levels
+        for v in levels[lv]["meets_target"].dropna()
+    ]
+    if targets.compliant_share is not None and "district" not in levels:
+        met.append(bool(review["compliant_share"] >= targets.compliant_share - 1e-9))
+    table = pd.DataFrame(comm_out.drop(columns=comm_out.geometry.name))
+    return {
+        "communities": {
+            "count": int(len(comm_out)),
+            "compliant": int(comm_out["compliant"].sum()),
+            "without_households": int((comm_out["verdict"] == "no_households").sum()),
+            "households": round(float(review["households"]), 3),
+            "households_outside_communities": round(float(households[outside].sum()), 3),
+            "residences_outside_communities": int(outside.sum()),
+            "levels": [lv for lv in LEVELS if lv in comm_out.columns],
+            "targets": targets.to_dict(),
+            "table": records(table),
+        },
+        "subdistricts": records(levels.get("subdistrict")),
+        "districts": records(levels.get("district")),
+        "targets_met": (all(met) if met else None) if targets.any else None,
+    }
+
+
 __all__ = [
     "LEVELS",
     "VERDICTS",
@@ -310,6 +364,8 @@ __all__ = [
     "Targets",
     "assign_facilities",
     "community_table",
+    "records",
     "rollup",
-    "sum_by",
+    "rollups",
+    "summary_sections",
 ]

@@ -188,7 +188,11 @@ def run_check(settings: Settings) -> int:
         tianditu_key=settings.get("tianditu_key"),
         baseline=baseline,
     )
-    print_summary(result.summary, baseline.summary if baseline is not None else None)
+    print_summary(
+        result.summary,
+        baseline.summary if baseline is not None else None,
+        settings.get("lang", "zh"),
+    )
     log.info(
         "Wrote %s (%.1f s)",
         ", ".join(str(p) for p in paths.values()),
@@ -250,7 +254,7 @@ def run_propose(settings: Settings) -> int:
             f"  {row.id}: {row.floor_area_m2:,.0f} m², newly covers "
             f"{row.households_newly_covered:,.0f} households"
         )
-    print_summary(proposal.after.summary, proposal.before.summary)
+    print_summary(proposal.after.summary, proposal.before.summary, settings.get("lang", "zh"))
     log.info(
         "Wrote %s (%.1f s)",
         ", ".join(str(p) for p in paths.values()),

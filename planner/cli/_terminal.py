@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
@@ -44,27 +45,146 @@ def progress(stage: str, done: int, total: int | None) -> None:
         log.info("  %s: %s", stage, f"{done:,}")
 
 
-def print_summary(summary: dict[str, Any], before: dict[str, Any] | None) -> None:
-    """The verdict and each category's coverage and the floor area, on stdout."""
-    lines = [f"{summary['standard']['title_en']}: {'PASS' if summary['passes'] else 'FAIL'}"]
+_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "pass": "PASS",
+        "fail": "FAIL",
+        "required": "required",
+        "measured": "measured",
+        "within": "{rate} % of households within {m} m / {min} min{prior}",
+        "before": " (before {rate} %)",
+        "fa": "floor area {label}: {ratio} m² per 100 households overall (need {need}); "
+        "shortfall {short} m² ({basis})",
+        "fa_comm": "floor area {label}: {fail} of {n} communities below {need} m² per 100 "
+        "households; shortfall {short} m² (per community)",
+        "comm": "communities: {c} of {n} compliant",
+        "comm_none": "; {n} without households (no verdict)",
+        "comm_out": "; {hh} households in no community",
+        "sd": "{c} / {n} compliant",
+        "target": "target {t}: {met}",
+        "met": "met",
+        "missed": "missed",
+        "catchment": "catchment allocation",
+        "nearest": "nearest allocation",
+        "community": "community allocation",
+    },
+    "zh": {
+        "pass": "达标",
+        "fail": "未达标",
+        "required": "达标要求",
+        "measured": "仅测量",
+        "within": "{rate} % 的住户在 {m} 米 / {min} 分钟内{prior}",
+        "before": "（之前 {rate} %）",
+        "fa": "每百户面积（{label}）：合计 {ratio} m²/百户（要求 {need}）；"
+        "缺口 {short} m²（{basis}）",
+        "fa_comm": "每百户面积（{label}）：{n} 个社区中 {fail} 个低于 {need} m²/百户；"
+        "缺口 {short} m²（按社区）",
+        "comm": "社区：{n} 个中 {c} 个达标",
+        "comm_none": "；{n} 个无住户（不评定）",
+        "comm_out": "；{hh} 户不在任何社区内",
+        "sd": "{c} / {n} 达标",
+        "target": "目标 {t}：{met}",
+        "met": "达成",
+        "missed": "未达成",
+        "catchment": "两步移动搜索",
+        "nearest": "最近设施",
+        "community": "按社区",
+    },
+}
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide and full-width characters take 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
+    return text + " " * max(0, width - display_width(text))
+
+
+def summary_lines(
+    summary: dict[str, Any], before: dict[str, Any] | None, lang: str = "en"
+) -> list[str]:
+    """The verdict, each rule's coverage, the floor area and the communities, as text lines."""
+    w = _WORDS["zh" if lang == "zh" else "en"]
+    title = summary["standard"].get(f"title_{lang}") or summary["standard"]["title_en"]
+    sep = "：" if lang == "zh" else ": "
+    lines = [f"{title}{sep}{w['pass'] if summary['passes'] else w['fail']}"]
     before_cov = {c["key"]: c for c in before["coverage"]} if before else {}
+
+    def label(entry: dict[str, Any]) -> str:
+        return str(entry.get("label_zh") or entry["key"]) if lang == "zh" else str(entry["key"])
+
+    width = max((display_width(label(c)) for c in summary["coverage"]), default=0) + 2
     for c in summary["coverage"]:
-        tag = "required" if c["required"] else "measured"
         was = before_cov.get(c["key"])
-        prior = f" (before {100 * was['rate']:.1f} %)" if was else ""
-        lines.append(
-            f"  {c['key']:<24} {100 * c['rate']:6.1f} % of households within "
-            f"{c['max_walk_m']:.0f} m / {c['max_walk_min']:.0f} min{prior} [{tag}]"
+        prior = w["before"].format(rate=f"{100 * was['rate']:.1f}") if was else ""
+        text = w["within"].format(
+            rate=f"{100 * c['rate']:5.1f}",
+            m=f"{c['max_walk_m']:.0f}",
+            min=f"{c['max_walk_min']:.0f}",
+            prior=prior,
         )
+        tag = w["required"] if c["required"] else w["measured"]
+        lines.append(f"  {pad(label(c), width)}{text} [{tag}]")
     fa = summary["floor_area"]
     if fa is not None:
-        lines.append(
-            f"  floor area {fa['category']}: {fa['m2_per_100hh']:.1f} m² per 100 households "
-            f"overall (need {fa['required_m2_per_100hh']:.0f}); "
-            f"shortfall {fa['shortfall_m2']:.0f} m² "
-            f"({fa['allocation']} allocation)"
-        )
-    print("\n".join(lines))
+        fa_label = fa["category"]
+        if lang == "zh":
+            fa_label = (
+                next(
+                    (c.get("label_zh") for c in summary["coverage"] if c["key"] == fa["category"]),
+                    None,
+                )
+                or fa_label
+            )
+        if fa.get("per") == "community":
+            lines.append(
+                "  "
+                + w["fa_comm"].format(
+                    label=fa_label,
+                    fail=fa["communities_failing"],
+                    n=fa["communities"],
+                    need=f"{fa['required_m2_per_100hh']:g}",
+                    short=f"{fa['shortfall_m2']:,.0f}",
+                )
+            )
+        else:
+            lines.append(
+                "  "
+                + w["fa"].format(
+                    label=fa_label,
+                    ratio=f"{fa['m2_per_100hh']:.1f}",
+                    need=f"{fa['required_m2_per_100hh']:g}",
+                    short=f"{fa['shortfall_m2']:,.0f}",
+                    basis=w.get(fa["allocation"], fa["allocation"]),
+                )
+            )
+    comm = summary.get("communities")
+    if comm:
+        text = w["comm"].format(c=comm["compliant"], n=comm["count"])
+        if comm.get("without_households"):
+            text += w["comm_none"].format(n=comm["without_households"])
+        if comm.get("households_outside_communities"):
+            text += w["comm_out"].format(hh=f"{comm['households_outside_communities']:,.0f}")
+        lines.append(text)
+        rows = summary.get("subdistricts") or []
+        width = max((display_width(str(r.get("subdistrict") or "-")) for r in rows), default=0)
+        for row in rows:
+            text = w["sd"].format(c=row["compliant_communities"], n=row["communities"])
+            target = row.get("target_compliant")
+            if row.get("meets_target") is not None:
+                shown = target if target is not None else f"{100 * row['target_share']:.0f} %"
+                met = w["met"] if row["meets_target"] else w["missed"]
+                text += "  " + w["target"].format(t=shown, met=met)
+            lines.append(f"  {pad(str(row.get('subdistrict') or '-'), width + 2)}{text}")
+    return lines
+
+
+def print_summary(summary: dict[str, Any], before: dict[str, Any] | None, lang: str = "en") -> None:
+    """`summary_lines` on stdout."""
+    print("\n".join(summary_lines(summary, before, lang)))
 
 
 def error(message: str) -> None:
@@ -181,7 +301,10 @@ __all__ = [
     "for_cli",
     "log",
     "logging_to_stderr",
+    "display_width",
+    "pad",
     "print_summary",
+    "summary_lines",
     "progress",
     "reading",
 ]

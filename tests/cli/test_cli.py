@@ -71,7 +71,39 @@ def test_failing_review_exits_1(review, tmp_path, capsys):
     assert summary["coverage"][0]["max_walk_m"] == pytest.approx(900)
     gaps = pd.read_csv(out / "gaps.csv")
     assert list(gaps["id"]) == ["R3"]
-    assert "FAIL" in capsys.readouterr().out
+    out_zh = capsys.readouterr().out
+    assert "：未达标" in out_zh.splitlines()[0]  # the terminal speaks the review's language
+    assert "80.0 % 的住户在 900 米 / 15 分钟内 [达标要求]" in out_zh
+    assert main(_args(review, tmp_path / "en", "--speed-kmh", "3.6", "--lang", "en")) == 1
+    out_en = capsys.readouterr().out
+    assert out_en.splitlines()[0].endswith(": FAIL")
+    assert "80.0 % of households within 900 m / 15 min [required]" in out_en
+
+
+def test_terminal_columns_align_by_display_width():
+    from planner.cli._terminal import display_width, pad, summary_lines
+
+    assert display_width("社区abc") == 7
+    assert display_width(pad("社区", 6)) == 6
+    summary = {
+        "passes": False,
+        "standard": {"title_zh": "标准", "title_en": "Standard"},
+        "coverage": [
+            {
+                "key": k,
+                "label_zh": zh,
+                "rate": 0.5,
+                "max_walk_m": 1000.0,
+                "max_walk_min": 15.0,
+                "required": True,
+            }
+            for k, zh in (("kindergarten", "幼儿园"), ("health_centre", "社区卫生服务中心"))
+        ],
+        "floor_area": None,
+    }
+    lines = summary_lines(summary, None, "zh")[1:]
+    starts = {display_width(line.split("  50.0")[0]) for line in lines}
+    assert len(starts) == 1  # the rates start in one column, Chinese labels or not
 
 
 def test_bad_input_exits_2_and_writes_nothing(review, tmp_path, capsys):
