@@ -61,19 +61,41 @@ from __future__ import annotations
 
 from planner.osm.categories import OSM_NAME_HINTS, OSM_TAG_CATEGORIES, category_from_osm_tags
 from planner.schema import DEFAULT_SPEED_KMH, DEFAULT_STANDARD
-from planner.standards.categories import CATEGORIES, is_known_category, normalise_category
+from planner.standards.categories import (
+    CATEGORIES,
+    CATEGORY_LABELS_ZH,
+    CATEGORY_PARENTS,
+    is_known_category,
+    normalise_category,
+    parent_category,
+    subcategories,
+)
 from planner.standards.loader import list_standards, load_standard
-from planner.standards.rules import TIERS, Rule, Standard, m_to_minutes, minutes_to_m
+from planner.standards.rules import (
+    COMMUNITY_FALLBACK_WALK_MIN,
+    PER_VALUES,
+    TIERS,
+    Rule,
+    Standard,
+    Targets,
+    m_to_minutes,
+    minutes_to_m,
+)
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_LABELS_ZH",
+    "CATEGORY_PARENTS",
+    "COMMUNITY_FALLBACK_WALK_MIN",
     "DEFAULT_SPEED_KMH",
     "DEFAULT_STANDARD",
     "OSM_NAME_HINTS",
     "OSM_TAG_CATEGORIES",
+    "PER_VALUES",
     "TIERS",
     "Rule",
     "Standard",
+    "Targets",
     "category_from_osm_tags",
     "is_known_category",
     "list_standards",
@@ -81,4 +103,6 @@ __all__ = [
     "m_to_minutes",
     "minutes_to_m",
     "normalise_category",
+    "parent_category",
+    "subcategories",
 ]
