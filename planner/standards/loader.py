@@ -245,14 +245,14 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[str]) -> No
             )
     low = entry.get("min_facility_floor_area_m2")
     high = entry.get("preferred_facility_floor_area_m2")
-    if _positive(low) and _positive(high) and high < low:
+    if _positive(low) and _positive(high) and float(high) < float(low):  # type: ignore[arg-type]
         problems.append(
             f"{here}: key 'preferred_facility_floor_area_m2' ({high}) is smaller than "
             f"min_facility_floor_area_m2 ({low}); the preferred size is the larger one"
         )
     target = entry.get("target_m2_per_100_households")
     minimum = entry.get("min_floor_area_m2_per_100_households")
-    if _positive(target) and _positive(minimum) and target < minimum:
+    if _positive(target) and _positive(minimum) and float(target) < float(minimum):  # type: ignore[arg-type]
         problems.append(
             f"{here}: key 'target_m2_per_100_households' ({target}) is smaller than "
             f"min_floor_area_m2_per_100_households ({minimum}); a target is the higher figure"
