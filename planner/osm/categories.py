@@ -296,7 +296,9 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     sample_collection, alternative, podiatrist)                  卫生院, 门诊), health_station
                                                                  (卫生服务站, 卫生站, 卫生室),
                                                                  hospital (医院); else health
-    amenity=hospital, healthcare=hospital, building=hospital     hospital
+    amenity=hospital, healthcare=hospital: by name as above      hospital
+    (社区卫生服务中心 tagged as a hospital is a health_centre),
+    else; building=hospital
     amenity=pharmacy, healthcare=pharmacy                        pharmacy
     amenity=nursing_home, amenity=social_facility with           elderly_care_home
     social_facility=nursing_home|assisted_living
@@ -373,6 +375,8 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
             return hinted or "community_service"
         if amenity in {"clinic", "doctors"}:
             return _health_category(tags, "health")
+        if amenity == "hospital":
+            return _health_category(tags, "hospital")
         category = OSM_TAG_CATEGORIES.get(("amenity", amenity))
         if category is not None:
             return category
@@ -381,7 +385,7 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
         if healthcare == "pharmacy":
             return "pharmacy"
         if healthcare == "hospital":
-            return "hospital"
+            return _health_category(tags, "hospital")
         if healthcare not in _HEALTHCARE_EXCLUDED:
             return _health_category(tags, "health")
     leisure = _tag(tags, "leisure")

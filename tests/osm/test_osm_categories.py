@@ -31,6 +31,7 @@ from planner.osm.categories import (
         ({"amenity": "clinic"}, "health"),
         ({"amenity": "doctors"}, "health"),
         ({"amenity": "hospital", "name": "北京大学第三医院"}, "hospital"),
+        ({"amenity": "hospital", "name": "中国农业大学东区社区卫生服务中心"}, "health_centre"),
         ({"healthcare": "centre", "name": "社区卫生服务中心"}, "health_centre"),
         ({"amenity": "clinic", "name": "学院路社区卫生服务站"}, "health_station"),
         ({"amenity": "clinic", "name": "东升镇卫生院"}, "health_centre"),
