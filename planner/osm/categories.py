@@ -20,17 +20,18 @@ __all__ = ["OSM_NAME_HINTS", "OSM_TAG_CATEGORIES", "category_from_osm_tags"]
 #: OSM ``(key, value)`` -> category. ``"*"`` as value means any value not listed separately.
 #: Some entries are refined by :func:`category_from_osm_tags` (see its docstring):
 #: ``amenity=school`` (primary or middle school), ``amenity=social_facility`` (elderly care for
-#: seniors), ``amenity=community_centre`` (name hints), ``healthcare=*`` (a few non-clinical
-#: values excluded).
+#: seniors), ``amenity=community_centre`` (name hints), ``amenity=clinic|doctors`` and
+#: ``healthcare=*`` (a health centre or station by name; a few non-clinical values excluded),
+#: ``shop=supermarket`` (a fresh-food supermarket by name).
 OSM_TAG_CATEGORIES: dict[tuple[str, str], str] = {
     ("amenity", "kindergarten"): "kindergarten",
     ("amenity", "childcare"): "daycare",
     ("amenity", "school"): "primary_school",
     ("amenity", "clinic"): "health",
     ("amenity", "doctors"): "health",
-    ("amenity", "hospital"): "health",
+    ("amenity", "hospital"): "hospital",
     ("amenity", "pharmacy"): "pharmacy",
-    ("amenity", "nursing_home"): "elderly_care",
+    ("amenity", "nursing_home"): "elderly_care_home",
     ("amenity", "social_facility"): "community_service",
     ("amenity", "community_centre"): "community_service",
     ("amenity", "social_centre"): "community_service",
@@ -42,23 +43,24 @@ OSM_TAG_CATEGORIES: dict[tuple[str, str], str] = {
     ("amenity", "bank"): "bank",
     ("amenity", "police"): "police",
     ("healthcare", "pharmacy"): "pharmacy",
+    ("healthcare", "hospital"): "hospital",
     ("healthcare", "*"): "health",
     ("shop", "supermarket"): "supermarket",
     ("shop", "convenience"): "convenience",
     ("shop", "greengrocer"): "convenience",
     ("shop", "mall"): "mall",
     ("shop", "department_store"): "mall",
-    ("leisure", "sports_centre"): "sports",
-    ("leisure", "sports_hall"): "sports",
-    ("leisure", "pitch"): "sports",
-    ("leisure", "stadium"): "sports",
-    ("leisure", "track"): "sports",
-    ("leisure", "fitness_centre"): "sports",
+    ("leisure", "sports_centre"): "sports_centre",
+    ("leisure", "sports_hall"): "sports_centre",
+    ("leisure", "pitch"): "pitch",
+    ("leisure", "stadium"): "sports_ground",
+    ("leisure", "track"): "sports_ground",
+    ("leisure", "fitness_centre"): "fitness",
     ("leisure", "fitness_station"): "outdoor_fitness",
     ("leisure", "park"): "park",
     ("building", "kindergarten"): "kindergarten",
     ("building", "school"): "primary_school",
-    ("building", "hospital"): "health",
+    ("building", "hospital"): "hospital",
 }
 
 #: ``healthcare=*`` values that are not community health care (no category).
@@ -85,23 +87,31 @@ OSM_NAME_HINTS: tuple[tuple[str, str], ...] = (
     ("社区服务站", "community_service"),
     ("社区综合服务", "community_service"),
     ("社区中心", "community_service"),
+    ("社区综合体", "community_complex"),
+    ("便民服务中心", "community_service"),
     ("党群服务中心", "community_service"),
     ("居委会", "community_service"),
     ("居民委员会", "community_service"),
-    ("卫生服务中心", "health"),
-    ("卫生服务站", "health"),
-    ("卫生站", "health"),
-    ("卫生院", "health"),
-    ("卫生室", "health"),
-    ("社区医院", "health"),
-    ("医院", "health"),
+    ("卫生服务中心", "health_centre"),
+    ("卫生服务站", "health_station"),
+    ("卫生站", "health_station"),
+    ("卫生院", "health_centre"),
+    ("卫生室", "health_station"),
+    ("社区医院", "health_centre"),
+    ("医院", "hospital"),
     ("诊所", "health"),
-    ("门诊", "health"),
+    ("门诊", "health_centre"),
     ("养老", "elderly_care"),
     ("敬老", "elderly_care"),
     ("老年", "elderly_care"),
-    ("托老", "elderly_care"),
-    ("日间照料", "elderly_care"),
+    ("养老院", "elderly_care_home"),
+    ("敬老院", "elderly_care_home"),
+    ("养护院", "elderly_care_home"),
+    ("福利院", "elderly_care_home"),
+    ("托老", "elderly_day_care"),
+    ("日间照料", "elderly_day_care"),
+    ("日间照料中心", "elderly_day_care"),
+    ("养老服务站", "elderly_day_care"),
     ("幼儿园", "kindergarten"),
     ("托儿所", "daycare"),
     ("托育", "daycare"),
@@ -114,16 +124,20 @@ OSM_NAME_HINTS: tuple[tuple[str, str], ...] = (
     ("集贸市场", "market"),
     ("菜场", "market"),
     ("超市", "supermarket"),
+    ("生鲜超市", "fresh_supermarket"),
     ("文化站", "culture"),
     ("文化中心", "culture"),
     ("文化活动", "culture"),
     ("文化馆", "culture"),
     ("图书馆", "culture"),
-    ("体育馆", "sports"),
-    ("体育场", "sports"),
-    ("体育中心", "sports"),
-    ("运动场", "sports"),
-    ("全民健身", "sports"),
+    ("体育馆", "sports_centre"),
+    ("体育场", "sports_ground"),
+    ("体育中心", "sports_centre"),
+    ("运动场", "sports_ground"),
+    ("全民健身", "sports_centre"),
+    ("健身馆", "sports_centre"),
+    ("球场", "pitch"),
+    ("健身房", "fitness"),
     ("邮局", "post"),
     ("邮政", "post"),
     ("银行", "bank"),
@@ -166,7 +180,11 @@ _OUTDOOR_FITNESS_HINTS: tuple[tuple[str, str], ...] = (
     ("室外健身", "outdoor_fitness"),
 )
 
-_COMMUNITY_CENTRE_HINT_CATEGORIES = frozenset({"community_service", "elderly_care", "culture"})
+_ELDERLY_CATEGORIES = frozenset({"elderly_care", "elderly_care_home", "elderly_day_care"})
+_COMMUNITY_CENTRE_HINT_CATEGORIES = frozenset(
+    {"community_service", "community_complex", "culture", *_ELDERLY_CATEGORIES}
+)
+_HEALTH_CATEGORIES = frozenset({"health", "health_centre", "health_station", "hospital"})
 _NAME_KEYS = ("name", "name:zh", "name:zh-Hans", "official_name", "name:en")
 #: With none of these keys (or amenity=townhall/public_building), name hints decide.
 _FEATURE_KEYS = ("amenity", "healthcare", "shop", "leisure")
@@ -228,6 +246,28 @@ def _school_category(tags: Mapping[str, Any]) -> str | None:
     return "primary_school"
 
 
+def _elderly_category(tags: Mapping[str, Any]) -> str:
+    """Elderly care by name: a care home, day care, or (tier unknown) generic elderly care."""
+    hinted = _hint_in_names(_names(tags), OSM_NAME_HINTS, allowed=_ELDERLY_CATEGORIES)
+    return hinted or "elderly_care"
+
+
+def _social_facility_category(tags: Mapping[str, Any]) -> str:
+    for_whom = _tag(tags, "social_facility:for")
+    kind = _tag(tags, "social_facility")
+    if kind in {"nursing_home", "assisted_living"}:
+        return "elderly_care_home"
+    if for_whom == "senior":
+        return "elderly_day_care" if kind == "day_care" else _elderly_category(tags)
+    return "community_service"
+
+
+def _health_category(tags: Mapping[str, Any], default: str) -> str:
+    """A clinic's tier by name (health centre / station / hospital), else ``default``."""
+    hinted = _hint_in_names(_names(tags), OSM_NAME_HINTS, allowed=_HEALTH_CATEGORIES)
+    return hinted or default
+
+
 def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     """Return the facility category of an OSM feature from its tags, or None.
 
@@ -251,17 +291,23 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
                                                                  primary_school /
                                                                  middle_school / none
     amenity=school otherwise                                     primary_school
-    amenity=clinic|doctors|hospital                              health
-    healthcare=* (not dentist, optometrist, audiologist,         health
-    laboratory, blood_donation, sample_collection,
-    alternative, podiatrist)
+    amenity=clinic|doctors, healthcare=* (not dentist,           by name: health_centre
+    optometrist, audiologist, laboratory, blood_donation,        (卫生服务中心, 社区医院,
+    sample_collection, alternative, podiatrist)                  卫生院, 门诊), health_station
+                                                                 (卫生服务站, 卫生站, 卫生室),
+                                                                 hospital (医院); else health
+    amenity=hospital, healthcare=hospital: by name as above      hospital
+    (社区卫生服务中心 tagged as a hospital is a health_centre),
+    else; building=hospital
     amenity=pharmacy, healthcare=pharmacy                        pharmacy
-    amenity=nursing_home                                         elderly_care
-    amenity=social_facility with social_facility:for=senior      elderly_care
-    or social_facility=nursing_home|assisted_living
+    amenity=nursing_home, amenity=social_facility with           elderly_care_home
+    social_facility=nursing_home|assisted_living
+    amenity=social_facility, social_facility:for=senior:         elderly_day_care /
+    social_facility=day_care / by name (养老院, 敬老院 ->         by name / elderly_care
+    home; 日间照料, 托老, 养老服务站 -> day care) / otherwise
     amenity=social_facility otherwise                            community_service
-    amenity=community_centre with community_centre:for=senior    elderly_care
-    or a name hint for elderly care (养老/敬老/老年/托老/日间照料)
+    amenity=community_centre with community_centre:for=senior    elderly care by name
+    or a name hint for elderly care (养老/敬老/老年/托老/日间照料)  (as above)
     amenity=community_centre with a culture name hint (文化...)  culture
     amenity=community_centre otherwise, amenity=social_centre    community_service
     amenity=marketplace                                          market
@@ -269,15 +315,18 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     amenity=post_office                                          post
     amenity=bank                                                 bank
     amenity=police                                               police
-    shop=supermarket                                             supermarket
+    shop=supermarket named ...生鲜...                             fresh_supermarket
+    shop=supermarket otherwise                                   supermarket
     shop=convenience|greengrocer (菜店 is convenience retail)     convenience
     shop=mall|department_store                                   mall
     leisure=fitness_centre named 健身器材/健身路径/室外健身        outdoor_fitness
-    leisure=sports_centre|sports_hall|pitch|stadium|track|       sports
-    fitness_centre
+    leisure=sports_centre|sports_hall                            sports_centre
+    leisure=stadium|track                                        sports_ground
+    leisure=pitch                                                pitch
+    leisure=fitness_centre otherwise                             fitness
     leisure=fitness_station                                      outdoor_fitness
     leisure=park                                                 park
-    building=kindergarten / building=hospital                    kindergarten / health
+    building=kindergarten                                        kindergarten
     no amenity/healthcare/shop/leisure tag, or                   by name hint
     amenity=townhall|public_building: name hints                 (:data:`OSM_NAME_HINTS`)
     any other amenity/healthcare/shop/leisure value              none
@@ -289,7 +338,10 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     ...学院 gets none). Callers that distrust building types can drop the ``building`` key.
 
     Name hints (:data:`OSM_NAME_HINTS`) include 社区服务中心/社区服务站/社区中心/居委会 ->
-    community_service, 卫生服务中心/卫生站 -> health, 养老/敬老/老年 -> elderly_care,
+    community_service, 社区综合体 -> community_complex, 卫生服务中心 -> health_centre,
+    卫生服务站/卫生站 -> health_station, 养老院/敬老院 -> elderly_care_home, 日间照料/托老 ->
+    elderly_day_care, 养老/老年 -> elderly_care (tier unknown), 体育场/运动场 -> sports_ground,
+    体育馆/全民健身 -> sports_centre, 球场 -> pitch, 生鲜超市 -> fresh_supermarket,
     幼儿园 -> kindergarten, 小学 -> primary_school, 中学 -> middle_school,
     菜市场/...市场 -> market. They are read from ``name``, ``name:zh``, ``name:zh-Hans``,
     ``official_name`` and ``name:en``. A feature with some other amenity, shop or leisure tag
@@ -313,18 +365,18 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
         if amenity == "school":
             return _school_category(tags)
         if amenity == "social_facility":
-            for_whom = _tag(tags, "social_facility:for")
-            kind = _tag(tags, "social_facility")
-            if for_whom == "senior" or kind in {"nursing_home", "assisted_living"}:
-                return "elderly_care"
-            return "community_service"
+            return _social_facility_category(tags)
         if amenity == "community_centre":
             if _tag(tags, "community_centre:for") == "senior":
-                return "elderly_care"
+                return _elderly_category(tags)
             hinted = _hint_in_names(
                 _names(tags), OSM_NAME_HINTS, allowed=_COMMUNITY_CENTRE_HINT_CATEGORIES
             )
             return hinted or "community_service"
+        if amenity in {"clinic", "doctors"}:
+            return _health_category(tags, "health")
+        if amenity == "hospital":
+            return _health_category(tags, "hospital")
         category = OSM_TAG_CATEGORIES.get(("amenity", amenity))
         if category is not None:
             return category
@@ -332,11 +384,16 @@ def category_from_osm_tags(tags: Mapping[str, Any]) -> str | None:
     if healthcare is not None:
         if healthcare == "pharmacy":
             return "pharmacy"
+        if healthcare == "hospital":
+            return _health_category(tags, "hospital")
         if healthcare not in _HEALTHCARE_EXCLUDED:
-            return "health"
+            return _health_category(tags, "health")
     leisure = _tag(tags, "leisure")
     if leisure == "fitness_centre" and _hint_in_names(_names(tags), _OUTDOOR_FITNESS_HINTS):
         return "outdoor_fitness"
+    if _tag(tags, "shop") == "supermarket":
+        fresh = _hint_in_names(_names(tags), (("生鲜", "fresh_supermarket"),))
+        return fresh or "supermarket"
     for key in ("shop", "leisure"):
         value = _tag(tags, key)
         if value is not None and (key, value) in OSM_TAG_CATEGORIES:

@@ -84,7 +84,7 @@ from planner.osm.features import (
     tag_value,
     wgs84_frame,
 )
-from planner.standards import category_from_osm_tags
+from planner.standards import category_from_osm_tags, parent_category
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,11 @@ __all__ = [
 ]
 
 #: Floor area (m²) given to a facility of each category when no building is mapped for it,
-#: with the reason. "GB 50180-2018 appendix C" ranges are the building-area (建筑面积) ranges the
-#: standard's appendix C tables give for the facility named, as read for this project; check the
-#: published table before quoting them. Entries marked "assumption" are our own round numbers.
+#: with the reason; a sub-category not listed takes its generic category's
+#: (:data:`planner.standards.CATEGORY_PARENTS`). "GB 50180-2018 appendix C" ranges are the
+#: building-area (建筑面积) ranges the standard's appendix C tables give for the facility named,
+#: as read for this project; check the published table before quoting them. Entries marked
+#: "assumption" are our own round numbers.
 DEFAULT_FLOOR_AREA_M2: dict[str, tuple[float, str]] = {
     "community_service": (
         600.0,
@@ -132,6 +134,12 @@ DEFAULT_FLOOR_AREA_M2: dict[str, tuple[float, str]] = {
         "lower end of 250-1200 m2 for 文化活动站, GB 50180-2018 appendix C",
     ),
     "sports": (600.0, "assumption: an indoor gym or sports hall"),
+    "sports_ground": (0.0, "open-air ground: no building floor area"),
+    "pitch": (0.0, "open-air ground: no building floor area"),
+    "community_complex": (
+        600.0,
+        "the 2024 embedded-services guideline's minimum for a complex (一般不应小于600平方米)",
+    ),
     "outdoor_fitness": (0.0, "open-air ground: no building floor area"),
     "park": (0.0, "open-air ground: no building floor area"),
     "pharmacy": (100.0, "assumption: a neighbourhood pharmacy"),
@@ -208,6 +216,17 @@ _TAGS_KEPT = (
 )
 _LEVELS_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)")
 _MAX_LEVELS = 200.0
+
+
+def _default_floor_area(category: str) -> tuple[float, str]:
+    """The category's default floor area, else its generic category's (sub-categories)."""
+    if category in DEFAULT_FLOOR_AREA_M2:
+        return DEFAULT_FLOOR_AREA_M2[category]
+    parent = parent_category(category)
+    if parent is not None and parent in DEFAULT_FLOOR_AREA_M2:
+        area, why = DEFAULT_FLOOR_AREA_M2[parent]
+        return area, f"the default of its generic category {parent}: {why}"
+    return math.nan, "no default"
 
 
 def _levels(value: object) -> float | None:
@@ -487,7 +506,7 @@ class _FloorAreas:
             b = self._containing_building(fac.point_m)
             if b is not None:
                 return self._in_building(fac, b)
-        area, why = DEFAULT_FLOOR_AREA_M2.get(fac.category, (math.nan, "no default"))
+        area, why = _default_floor_area(fac.category)
         return area, f"default:{fac.category}({area:g} m2: {why}; no building mapped for it)"
 
     def _in_building(self, fac: _Candidate, b: int) -> tuple[float, str]:

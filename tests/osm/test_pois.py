@@ -259,15 +259,19 @@ def haidian_residences() -> gpd.GeoDataFrame:
 def test_haidian_categories(haidian_facilities: gpd.GeoDataFrame) -> None:
     fac = haidian_facilities.set_index("id")
     # the community health service centre, the two kindergartens, the social centre
-    assert fac.loc["w167169164", "category"] == "health"
+    assert fac.loc["w167169164", "category"] == "health_centre"
     assert fac.loc["w167169164", "name"] == "中国农业大学东区社区卫生服务中心"
     assert fac.loc["n1785669301", "category"] == "kindergarten"
     assert fac.loc["w1192949960", "category"] == "kindergarten"
     assert fac.loc["n5672637049", "category"] == "community_service"
     counts = haidian_facilities["category"].value_counts()
-    assert {"community_service", "health", "kindergarten", "primary_school", "market"} <= set(
-        counts.index
-    )
+    assert {
+        "community_service",
+        "health_centre",
+        "kindergarten",
+        "primary_school",
+        "market",
+    } <= set(counts.index)
     assert counts["market"] == 2
 
 

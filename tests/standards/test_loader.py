@@ -12,6 +12,7 @@ from planner.standards import (
     CATEGORIES,
     DEFAULT_STANDARD,
     TIERS,
+    Targets,
     list_standards,
     load_standard,
 )
@@ -21,6 +22,7 @@ from planner.standards import (
 
 def test_list_standards() -> None:
     assert list_standards() == [
+        "chengdu",
         "community_service",
         "gb50180",
         "gb50180_10min",
@@ -30,27 +32,46 @@ def test_list_standards() -> None:
     assert DEFAULT_STANDARD == "community_service"
 
 
-def test_default_standard_is_community_service_15_min_30_m2() -> None:
+def test_default_standard_is_walk_coverage_and_floor_area_per_community() -> None:
     standard = load_standard(DEFAULT_STANDARD)
     assert standard.name == "community_service"
     assert standard.speed_kmh == 4.0
     assert standard.path is None
-    (rule,) = standard.rules
-    assert rule.category == "community_service"
-    assert rule.key == "community_service"
-    assert rule.threshold_unit == "min"
-    assert rule.max_walk_min == 15.0
-    assert rule.max_walk_m == 1000.0
-    assert rule.min_floor_area_m2_per_100_households == 30.0
-    assert rule.tier == "15min"
-    assert rule.threshold_text == "15 min (1000 m at 4 km/h)"
-    assert standard.floor_area_rules == (rule,)
-    assert "30" in rule.clause or "每百户" in rule.clause
-    assert "十四五" in rule.source and "2016-2020" in rule.source
+    walk, area = standard.rules
+    assert (walk.key, walk.category, walk.per) == (
+        "community_service",
+        "community_service",
+        "residence",
+    )
+    assert walk.threshold_unit == "min"
+    assert walk.max_walk_min == 15.0
+    assert walk.max_walk_m == 1000.0
+    assert walk.min_floor_area_m2_per_100_households is None
+    assert walk.tier == "15min"
+    assert walk.threshold_text == "15 min (1000 m at 4 km/h)"
+    assert walk.checks_coverage and walk.walk_given
+    assert "GB 50180-2018" in walk.source
+    assert walk.verified is False and walk.quote
+    assert (area.key, area.category, area.per) == (
+        "community_service_floor_area",
+        "community_service",
+        "community",
+    )
+    assert area.min_floor_area_m2_per_100_households == 30.0
+    assert area.target_m2_per_100_households == 80.0
+    assert area.min_floor_area_m2 is None
+    assert not area.checks_coverage and not area.walk_given
+    assert area.max_walk_min == 15.0  # the catchment fallback view's walk
+    assert area.tier is None
+    assert standard.floor_area_rules == (area,)
+    assert standard.coverage_rules == (walk,)
+    assert "每百户" in area.clause and "嵌入式" in area.source and "十四五" in area.source
+    assert area.verified is True and "30平方米" in area.quote and "80平方米" in area.quote
+    assert standard.targets == Targets()
 
 
 def test_speed_changes_metres_of_minute_rules_and_minutes_of_metre_rules() -> None:
-    community = load_standard("community_service", speed_kmh=5.0).rules[0]
+    community = load_standard("community_service", speed_kmh=5.0).rule("community_service")
     assert (community.max_walk_min, community.max_walk_m, community.speed_kmh) == (15, 1250, 5)
     kindergarten = load_standard("gb50180_5min", speed_kmh=5.0).rule("kindergarten")
     assert kindergarten.max_walk_m == 300.0
@@ -67,9 +88,9 @@ def test_speed_changes_metres_of_minute_rules_and_minutes_of_metre_rules() -> No
             "15min",
             {
                 "middle_school",
-                "sports",
-                "health",
-                "elderly_care",
+                "sports_ground",
+                "health_centre",
+                "elderly_care_home",
                 "culture",
                 "community_service",
                 "mall",
@@ -77,7 +98,12 @@ def test_speed_changes_metres_of_minute_rules_and_minutes_of_metre_rules() -> No
                 "post",
             },
         ),
-        ("gb50180_10min", 500.0, "10min", {"primary_school", "sports", "market", "mall", "bank"}),
+        (
+            "gb50180_10min",
+            500.0,
+            "10min",
+            {"primary_school", "sports_ground", "market", "mall", "bank"},
+        ),
         (
             "gb50180_5min",
             300.0,
@@ -85,10 +111,10 @@ def test_speed_changes_metres_of_minute_rules_and_minutes_of_metre_rules() -> No
             {
                 "community_service",
                 "culture",
-                "sports",
+                "pitch",
                 "outdoor_fitness",
                 "kindergarten",
-                "elderly_care",
+                "elderly_day_care",
                 "convenience",
             },
         ),
@@ -103,31 +129,31 @@ def test_gb50180_tiers(name: str, walk_m: float, tier: str, categories: set[str]
         assert rule.tier == tier
         assert rule.key == rule.category
         assert rule.threshold_unit == "m"
-        assert "table 3.0.4" in rule.clause
+        assert "table 3.0.4" in rule.clause and "not verified" in rule.clause
         assert rule.min_floor_area_m2_per_100_households is None
-    if tier == "15min":
-        assert {rule.recommended_walk_m for rule in standard.rules} == {800.0}
-        assert standard.rules[0].recommended_walk_min == 12.0
+        assert rule.per == "residence"
+        assert rule.verified is False and rule.quote
+        # 800-1000 m is a range, not a recommendation
+        assert rule.recommended_walk_m is None
+    table = "B.0.2" if tier == "5min" else "B.0.1"
+    assert all(table in rule.clause for rule in standard.rules)
 
 
 def test_gb50180_combines_the_three_tiers_as_separate_rules() -> None:
     standard = load_standard("gb50180")
     assert len(standard.rules) == 9 + 5 + 7
-    sports = [rule for rule in standard.rules if rule.category == "sports"]
-    assert [(r.key, r.max_walk_m) for r in sports] == [
-        ("sports_15min", 1000.0),
-        ("sports_10min", 500.0),
-        ("sports_5min", 300.0),
+    grounds = [rule for rule in standard.rules if rule.category == "sports_ground"]
+    assert [(r.key, r.max_walk_m) for r in grounds] == [
+        ("sports_ground_15min", 1000.0),
+        ("sports_ground_10min", 500.0),
     ]
-    assert standard.rule("elderly_care_5min").max_walk_m == 300.0
-    assert standard.rule("elderly_care_15min").max_walk_m == 1000.0
+    assert standard.rule("pitch").max_walk_m == 300.0
+    assert standard.rule("elderly_day_care").max_walk_m == 300.0
+    assert standard.rule("elderly_care_home").max_walk_m == 1000.0
     assert standard.rule("middle_school").tier == "15min"
     assert standard.rule("kindergarten").max_walk_min == 4.5
     assert len(set(standard.keys)) == len(standard.rules)
-    assert standard.rule("market").accepted_categories == (
-        "market",
-        "supermarket",
-    )
+    assert standard.rule("market").accepted_categories == ("market", "fresh_supermarket")
 
 
 def test_every_builtin_rule_is_cited_and_in_the_vocabulary() -> None:
@@ -139,8 +165,11 @@ def test_every_builtin_rule_is_cited_and_in_the_vocabulary() -> None:
             assert rule.clause.strip(), (name, rule.key)
             assert rule.category in CATEGORIES
             assert set(rule.also_accepts) <= set(CATEGORIES)
-            assert rule.tier in TIERS
+            assert rule.tier in TIERS or (rule.per == "community" and rule.tier is None)
             assert rule.label_zh and rule.label_en
+            assert isinstance(rule.verified, bool), (name, rule.key)
+            assert rule.quote.strip(), (name, rule.key)
+            assert rule.recommended_walk_m is None, (name, rule.key)
 
 
 def test_to_dict_is_json_ready_and_has_both_units_and_speed() -> None:
@@ -148,6 +177,20 @@ def test_to_dict_is_json_ready_and_has_both_units_and_speed() -> None:
     text = json.dumps(data, ensure_ascii=False)
     rule = data["rules"][0]
     assert {"max_walk_m", "max_walk_min", "speed_kmh", "threshold_text"} <= set(rule)
+    assert {
+        "per",
+        "checks_coverage",
+        "min_coverage_rate",
+        "min_floor_area_m2",
+        "min_facility_floor_area_m2",
+        "preferred_facility_floor_area_m2",
+        "target_m2_per_100_households",
+        "verified",
+        "quote",
+        "source",
+        "clause",
+    } <= set(rule)
+    assert "targets" in data
     assert "GB 50180-2018" in text
 
 
@@ -166,7 +209,7 @@ def test_missing_user_file() -> None:
 
 
 def test_rule_lookup_error_lists_keys() -> None:
-    with pytest.raises(KeyError, match="community_service"):
+    with pytest.raises(KeyError, match="community_service_floor_area"):
         load_standard("community_service").rule("health")
 
 
@@ -201,7 +244,9 @@ max_walk_m = 500
     assert standard.name == "chengdu_review"
     assert standard.extends == ("community_service",)
     assert standard.path == str(path.resolve())
+    # a walk + floor area rule (per = "catchment") replaces both the walk and the floor-area rule
     community, elderly = standard.rules
+    assert community.per == "catchment" and community.key == "community_service"
     assert community.max_walk_min == 10
     assert community.max_walk_m == pytest.approx(2000 / 3)
     assert community.min_floor_area_m2_per_100_households == 40
@@ -222,10 +267,13 @@ def test_override_replaces_the_whole_rule(tmp_path: Path) -> None:
         'extends = "community_service"\n'
         '[[rules]]\ncategory = "community_service"\nmax_walk_m = 800\n',
     )
-    (rule,) = load_standard(path).rules
+    # a walk rule replaces the base's walk rule; the per-community floor-area rule stays
+    rule, area = load_standard(path).rules
     assert rule.max_walk_m == 800 and rule.max_walk_min == 12
     assert rule.min_floor_area_m2_per_100_households is None
     assert rule.threshold_unit == "m"
+    assert rule.tier == "15min" and rule.source == "user file review.toml"
+    assert area.key == "community_service_floor_area"
 
 
 def test_user_file_without_extends_stands_alone(tmp_path: Path) -> None:
@@ -247,49 +295,54 @@ def test_user_speed_applies_to_base_rules(tmp_path: Path) -> None:
     standard = load_standard(path)
     assert standard.speed_kmh == 4.8
     assert standard.rules[0].max_walk_m == pytest.approx(1200.0)
+    assert standard.rules[1].max_walk_min == 15.0  # the fallback walk stays 15 min
     # the caller's speed wins over the file's
     assert load_standard(path, speed_kmh=4.0).rules[0].max_walk_m == 1000.0
 
 
 def test_override_in_multi_tier_base_needs_a_tier(tmp_path: Path) -> None:
     ambiguous = write(
-        tmp_path, 'extends = "gb50180"\n[[rules]]\ncategory = "sports"\nmax_walk_m = 200\n'
+        tmp_path, 'extends = "gb50180"\n[[rules]]\ncategory = "sports_ground"\nmax_walk_m = 200\n'
     )
     with pytest.raises(InputError) as info:
         load_standard(ambiguous)
     message = str(info.value)
     assert str(ambiguous.resolve()) in message
-    assert "rule 1" in message and "'sports'" in message and "'tier'" in message
+    assert "rule 1" in message and "'sports_ground'" in message and "'tier'" in message
 
     precise = write(
         tmp_path,
-        'extends = "gb50180"\n[[rules]]\ncategory = "sports"\ntier = "5min"\nmax_walk_m = 200\n',
+        'extends = "gb50180"\n[[rules]]\ncategory = "sports_ground"\ntier = "10min"\n'
+        "max_walk_m = 200\n",
         name="precise.toml",
     )
     standard = load_standard(precise)
     assert len(standard.rules) == 21
-    assert standard.rule("sports_5min").max_walk_m == 200
-    assert standard.rule("sports_10min").max_walk_m == 500
-    assert standard.rule("sports_15min").max_walk_m == 1000
+    assert standard.rule("sports_ground_10min").max_walk_m == 200
+    assert standard.rule("sports_ground_15min").max_walk_m == 1000
 
 
 def test_new_tier_of_a_category_is_added(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        'extends = "gb50180_15min"\n[[rules]]\ncategory = "health"\ntier = "5min"\n'
+        'extends = "gb50180_15min"\n[[rules]]\ncategory = "health_centre"\ntier = "5min"\n'
         "max_walk_m = 300\n",
     )
     standard = load_standard(path)
     assert len(standard.rules) == 10
-    assert standard.rule("health_15min").max_walk_m == 1000
-    assert standard.rule("health_5min").max_walk_m == 300
+    assert standard.rule("health_centre_15min").max_walk_m == 1000
+    assert standard.rule("health_centre_5min").max_walk_m == 300
 
 
 def test_extends_a_relative_path_and_a_list(tmp_path: Path) -> None:
     write(tmp_path, '[[rules]]\ncategory = "park"\nmax_walk_m = 400\n', name="parks.toml")
     path = write(tmp_path, 'extends = ["community_service", "parks.toml"]\n', name="both.toml")
     standard = load_standard(path)
-    assert [rule.category for rule in standard.rules] == ["community_service", "park"]
+    assert [rule.key for rule in standard.rules] == [
+        "community_service",
+        "community_service_floor_area",
+        "park",
+    ]
 
 
 def test_extends_cycle_is_reported(tmp_path: Path) -> None:
