@@ -21,7 +21,6 @@ from planner._files import jsonable
 from planner._version import __version__
 from planner.communities import (
     CommunityRule,
-    Targets,
     assign_facilities,
     community_table,
     rollups,
@@ -38,7 +37,7 @@ from planner.schema import (
     column,
 )
 from planner.snapping import SnappedPoints, snap_points
-from planner.standards import Rule, Standard, load_standard, m_to_minutes
+from planner.standards import Rule, Standard, Targets, load_standard, m_to_minutes
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +216,7 @@ def _coverage(
     res: gpd.GeoDataFrame,
     res_snap: SnappedPoints,
     speed_kmh: float,
+    min_rate: float | None,
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[pd.DataFrame], list[np.ndarray]]:
     """One nearest pass per rule: the residence table, coverage summaries, gaps, covered masks."""
     households = res["households"].to_numpy(dtype=np.float64)
@@ -226,8 +226,15 @@ def _coverage(
     gaps: list[pd.DataFrame] = []
     required_covered = []
     per_rule: dict[str, Any] = {}
+    areas = (
+        fac["floor_area_m2"].to_numpy(dtype=np.float64)
+        if "floor_area_m2" in fac
+        else np.full(len(fac), np.nan)
+    )
     for cr in rules:
-        in_category = np.isin(categories, cr.rule.accepted_categories)
+        if not cr.rule.checks_coverage:
+            continue
+        in_category = cr.rule.accepts_facilities(categories, areas)
         if cr.required and not in_category.any():
             log.warning(
                 "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
@@ -243,7 +250,15 @@ def _coverage(
         per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
         per_rule[column("covered", cr.key)] = covered
         coverage.append(
-            _coverage_summary(cr, covered, households, res_snap.on_network, speed_kmh, in_category)
+            _coverage_summary(
+                cr,
+                covered,
+                households,
+                res_snap.on_network,
+                speed_kmh,
+                in_category,
+                cr.rule.min_coverage_rate if min_rate is None else min_rate,
+            )
         )
         if cr.required:
             required_covered.append(covered)
@@ -302,7 +317,7 @@ def check(
     inputs
         Provenance of the input files (paths and hashes) for the summary.
     targets
-        Programme targets (`planner.communities.Targets`); None: the standard's own, if any.
+        Programme targets (`planner.standards.Targets`); None: the standard's own.
 
     Returns
     -------
@@ -338,8 +353,9 @@ def check(
 
     rules = _rules_to_check(std, fac, speed_kmh)
     fac_out = _facility_frame(fac, fac_snap)
+    review_targets = targets if targets is not None else _standard_targets(std)
     res_out, coverage, gaps, required_covered = _coverage(
-        network, rules, fac, fac_snap, res, res_snap, speed_kmh
+        network, rules, fac, fac_snap, res, res_snap, speed_kmh, review_targets.min_coverage_rate
     )
 
     if float(households.sum()) <= 0:
@@ -372,7 +388,6 @@ def check(
             comm_in,
             fac_comm,
         )
-    review_targets = targets if targets is not None else _standard_targets(std)
     comm_out, levels = None, {}
     if comm_in is not None:
         assert fac_comm is not None
@@ -427,8 +442,7 @@ def _communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _standard_targets(std: Standard) -> Targets:
     """The standard's default programme targets (none unless the standard sets them)."""
-    found = getattr(std, "targets", None)
-    return found if isinstance(found, Targets) else Targets()
+    return std.targets
 
 
 def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[CommunityRule]:
@@ -436,16 +450,17 @@ def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[Communi
     for cr in rules:
         if not cr.required:
             continue
-        rate = getattr(cr.rule, "min_coverage_rate", 1.0)
+        rate = cr.rule.min_coverage_rate
         if targets.min_coverage_rate is not None:
             rate = targets.min_coverage_rate
         out.append(
             CommunityRule(
                 key=cr.key,
                 accepted_categories=tuple(cr.rule.accepted_categories),
-                min_coverage_rate=rate if getattr(cr.rule, "checks_coverage", True) else None,
+                min_coverage_rate=rate if cr.rule.checks_coverage else None,
                 min_m2_per_100hh=cr.rule.min_floor_area_m2_per_100_households,
-                min_floor_area_m2=getattr(cr.rule, "min_floor_area_m2", None),
+                min_floor_area_m2=cr.rule.min_floor_area_m2,
+                rule=cr.rule,
             )
         )
     return out
@@ -495,6 +510,7 @@ def _coverage_summary(
     on_network: np.ndarray,
     speed_kmh: float,
     in_category: np.ndarray,
+    min_rate: float,
 ) -> dict[str, Any]:
     total = float(households.sum())
     got = float(households[covered].sum())
@@ -516,9 +532,13 @@ def _coverage_summary(
         "rate": round(rate, 6),
         "residences_uncovered": int((~covered).sum()),
         "residences_off_network": int((~on_network).sum()),
-        "passes": bool(rate >= 1.0 - 1e-12) if cr.required else None,
+        "min_coverage_rate": min_rate,
+        "passes": bool(rate >= min_rate - 1e-12) if cr.required else None,
+        "per": cr.rule.per,
         "source": cr.rule.source,
         "clause": cr.rule.clause,
+        "verified": cr.rule.verified,
+        "quote": cr.rule.quote,
     }
 
 
@@ -596,7 +616,14 @@ def _summary(
     return {
         "planner_version": __version__,
         "passes": bool(all(required)),
-        "standard": {"name": std.name, "title_zh": std.title_zh, "title_en": std.title_en},
+        "standard": {
+            "name": std.name,
+            "title_zh": std.title_zh,
+            "title_en": std.title_en,
+            "source": std.source,
+            "rules": [rule.to_dict() for rule in std.rules],
+            "targets": std.targets.to_dict(),
+        },
         "parameters": {
             "speed_kmh": speed_kmh,
             "snap_cap_m": snap_cap_m,

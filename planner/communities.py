@@ -23,6 +23,7 @@ from planner._files import jsonable
 from planner.errors import InputError
 from planner.floor_area import community_of, sum_by
 from planner.schema import column
+from planner.standards import Rule, Targets
 
 LEVELS = ("subdistrict", "district")
 """The levels above the community, lowest first (街道, 区/县)."""
@@ -31,51 +32,6 @@ VERDICTS = ("compliant", "fails_coverage", "fails_floor_area", "fails_both", "no
 """A community's verdict, as the map colours it."""
 
 _TOL = 1e-9
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Programme targets of a review (the review file's ``[targets]`` table).
-
-    Attributes
-    ----------
-    min_coverage_rate
-        When set, every coverage rule's target rate for this review (else the rule's own).
-    compliant_per_subdistrict
-        Compliant communities each sub-district must have (Chengdu 2018: 2), or None.
-    compliant_share
-        Share of compliant communities each sub-district and district must reach (2020: 1.0),
-        or None.
-    """
-
-    min_coverage_rate: float | None = None
-    compliant_per_subdistrict: int | None = None
-    compliant_share: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("min_coverage_rate", "compliant_share"):
-            value = getattr(self, name)
-            if value is not None and not (
-                isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-            ):
-                raise InputError(f"[targets] {name} must be a number from 0 to 1, not {value!r}.")
-        n = self.compliant_per_subdistrict
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-            raise InputError(
-                f"[targets] compliant_per_subdistrict must be a whole number >= 0, not {n!r}."
-            )
-
-    @property
-    def any(self) -> bool:
-        """Whether any programme target (per sub-district or share) is set."""
-        return self.compliant_per_subdistrict is not None or self.compliant_share is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "min_coverage_rate": self.min_coverage_rate,
-            "compliant_per_subdistrict": self.compliant_per_subdistrict,
-            "compliant_share": self.compliant_share,
-        }
 
 
 @dataclass(frozen=True)
@@ -91,6 +47,18 @@ class CommunityRule:
     min_coverage_rate: float | None
     min_m2_per_100hh: float | None
     min_floor_area_m2: float | None = None
+    rule: Rule | None = None
+
+    def part(self, kind: str) -> str:
+        """How ``fails`` names a failed part: the rule key, ``key:kind`` for a two-part rule."""
+        both = self.min_coverage_rate is not None and self.min_m2_per_100hh is not None
+        return f"{self.key}:{kind}" if both else self.key
+
+    def counts(self, categories: np.ndarray, floor_areas_m2: np.ndarray) -> np.ndarray:
+        """Which facilities count toward the rule (category and, where set, minimum size)."""
+        if self.rule is not None:
+            return self.rule.accepts_facilities(categories, floor_areas_m2)
+        return np.isin(categories, self.accepted_categories)
 
 
 def assign_facilities(
@@ -199,9 +167,9 @@ def community_table(
             bad = has_hh & ~ok
             coverage_fail |= bad
             for i in np.flatnonzero(bad):
-                fails[i].append(f"coverage_{rule.key}")
+                fails[i].append(rule.part("coverage"))
         if rule.min_m2_per_100hh is not None:
-            mine = np.isin(fac_cat, rule.accepted_categories)
+            mine = rule.counts(fac_cat, facilities["floor_area_m2"].to_numpy(dtype=np.float64))
             area = sum_by(facility_community[mine], fac_area[mine], ids)
             ratio = np.divide(area * 100.0, hh, out=np.full(len(ids), np.nan), where=has_hh)
             need = rule.min_m2_per_100hh * hh / 100.0
@@ -220,7 +188,7 @@ def community_table(
             bad = has_hh & ~ok
             floor_fail |= bad
             for i in np.flatnonzero(bad):
-                fails[i].append(f"floor_area_{rule.key}")
+                fails[i].append(rule.part("floor_area"))
     for i in np.flatnonzero(~has_hh):
         fails[i].append("no_households")
     out["compliant"] = has_hh & ~coverage_fail & ~floor_fail
@@ -361,7 +329,6 @@ __all__ = [
     "LEVELS",
     "VERDICTS",
     "CommunityRule",
-    "Targets",
     "assign_facilities",
     "community_table",
     "records",

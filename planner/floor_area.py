@@ -180,16 +180,18 @@ def check_floor_area(
 ) -> dict[str, Any]:
     """Allocate floor area of the rule's category to households; fill frames; return summary."""
     required = float(rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
-    in_category = np.isin(fac["category"].astype(object).to_numpy(), rule.accepted_categories)
     area = fac["floor_area_m2"].to_numpy(dtype=np.float64) if "floor_area_m2" in fac else None
     if area is None:
         area = np.full(len(fac), np.nan)
-    if np.isnan(area[in_category]).any():
-        bad = fac["id"].to_numpy()[in_category & np.isnan(area)]
+    categories = fac["category"].astype(object).to_numpy()
+    of_category = np.isin(categories, rule.accepted_categories)
+    if np.isnan(area[of_category]).any():
+        bad = fac["id"].to_numpy()[of_category & np.isnan(area)]
         raise InputError(
             f"The floor-area rule needs floor_area_m2 for every {rule.category!r} facility; "
             f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
         )
+    in_category = rule.accepts_facilities(categories, area)  # and, where set, big enough
     supply = np.where(in_category, area, 0.0)
     total_supply = float(supply.sum())
     total_hh = float(households.sum())
@@ -255,6 +257,7 @@ def check_floor_area(
     overall = 100.0 * total_supply / total_hh if total_hh > 0 else float("inf")
     shortfall = round(shortfall, 3)
     return {
+        "rule": rule.key,
         "category": rule.category,
         "allocation": allocation,
         "max_walk_m": round(rule.max_walk_m, 3),
@@ -269,10 +272,17 @@ def check_floor_area(
         "households_below": round(float(households[~res_out["floor_area_ok"].to_numpy()].sum()), 3),
         "passes": bool(shortfall <= 1e-6),
         "per": allocation,
+        "rule_per": rule.per,
+        "min_floor_area_m2": rule.min_floor_area_m2,
+        "target_m2_per_100_households": rule.target_m2_per_100_households,
+        "min_facility_floor_area_m2": rule.min_facility_floor_area_m2,
+        "facilities_too_small": int((of_category & ~in_category).sum()),
         "facilities_off_network": int(unreached.sum()),
         "note": floor_area_note(rule, comm_in is not None),
         "source": rule.source,
         "clause": rule.clause,
+        "verified": rule.verified,
+        "quote": rule.quote,
     }
 
 
@@ -288,7 +298,6 @@ def per_community(summary: dict[str, Any], comm_out: gpd.GeoDataFrame, rule: Rul
     summary["communities"] = int(ok.notna().sum())
     summary["communities_failing"] = int((ok == False).sum())  # noqa: E712 (NA stays NA)
     summary["shortfall_m2"] = round(float(comm_out[column("shortfall_m2", rule.key)].sum()), 3)
-    summary["min_floor_area_m2"] = getattr(rule, "min_floor_area_m2", None)
     summary["passes"] = bool(summary["communities_failing"] == 0)
 
 
@@ -298,7 +307,7 @@ def floor_area_note(rule: Rule, has_communities: bool) -> str:
             "verdict per community (the floor area of its facilities per 100 of its households); "
             "the catchment figures are the per-residence and per-facility view"
         )
-    if getattr(rule, "per", "catchment") == "community":
+    if rule.per == "community":
         return (
             "no communities layer: checked over each facility's walking catchment instead; "
             "the sources define this rule per community (give --communities)"

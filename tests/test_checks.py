@@ -124,14 +124,15 @@ def test_community_allocation(street):
         allocation="community",
     )
     comm = result.communities.set_index("community_id")
-    key = "community_service"
+    walk, floor = "community_service", "community_service_floor_area"  # the default's two rules
     np.testing.assert_allclose(comm["households"], [300, 200])
-    np.testing.assert_allclose(comm[column("floor_area_m2", key)], [60, 100])
-    np.testing.assert_allclose(comm[column("m2_per_100hh", key)], [20, 50])
-    np.testing.assert_allclose(comm[column("shortfall_m2", key)], [30, 0])
-    np.testing.assert_allclose(comm[column("coverage_rate", key)], [1, 1])
+    np.testing.assert_allclose(comm[column("floor_area_m2", floor)], [60, 100])
+    np.testing.assert_allclose(comm[column("m2_per_100hh", floor)], [20, 50])
+    np.testing.assert_allclose(comm[column("shortfall_m2", floor)], [30, 0])
+    np.testing.assert_allclose(comm[column("coverage_rate", walk)], [1, 1])
+    assert column("coverage_rate", floor) not in comm  # a floor-area rule has no walk verdict
     assert comm["compliant"].tolist() == [False, True]
-    assert comm["fails"].tolist() == [f"floor_area_{key}", ""]
+    assert comm["fails"].tolist() == [floor, ""]
     assert result.summary["floor_area"]["shortfall_m2"] == pytest.approx(30)
     assert result.summary["floor_area"]["per"] == "community"
 

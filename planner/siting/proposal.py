@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -318,8 +318,19 @@ def _rule_for(std: Standard, category: str) -> Rule:
             f"The standard {std.name!r} has no rule for category {category!r} (its categories: "
             f"{', '.join(std.categories)}). Choose one of those, or a standard with that rule."
         )
-    with_area = [r for r in found if r.has_floor_area]
-    return with_area[0] if with_area else found[0]
+    walk = [r for r in found if r.checks_coverage]
+    if not walk:
+        raise InputError(
+            f"The standard {std.name!r} has no walk rule for category {category!r}: new sites "
+            "are placed to bring households within a walk. Choose a category with a walk rule."
+        )
+    rule = walk[0]
+    area = [r for r in found if r.has_floor_area]
+    if area and not rule.has_floor_area:
+        # Sites are sized by the category's floor-area rule over the walk's catchments.
+        need = area[0].min_floor_area_m2_per_100_households
+        rule = replace(rule, min_floor_area_m2_per_100_households=need, per="catchment")
+    return rule
 
 
 def _solve(
