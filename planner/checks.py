@@ -336,7 +336,7 @@ def check(
     >>> residences = planner.read_residences("data/haidian/residences.gpkg")
     >>> result = planner.check(network, facilities, residences)
     >>> result
-    <CheckResult community_service: FAIL, 103 residences, 74 facilities, 87 gaps>
+    <CheckResult community_service: FAIL, 103 residences, 77 facilities, 87 gaps>
     >>> result.summary["coverage"][0]["rate"], result.summary["floor_area"]["shortfall_m2"]
     (0.215973, 1295.55)
     """
