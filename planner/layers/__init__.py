@@ -35,6 +35,7 @@ conversions live in :mod:`planner._geo` and are re-exported here.
 from __future__ import annotations
 
 from planner._geo import BD09, GCJ02, gcj02_to_wgs84, wgs84_to_gcj02
+from planner.layers._crs import offset_system_of
 from planner.layers.readers import (
     COMMUNITY_COLUMNS,
     read_communities,
@@ -49,6 +50,7 @@ __all__ = [
     "COMMUNITY_COLUMNS",
     "GCJ02",
     "gcj02_to_wgs84",
+    "offset_system_of",
     "read_communities",
     "read_facilities",
     "read_layer",

@@ -46,6 +46,21 @@ def _is_offset(crs: object) -> bool:
     return isinstance(crs, str) and crs in OFFSET_SYSTEMS
 
 
+def offset_system_of(crs: Any) -> str | None:
+    """``"gcj02"`` or ``"bd09"`` when ``crs`` names an offset system (any spelling readers
+    accept: ``"GCJ-02"``, ``"amap"``, ``"baidu"``...), else None.
+
+    Examples
+    --------
+    >>> offset_system_of("GCJ-02"), offset_system_of("Baidu"), offset_system_of("EPSG:4490")
+    ('gcj02', 'bd09', None)
+    """
+    if isinstance(crs, str):
+        found = _OFFSET_NAMES.get(crs.strip().lower())
+        return None if found is None else str(found)
+    return None
+
+
 def _crs_name(crs: CRS | str) -> str:
     if isinstance(crs, str):
         return _OFFSET_LABELS[crs]
