@@ -36,6 +36,7 @@ EXIT_SIGINT = 130  # interrupted by Ctrl-C (SIGINT): nothing was written, the st
 EXIT_SIGTERM = 143  # stopped by SIGTERM: as for SIGINT
 
 _FIXED_GPKG_DATE = "2000-01-01T00:00:00Z"  # GeoPackage timestamps pinned: identical bytes per run
+CSV_ENCODING: Final = "utf-8-sig"  # UTF-8 with a BOM: Chinese Excel opens it without garbling
 
 
 def exit_code(summary: dict[str, Any]) -> int:
@@ -107,13 +108,26 @@ def write_review(
     tianditu_key: str | None = None,
     baseline: CheckResult | None = None,
     map_html: bool = True,
+    offset_system: str | None = None,
+    workbook: bool = True,
 ) -> dict[str, Path]:
     """Write the output contract (docs/ARCHITECTURE.md) into ``out_dir``.
 
     Files: ``map.html``, ``residences.gpkg``/``.geojson``/``.csv``, ``facilities.gpkg``/``.csv``,
     ``communities.gpkg``/``.csv``, ``subdistricts.csv`` and ``districts.csv`` (with communities
-    and those levels), ``gaps.csv``, ``summary.json``. With ``baseline`` (the
-    review without the proposed plan), ``summary.json`` also holds the before/after comparison.
+    and those levels), ``gaps.csv``, ``summary.json``, ``review.xlsx`` (the
+    tables in the review's language, `planner.workbook`). With ``baseline`` (the review without
+    the proposed plan), ``summary.json`` also holds the before/after comparison. CSV files are
+    UTF-8 with a BOM (`CSV_ENCODING`).
+
+    Parameters
+    ----------
+    offset_system
+        ``"gcj02"`` or ``"bd09"`` when the inputs were in that system: ``residences.csv``,
+        ``facilities.csv`` and the workbook also carry ``lon_<system>``/``lat_<system>``.
+        GeoPackage and GeoJSON stay WGS84 only.
+    workbook
+        Write ``review.xlsx`` (default True).
 
     Returns
     -------
@@ -141,23 +155,23 @@ def write_review(
         (stage / names["summary"]).write_text(summary_json(summary), encoding="utf-8")
         write_layer(result.residences, stage / names["residences"])
         write_layer(result.residences, stage / names["residences_geojson"])
-        _write_csv(result.residences, stage / names["residences_csv"])
+        _write_csv(result.residences, stage / names["residences_csv"], offset_system)
         write_layer(result.facilities, stage / names["facilities"])
-        _write_csv(result.facilities, stage / names["facilities_csv"])
-        result.gaps.to_csv(stage / names["gaps"], index=False, float_format="%.3f")
+        _write_csv(result.facilities, stage / names["facilities_csv"], offset_system)
+        write_table_csv(result.gaps, stage / names["gaps"], float_format="%.3f")
         if result.communities is not None:
             names["communities"] = "communities.gpkg"
             names["communities_csv"] = "communities.csv"
             write_layer(result.communities, stage / names["communities"])
             table = pd.DataFrame(result.communities.drop(columns=result.communities.geometry.name))
-            table.to_csv(stage / names["communities_csv"], index=False, float_format="%.6f")
+            write_table_csv(table, stage / names["communities_csv"])
         for level, frame in (
             ("subdistricts", result.subdistricts),
             ("districts", result.districts),
         ):
             if frame is not None:
                 names[level] = f"{level}.csv"
-                frame.to_csv(stage / names[level], index=False, float_format="%.6f")
+                write_table_csv(frame, stage / names[level])
         if result.isochrones is not None and len(result.isochrones):
             names["isochrones"] = "isochrones.gpkg"
             write_layer(result.isochrones, stage / names["isochrones"])
@@ -167,15 +181,26 @@ def write_review(
             names["map"] = "map.html"
             the_map = build_map(result, lang=lang, basemap=basemap, tianditu_key=tianditu_key)
             save_map(the_map, stage / names["map"])
+        if workbook:
+            from planner.workbook import write_workbook
+
+            names["workbook"] = "review.xlsx"
+            write_workbook(
+                result, stage / names["workbook"], lang=lang, offset_system=offset_system
+            )
     target = Path(out_dir)
     return {kind: target / name for kind, name in names.items()}
 
 
-def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    table.insert(1, "lon", np.round(frame.geometry.x.to_numpy(), 7))
-    table.insert(2, "lat", np.round(frame.geometry.y.to_numpy(), 7))
-    table.to_csv(path, index=False, float_format="%.6f")
+def write_table_csv(frame: pd.DataFrame, path: Path, *, float_format: str = "%.6f") -> None:
+    """A table as CSV the way every review table is written: UTF-8 with BOM, no index."""
+    frame.to_csv(path, index=False, float_format=float_format, encoding=CSV_ENCODING)
+
+
+def _write_csv(frame: gpd.GeoDataFrame, path: Path, offset_system: str | None = None) -> None:
+    from planner.workbook import point_table
+
+    write_table_csv(point_table(frame, offset_system), path)
 
 
 def write_demo_inputs(
@@ -286,6 +311,8 @@ def write_proposal(
     basemap: str = "osm",
     tianditu_key: str | None = None,
     map_html: bool = True,
+    offset_system: str | None = None,
+    workbook: bool = True,
 ) -> dict[str, Path]:
     """Write a proposal: ``proposals.gpkg`` and the after-review with the before/after summary.
 
@@ -310,14 +337,16 @@ def write_proposal(
             tianditu_key=tianditu_key,
             baseline=proposal.before,
             map_html=map_html,
+            offset_system=offset_system,
+            workbook=workbook,
         )
         for path in written.values():
             path.rename(stage / path.name)
         (stage / "review").rmdir()
         write_layer(proposal.sites, stage / "proposals.gpkg")
         (stage / "proposal.json").write_text(summary_json(proposal.summary), encoding="utf-8")
-        proposal.uncoverable.to_csv(stage / "uncoverable.csv", index=False, float_format="%.3f")
-        proposal.expansions.to_csv(stage / "expansions.csv", index=False, float_format="%.3f")
+        write_table_csv(proposal.uncoverable, stage / "uncoverable.csv", float_format="%.3f")
+        write_table_csv(proposal.expansions, stage / "expansions.csv", float_format="%.3f")
     paths = {kind: target / path.name for kind, path in written.items()}
     paths.update(
         {
@@ -331,6 +360,7 @@ def write_proposal(
 
 
 __all__ = [
+    "CSV_ENCODING",
     "EXIT_BAD_INPUT",
     "EXIT_FAIL",
     "EXIT_FAULT",
@@ -346,4 +376,5 @@ __all__ = [
     "write_layer_atomic",
     "write_proposal",
     "write_review",
+    "write_table_csv",
 ]

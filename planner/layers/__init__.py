@@ -1,21 +1,26 @@
 """Read and validate the user's input layers: facilities, residences, communities.
 
 Every reader accepts a path (GeoPackage, GeoJSON, Shapefile -- including GBK-encoded attribute
-tables --, or a CSV with longitude/latitude columns) or an in-memory (Geo)DataFrame, and returns a
-new GeoDataFrame in WGS84 (EPSG:4326) with normalised column names:
+tables --, or a CSV or Excel ``.xlsx`` table with longitude/latitude columns) or an in-memory
+(Geo)DataFrame, and returns a new GeoDataFrame in WGS84 (EPSG:4326) with normalised column names:
 
 - facilities: ``id``, ``name``, ``category`` (snake_case), ``floor_area_m2`` (float, NaN when
   unknown), point geometry;
 - residences: ``id``, ``name``, ``households`` (float), point geometry;
-- communities: ``id``, ``name``, ``households`` (float, NaN when unknown), (multi)polygon geometry.
+- communities: ``id``, ``name``, ``subdistrict`` and ``district`` (when the layer has them; Chinese
+  headers such as 社区名称, 街道, 区县 are recognised), ``households`` (float, NaN when unknown),
+  (multi)polygon geometry.
 
 Polygons given as facilities or residences (building footprints) are replaced by a representative
 point computed in a projected CRS, and their footprint area is kept in ``footprint_m2``. Every other
 column of the input is kept. The output index is a fresh ``RangeIndex``.
 
 Coordinate reference systems: anything pyproj knows (CGCS2000 EPSG:4490 and its Gauss-Kruger
-zones EPSG:4513-4554 included), plus GCJ-02 (``crs="gcj02"``), the offset coordinates of Amap /
-Gaode, converted here with the published formula (:func:`gcj02_to_wgs84`, :func:`wgs84_to_gcj02`).
+zones EPSG:4513-4554 included), plus the offset systems GCJ-02 (``crs="gcj02"``: Amap/Gaode,
+Tencent) and BD-09 (``crs="bd09"``: Baidu), converted with the published formulas
+(:func:`gcj02_to_wgs84`, :func:`wgs84_to_gcj02`, :func:`planner._geo.offset_to_wgs84`). A CSV or
+XLSX file must state its CRS: WGS84 and GCJ-02 cannot be told apart by looking, so such a table
+without ``crs=`` is refused rather than read as WGS84.
 
 All problems found in a layer are collected and raised together as one :class:`InputError` whose
 message names the file (or layer), the column or rows, and the fix. Inputs are never modified.
@@ -29,8 +34,10 @@ conversions live in :mod:`planner._geo` and are re-exported here.
 
 from __future__ import annotations
 
-from planner._geo import GCJ02, gcj02_to_wgs84, wgs84_to_gcj02
+from planner._geo import BD09, GCJ02, gcj02_to_wgs84, wgs84_to_gcj02
+from planner.layers._crs import offset_system_of
 from planner.layers.readers import (
+    COMMUNITY_COLUMNS,
     read_communities,
     read_facilities,
     read_layer,
@@ -39,8 +46,11 @@ from planner.layers.readers import (
 )
 
 __all__ = [
+    "BD09",
+    "COMMUNITY_COLUMNS",
     "GCJ02",
     "gcj02_to_wgs84",
+    "offset_system_of",
     "read_communities",
     "read_facilities",
     "read_layer",

@@ -96,16 +96,25 @@ class _Col:
     default: str
     flag: str
     meaning: str
+    aliases: tuple[str, ...] = ()  # other names looked for when ``given`` is the default
 
 
 def _find_column(frame: pd.DataFrame, col: _Col) -> Any | None:
-    """The frame's column for ``col``: exact name, else a unique case-insensitive match."""
+    """The frame's column for ``col``: exact name, else a unique case-insensitive match, else
+    (when the default name was left) the first of ``col.aliases`` the frame has."""
     if col.given in frame.columns:
         return col.given
     folded = [c for c in frame.columns if str(c).strip().lower() == col.given.strip().lower()]
     if len(folded) == 1:
         logger.info("using column '%s' for %s='%s'", folded[0], col.flag, col.given)
         return folded[0]
+    if col.given == col.default:
+        stripped = {str(c).strip().lower(): c for c in frame.columns}
+        for alias in col.aliases:
+            if alias.lower() in stripped:
+                found = stripped[alias.lower()]
+                logger.info("using column '%s' for %s (%s)", found, col.canonical, col.meaning)
+                return found
     return None
 
 

@@ -1,8 +1,11 @@
 """Geometry from tables, CRS resolution and reprojection to WGS84.
 
-The CRS the coordinates are really in is resolved from the layer's own CRS and ``crs=``
-(anything pyproj knows, or GCJ-02); coordinates are checked against it (longitude/latitude in
-range, CGCS2000 Gauss-Kruger zone prefixes) before they are converted to EPSG:4326."""
+The CRS the coordinates are really in is resolved from the layer's own CRS, ``crs=`` and
+``default_crs=`` (anything pyproj knows, or the offset systems GCJ-02 and BD-09); coordinates are
+checked against it (longitude/latitude in range, CGCS2000 Gauss-Kruger zone prefixes) before they
+are converted to EPSG:4326. A table of coordinates read from a file (CSV, XLSX) must state its
+CRS: WGS84, GCJ-02 and BD-09 longitudes/latitudes cannot be told apart by looking, and reading
+one as another shifts every point by some 500 m."""
 
 from __future__ import annotations
 
@@ -17,32 +20,59 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from planner._geo import GCJ02, WGS84, gcj02_geometries_to_wgs84
+from planner._geo import BD09, GCJ02, OFFSET_SYSTEMS, WGS84, offset_geometries_to_wgs84
 from planner.layers._columns import _Funnel, _listing, _numeric_values, _Rows
 from planner.layers._sources import _Raw
 
 logger = logging.getLogger(__name__)
 
-_GCJ02_NAMES: Final = frozenset({"gcj02", "gcj-02", "gcj_02", "gcj"})
+_OFFSET_NAMES: Final = {
+    **dict.fromkeys(("gcj02", "gcj-02", "gcj_02", "gcj", "amap", "gaode"), GCJ02),
+    **dict.fromkeys(("bd09", "bd-09", "bd_09", "bd09ll", "baidu"), BD09),
+}
+_OFFSET_LABELS: Final = {GCJ02: "GCJ-02", BD09: "BD-09"}
 _LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_NAMES: Final = ("lat", "latitude", "y", "纬度")
 _CRS_HINT: Final = (
     "pass crs=... (or --crs), e.g. EPSG:4490 for CGCS2000 longitude/latitude, EPSG:4523 for "
-    "CGCS2000 3-degree Gauss-Kruger zone 35, EPSG:4326 for WGS84, gcj02 for Amap/Gaode coordinates"
+    "CGCS2000 3-degree Gauss-Kruger zone 35, EPSG:4326 for WGS84, gcj02 for Amap/Gaode/Tencent "
+    "coordinates, bd09 for Baidu coordinates"
 )
 
 
-def _is_gcj02(crs: object) -> bool:
+def _is_offset(crs: object) -> bool:
+    """Whether ``crs`` is one of the offset systems (GCJ02, BD09), given by planner's name."""
     # Never compare a pyproj CRS with a string: CRS.__eq__ parses the string (slow, ~1 s).
-    return isinstance(crs, str) and crs == GCJ02
+    return isinstance(crs, str) and crs in OFFSET_SYSTEMS
+
+
+def offset_system_of(crs: Any) -> str | None:
+    """``"gcj02"`` or ``"bd09"`` when ``crs`` names an offset system (any spelling readers
+    accept: ``"GCJ-02"``, ``"amap"``, ``"baidu"``...), else None.
+
+    Examples
+    --------
+    >>> offset_system_of("GCJ-02"), offset_system_of("Baidu"), offset_system_of("EPSG:4490")
+    ('gcj02', 'bd09', None)
+    """
+    if isinstance(crs, str):
+        found = _OFFSET_NAMES.get(crs.strip().lower())
+        return None if found is None else str(found)
+    return None
+
+
+def _crs_name(crs: CRS | str) -> str:
+    if isinstance(crs, str):
+        return _OFFSET_LABELS[crs]
+    return f"{crs.to_string()} ({crs.name})"
 
 
 def _parse_crs(crs: Any, funnel: _Funnel) -> CRS | str | None:
-    """``None``, ``GCJ02`` or a pyproj CRS; records a problem and returns None when unknown."""
+    """``None``, ``GCJ02``/``BD09`` or a pyproj CRS; records a problem, None when unknown."""
     if crs is None:
         return None
-    if isinstance(crs, str) and crs.strip().lower() in _GCJ02_NAMES:
-        return GCJ02
+    if isinstance(crs, str) and crs.strip().lower() in _OFFSET_NAMES:
+        return str(_OFFSET_NAMES[crs.strip().lower()])
     try:
         return CRS.from_user_input(crs)
     except CRSError as exc:
@@ -117,34 +147,68 @@ def _points_from_table(
     return gpd.GeoSeries(gpd.points_from_xy(coords[0], coords[1]), index=frame.index)
 
 
+_LAYER_KINDS: Final = ("facilities", "residences", "communities", "proposed", "candidates")
+
+
+def _table_crs_fix(kind: str) -> str:
+    """How to state the CRS of a table: the review-file key and the flags (and ``crs=``)."""
+    systems = (
+        '"gcj02" for Amap/Gaode/Tencent, "bd09" for Baidu, "EPSG:4326" for WGS84 (GPS), '
+        '"EPSG:4490" for CGCS2000'
+    )
+    if kind in _LAYER_KINDS:
+        return (
+            f'state the CRS of its coordinates: crs = "gcj02" under [{kind}] in review.toml, or '
+            f"--{kind}-crs gcj02 (top-level crs = ... or --crs for every layer; "
+            f"crs=... in Python); {systems}"
+        )
+    return f"state the CRS of its coordinates: pass crs=... (or --crs), e.g. {systems}"
+
+
 def _resolve_crs(
     file_crs: CRS | None,
     declared: CRS | str | None,
     *,
-    is_table: bool,
-    implicit: bool,
+    raw: _Raw,
+    default: CRS | str | None,
     funnel: _Funnel,
 ) -> CRS | str | None:
-    """The CRS the coordinates are really in (a pyproj CRS or GCJ02), or None with a problem."""
-    if _is_gcj02(declared):
+    """The CRS the coordinates are really in (a pyproj CRS or an offset system), or None with a
+    problem recorded. ``default`` applies only to a layer that states no CRS of its own."""
+    is_table, implicit = raw.is_table, raw.crs_implicit
+    if declared is None and default is not None and (is_table or file_crs is None):
+        declared = default
+    if _is_offset(declared):
         if (
             file_crs is None
             or is_table
             or implicit
             or file_crs.equals(WGS84, ignore_axis_order=True)
         ):
-            return GCJ02
+            return declared
         funnel.add(
-            f"crs=gcj02 was given but the layer says its CRS is {file_crs.name} "
-            f"({file_crs.to_string()}); GCJ-02 data are longitude/latitude labelled WGS84",
+            f"crs={declared} was given but the layer says its CRS is {file_crs.name} "
+            f"({file_crs.to_string()}); {_OFFSET_LABELS[str(declared)]} data are "
+            "longitude/latitude, at most labelled WGS84",
             "drop crs= if the layer's own CRS is right, or reproject the layer to EPSG:4326 first",
         )
         return None
     if is_table:
-        if declared is None:
-            logger.info("table without a CRS: reading its coordinates as WGS84 (EPSG:4326)")
-            return WGS84
-        return declared
+        if declared is not None:
+            return declared
+        if raw.path is not None:
+            funnel.add(
+                "the table has coordinate columns but no stated coordinate reference system; "
+                "WGS84 (GPS), GCJ-02 (Amap/Gaode) and BD-09 (Baidu) longitudes/latitudes look "
+                "alike and reading one as another shifts every point by about 500 m",
+                _table_crs_fix(raw.kind),
+            )
+            return None
+        logger.warning(
+            "%s: an in-memory table without crs=: reading its coordinates as WGS84 (EPSG:4326)",
+            raw.label,
+        )
+        return WGS84
     if file_crs is None:
         if declared is None:
             funnel.add("the layer has no coordinate reference system (CRS)", _CRS_HINT)
@@ -170,7 +234,7 @@ def _resolve_crs(
 
 def _coordinates_fit(geoms: np.ndarray, src: CRS | str, rows: _Rows, funnel: _Funnel) -> bool:
     """Whether longitude/latitude CRSs hold coordinates in range; records a problem if not."""
-    geographic = _is_gcj02(src) or (isinstance(src, CRS) and src.is_geographic)
+    geographic = _is_offset(src) or (isinstance(src, CRS) and src.is_geographic)
     if not geographic:
         return True
     bounds = shapely.bounds(geoms)
@@ -180,7 +244,7 @@ def _coordinates_fit(geoms: np.ndarray, src: CRS | str, rows: _Rows, funnel: _Fu
     bad = present & (x_out | y_out)
     if not bad.any():
         return True
-    name = "GCJ-02" if isinstance(src, str) else f"{src.to_string()} ({src.name})"
+    name = _crs_name(src)
     first = int(np.flatnonzero(bad)[0])
     example = f"x={bounds[first, 0]:.6g}, y={bounds[first, 1]:.6g}"
     swapped = bad & ~x_out & (np.abs(bounds[:, [0, 2]]) <= 90.0).all(axis=1)
@@ -226,10 +290,10 @@ def _reproject(
     values = shapely.force_2d(np.asarray(geoms.array, dtype=object))
     if not _coordinates_fit(values, src, rows, funnel):
         return None
-    if _is_gcj02(src):
-        logger.info("converting GCJ-02 coordinates to WGS84")
-        out = gpd.GeoSeries(gcj02_geometries_to_wgs84(values), index=geoms.index, crs=WGS84)
-        return out
+    if _is_offset(src):
+        logger.info("converting %s coordinates to WGS84", _OFFSET_LABELS[str(src)])
+        converted = offset_geometries_to_wgs84(values, str(src))
+        return gpd.GeoSeries(converted, index=geoms.index, crs=WGS84)
     assert isinstance(src, CRS)
     series = gpd.GeoSeries(values, index=geoms.index, crs=src)
     if src.equals(WGS84, ignore_axis_order=True):
@@ -262,12 +326,14 @@ def _geometry_in_wgs84(
     raw: _Raw,
     *,
     crs: Any,
+    default_crs: Any = None,
     lon_col: str | None,
     lat_col: str | None,
     rows: _Rows,
     funnel: _Funnel,
 ) -> gpd.GeoSeries | None:
     declared = _parse_crs(crs, funnel)
+    default = _parse_crs(default_crs, funnel)
     if raw.is_table:
         geoms = _points_from_table(
             raw.frame, lon_col=lon_col, lat_col=lat_col, rows=rows, funnel=funnel
@@ -280,11 +346,9 @@ def _geometry_in_wgs84(
                     f"drop {name}= (it applies to CSV files and plain tables only)",
                 )
         geoms = raw.frame.geometry
-    if crs is not None and declared is None:
+    if (crs is not None and declared is None) or (default_crs is not None and default is None):
         return None  # the unknown crs= is already reported
-    src = _resolve_crs(
-        _layer_crs(raw), declared, is_table=raw.is_table, implicit=raw.crs_implicit, funnel=funnel
-    )
+    src = _resolve_crs(_layer_crs(raw), declared, raw=raw, default=default, funnel=funnel)
     if geoms is None or src is None:
         return None
     return _reproject(geoms, src, rows, funnel)

@@ -1,7 +1,9 @@
-"""Reading a layer's source: a (Geo)DataFrame, a CSV, or a file GDAL reads, with its encoding.
+"""Reading a layer's source: a (Geo)DataFrame, a CSV, an Excel workbook, or a file GDAL reads.
 
 CSV files are read as UTF-8, then GBK (GB18030); a Shapefile honours its ``.cpg`` file, else
-UTF-8 then GBK is tried. The result is a :class:`_Raw` frame, not yet checked or reprojected."""
+UTF-8 then GBK is tried. Excel workbooks (``.xlsx``) are read with openpyxl, one sheet (``sheet=``
+by name or 0-based index; by default the only sheet that holds data). The result is a
+:class:`_Raw` frame, not yet checked or reprojected."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from planner.layers._columns import _Funnel, _listing
 logger = logging.getLogger(__name__)
 
 _CSV_SUFFIXES: Final = frozenset({".csv", ".tsv", ".txt"})
+_EXCEL_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
+_OLD_EXCEL_SUFFIXES: Final = frozenset({".xls", ".et"})
 _GEOJSON_SUFFIXES: Final = frozenset({".geojson", ".json"})
 _GBK_CODEC: Final = "gb18030"  # superset of GBK: decodes every GBK byte sequence identically
 
@@ -33,6 +37,7 @@ class _Raw:
     path: Path | None
     is_table: bool  # no geometry: points come from longitude/latitude columns
     crs_implicit: bool  # GeoJSON without a "crs" member: EPSG:4326 only by convention
+    kind: str = "input"  # facilities, residences, communities, proposed, candidates, input
 
 
 def _is_path(source: Any) -> bool:
@@ -53,21 +58,26 @@ def _read_source(
     layer: str | None,
     encoding: str | None,
     text_cols: Sequence[str] = (),
+    sheet: str | int | None = None,
 ) -> _Raw:
     """Read ``source`` into a new frame; raise InputError at once when it cannot be read."""
-    label = _label_for(source, kind, layer)
+    label = _label_for(source, kind, layer if sheet is None else None)
+    if sheet is not None and _is_path(source):
+        label += f" (sheet '{sheet}')"
     if isinstance(source, pd.DataFrame):
         funnel = _Funnel(label)
         if layer is not None:
             funnel.add(f"layer='{layer}' was given for an in-memory table", "drop layer=")
         if encoding is not None:
             funnel.add(f"encoding='{encoding}' was given for an in-memory table", "drop encoding=")
+        if sheet is not None:
+            funnel.add(f"sheet={sheet!r} was given for an in-memory table", "drop sheet=")
         funnel.raise_if_any()
         frame = source.copy(deep=True)
         is_table = not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None
         if is_table and isinstance(frame, gpd.GeoDataFrame):
             frame = pd.DataFrame(frame)
-        return _Raw(frame, label, None, is_table, crs_implicit=False)
+        return _Raw(frame, label, None, is_table, crs_implicit=False, kind=kind)
     if not _is_path(source):
         raise TypeError(
             f"{kind}: expected a path (str or pathlib.Path) or a GeoDataFrame, "
@@ -77,14 +87,117 @@ def _read_source(
     funnel = _Funnel(label)
     if not path.exists():
         raise funnel.fail_now("the file does not exist", "check the path")
-    if path.suffix.lower() in _CSV_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in _OLD_EXCEL_SUFFIXES:
+        raise funnel.fail_now(
+            f"is an old-format workbook ({suffix})",
+            "save it from Excel or WPS as .xlsx (Excel Workbook) or as CSV",
+        )
+    if sheet is not None and suffix not in _EXCEL_SUFFIXES:
+        raise funnel.fail_now(
+            f"sheet={sheet!r} was given but the file is not an Excel workbook (.xlsx)",
+            "drop sheet= (it applies to .xlsx files only; use layer= for GeoPackages)",
+        )
+    if suffix in _EXCEL_SUFFIXES:
+        if layer is not None:
+            raise funnel.fail_now(
+                f"layer='{layer}' was given for an Excel workbook",
+                f"name the sheet with sheet='{layer}' instead of layer=",
+            )
+        if encoding is not None:
+            logger.debug("%s: an .xlsx file stores Unicode text; encoding= is not used", path)
+        frame = _read_excel(path, sheet=sheet, text_cols=text_cols, funnel=funnel)
+        return _Raw(frame, label, path, True, crs_implicit=False, kind=kind)
+    if suffix in _CSV_SUFFIXES:
         if layer is not None:
             raise funnel.fail_now(f"layer='{layer}' was given for a CSV file", "drop layer=")
         frame = _read_csv(path, encoding=encoding, text_cols=text_cols, funnel=funnel)
-        return _Raw(frame, label, path, True, crs_implicit=False)
+        return _Raw(frame, label, path, True, crs_implicit=False, kind=kind)
     frame = _read_ogr(path, layer=layer, encoding=encoding, text_cols=text_cols, funnel=funnel)
-    implicit = path.suffix.lower() in _GEOJSON_SUFFIXES and not _geojson_has_crs_member(path)
-    return _Raw(frame, label, path, frame.__class__ is pd.DataFrame, crs_implicit=implicit)
+    implicit = suffix in _GEOJSON_SUFFIXES and not _geojson_has_crs_member(path)
+    is_table = frame.__class__ is pd.DataFrame
+    return _Raw(frame, label, path, is_table, crs_implicit=implicit, kind=kind)
+
+
+def excel_sheets(path: Path) -> list[str]:
+    """The sheet names of an ``.xlsx`` workbook, in order (raises what openpyxl raises)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _read_excel(
+    path: Path, *, sheet: str | int | None, text_cols: Sequence[str], funnel: _Funnel
+) -> pd.DataFrame:
+    import zipfile
+
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+        raise funnel.fail_now(
+            f"cannot be read as an Excel workbook ({exc})", "save it from Excel as .xlsx or CSV"
+        ) from exc
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        if sheet is None:
+            frames = {name: _sheet(book, name) for name in names}
+            filled = [name for name in names if len(frames[name].columns)]
+            if len(filled) > 1:
+                raise funnel.fail_now(
+                    f"holds {len(filled)} sheets with data ({_listing(filled)})",
+                    'pass sheet=... (sheet = "..." under the layer\'s table in review.toml) '
+                    "with the sheet's name or its 0-based number",
+                )
+            chosen = filled[0] if filled else names[0]
+            frame = frames[chosen]
+        else:
+            chosen = _sheet_name(sheet, names, funnel)
+            frame = _sheet(book, chosen)
+    frame = frame.dropna(how="all").reset_index(drop=True)  # rows Excel keeps after a delete
+    others = [c for c in frame.columns if c not in text_cols]
+    frame[others] = frame[others].infer_objects()  # cells' own types; text is never parsed
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
+    frame = frame.drop(columns=[c for c in unnamed if frame[c].isna().all()])
+    frame.columns = [str(c).strip() if isinstance(c, str) else c for c in frame.columns]
+    for col in text_cols:
+        if col in frame.columns:
+            frame[col] = pd.Series(
+                [_excel_text(v) for v in frame[col].to_numpy()], index=frame.index, dtype="string"
+            )
+    logger.debug("read %s, sheet %s", path, chosen)
+    return frame
+
+
+def _sheet(book: pd.ExcelFile, name: str) -> pd.DataFrame:
+    """One sheet with every cell as openpyxl gives it (text such as "007" stays text)."""
+    return pd.read_excel(book, sheet_name=name, dtype=object)
+
+
+def _sheet_name(sheet: str | int, names: list[str], funnel: _Funnel) -> str:
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    text = str(sheet).strip()
+    if text.lstrip("-").isdigit() and not isinstance(sheet, bool):
+        number = int(text)
+        if 0 <= number < len(names):
+            return names[number]
+    raise funnel.fail_now(
+        f"has no sheet {sheet!r} (sheets: {_listing(names)})",
+        "pass one of those names as sheet=, or its 0-based number",
+    )
+
+
+def _excel_text(value: Any) -> Any:
+    """An Excel cell as text: whole numbers without ``.0``, empty cells missing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return pd.NA
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _geojson_has_crs_member(path: Path) -> bool:

@@ -75,25 +75,41 @@ def read_layer(
     encoding: str | None = None,
     lon_col: str | None = None,
     lat_col: str | None = None,
+    sheet: str | int | None = None,
+    default_crs: Any = None,
+    kind: str = "input",
 ) -> gpd.GeoDataFrame:
     """Read any supported layer into WGS84, without checking columns or geometry types.
 
     Parameters
     ----------
     source
-        A GeoPackage, GeoJSON, Shapefile or CSV path, or a (Geo)DataFrame (copied, never
-        modified). A plain DataFrame is treated like a CSV.
+        A GeoPackage, GeoJSON, Shapefile, CSV or Excel (``.xlsx``) path, or a (Geo)DataFrame
+        (copied, never modified). A plain DataFrame is treated like a CSV.
     layer
         Layer name inside a multi-layer file (GeoPackage). Required when there are several.
     crs
-        The CRS of the coordinates when the file has none (CSV: default EPSG:4326), or
-        ``"gcj02"`` for Amap/Gaode longitude/latitude. Contradicting the file's CRS is an error.
+        The CRS of the coordinates: anything pyproj knows (``"EPSG:4490"``), or ``"gcj02"``
+        (Amap/Gaode/Tencent) or ``"bd09"`` (Baidu) longitude/latitude. Required for a CSV or
+        XLSX file (WGS84 and GCJ-02 cannot be told apart by looking); an in-memory table without
+        it is read as WGS84 (logged). Contradicting the file's own CRS is an error; the offset
+        systems may only relabel a layer that says WGS84.
     encoding
         Text encoding of the attribute table. By default a Shapefile's ``.cpg`` is honoured;
-        without one UTF-8 is tried, then GBK. CSV: UTF-8, then GBK.
+        without one UTF-8 is tried, then GBK. CSV: UTF-8, then GBK. Not used for ``.xlsx``.
     lon_col, lat_col
         CSV / table columns holding the coordinates. Detected by default from common names
         (lon, lng, longitude, x, 经度 / lat, latitude, y, 纬度).
+    sheet
+        Sheet of an ``.xlsx`` workbook: its name or 0-based number. By default the only sheet
+        that holds data.
+    default_crs
+        The CRS for a layer that states none (a table, a Shapefile without ``.prj``), when
+        ``crs`` is not given; never contradicts a layer's own CRS (the review file's top-level
+        ``crs``, applied to every layer).
+    kind
+        What the layer is (``facilities``, ``residences``, ``communities``, ``proposed``,
+        ``candidates``): names the layer, the review-file table and the flags in messages.
 
     Returns
     -------
@@ -105,13 +121,19 @@ def read_layer(
     InputError
         Missing, empty or unreadable file, unknown or missing CRS, unusable coordinates.
     """
-    raw = _read_source(source, kind="input", layer=layer, encoding=encoding)
+    raw = _read_source(source, kind=kind, layer=layer, encoding=encoding, sheet=sheet)
     funnel = _Funnel(raw.label)
     if len(raw.frame) == 0:
         raise funnel.fail_now("the layer has no features", "give a layer with at least one feature")
     rows = _Rows(from_file=raw.path is not None, index=raw.frame.index)
     geoms = _geometry_in_wgs84(
-        raw, crs=crs, lon_col=lon_col, lat_col=lat_col, rows=rows, funnel=funnel
+        raw,
+        crs=crs,
+        default_crs=default_crs,
+        lon_col=lon_col,
+        lat_col=lat_col,
+        rows=rows,
+        funnel=funnel,
     )
     funnel.raise_if_any()
     assert geoms is not None
@@ -173,10 +195,21 @@ def _prepare(
     encoding: str | None,
     lon_col: str | None,
     lat_col: str | None,
+    sheet: str | int | None = None,
+    default_crs: Any = None,
     allow_table: bool = True,
+    id_aliases: tuple[str, ...] = (),
+    name_aliases: tuple[str, ...] = (),
 ) -> _Prepared:
     """Read a layer and check what every layer shares: rows, ids, geometry (to WGS84), names."""
-    raw = _read_source(source, kind=kind, layer=layer, encoding=encoding, text_cols=(id_col,))
+    raw = _read_source(
+        source,
+        kind=kind,
+        layer=layer,
+        encoding=encoding,
+        text_cols=(id_col, *id_aliases),
+        sheet=sheet,
+    )
     note = "rows count features from 1 in file order" if raw.path is not None else ""
     funnel = _Funnel(raw.label, row_note=note)
     if raw.is_table and not allow_table:
@@ -187,17 +220,23 @@ def _prepare(
     if len(raw.frame) == 0:
         raise funnel.fail_now("the layer has no features", "give a layer with at least one feature")
     rows = _Rows(from_file=raw.path is not None, index=raw.frame.index)
-    id_spec = _Col("id", id_col, "id", "id_col", "unique feature ids")
+    id_spec = _Col("id", id_col, "id", "id_col", "unique feature ids", id_aliases)
     id_source, ids = _ids(raw.frame, id_spec, rows=rows, funnel=funnel)
     if ids is not None:
         rows.ids = ids
     geoms = _geometry_in_wgs84(
-        raw, crs=crs, lon_col=lon_col, lat_col=lat_col, rows=rows, funnel=funnel
+        raw,
+        crs=crs,
+        default_crs=default_crs,
+        lon_col=lon_col,
+        lat_col=lat_col,
+        rows=rows,
+        funnel=funnel,
     )
     prep = _Prepared(raw, funnel, rows, geoms, id_source, ids)
     if id_source is not None:
         prep.used.append(id_source)
-    name_spec = _Col("name", name_col, "name", "name_col", "names")
+    name_spec = _Col("name", name_col, "name", "name_col", "names", name_aliases)
     prep.name = _optional_text(prep, name_spec, prep.used)
     return prep
 
@@ -241,6 +280,9 @@ def read_facilities(
     encoding: str | None = None,
     lon_col: str | None = None,
     lat_col: str | None = None,
+    sheet: str | int | None = None,
+    default_crs: Any = None,
+    kind: str = "facilities",
 ) -> gpd.GeoDataFrame:
     """Read and validate the facilities layer.
 
@@ -261,8 +303,11 @@ def read_facilities(
     require_floor_area
         When True the floor-area column must exist and have a value on every row; otherwise a
         missing column gives NaN.
-    layer, crs, encoding, lon_col, lat_col
+    layer, crs, encoding, lon_col, lat_col, sheet, default_crs
         As for :func:`read_layer`.
+    kind
+        ``"facilities"``, or ``"proposed"`` for planned facilities (names the review-file table
+        and the flags in messages).
 
     Returns
     -------
@@ -277,7 +322,7 @@ def read_facilities(
     """
     prep = _prepare(
         source,
-        kind="facilities",
+        kind=kind,
         id_col=id_col,
         name_col=name_col,
         layer=layer,
@@ -285,6 +330,8 @@ def read_facilities(
         encoding=encoding,
         lon_col=lon_col,
         lat_col=lat_col,
+        sheet=sheet,
+        default_crs=default_crs,
     )
     cat_spec = _Col("category", category_col, "category", "category_col", "facility categories")
     category = _categories(prep, cat_spec, prep.used)
@@ -348,6 +395,8 @@ def read_residences(
     lon_col: str | None = None,
     lat_col: str | None = None,
     require_households: bool = True,
+    sheet: str | int | None = None,
+    default_crs: Any = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate the residences layer (points or building polygons).
 
@@ -366,7 +415,7 @@ def read_residences(
     require_households
         When True (default) the household column must exist and have a value on every row.
         When False a missing column gives NaN (to be estimated, e.g. from buildings).
-    layer, crs, encoding, lon_col, lat_col
+    layer, crs, encoding, lon_col, lat_col, sheet, default_crs
         As for :func:`read_layer`.
 
     Returns
@@ -390,6 +439,8 @@ def read_residences(
         encoding=encoding,
         lon_col=lon_col,
         lat_col=lat_col,
+        sheet=sheet,
+        default_crs=default_crs,
     )
     hh_spec = _Col("households", households_col, "households", "households_col", "household counts")
     households = _optional_number(
@@ -398,44 +449,73 @@ def read_residences(
     return _point_layer(prep, "residences", {"households": households})
 
 
+COMMUNITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("社区代码", "社区编号", "社区编码", "社区id"),
+    "name": ("社区名称", "社区名", "社区", "名称"),
+    "subdistrict": ("subdistrict", "街道", "街道名称", "街道办", "街道办事处", "所属街道", "街镇"),
+    "district": ("district", "区县", "区", "县", "区县名称", "区/县", "所属区县"),
+}
+"""Column names :func:`read_communities` recognises when the default names are not in the layer
+(and the column is not named explicitly), first match wins."""
+
+
 def read_communities(
     source: str | Path | pd.DataFrame,
     *,
     id_col: str = "id",
     name_col: str = "name",
+    subdistrict_col: str = "subdistrict",
+    district_col: str = "district",
     households_col: str = "households",
     layer: str | None = None,
     crs: Any = None,
     encoding: str | None = None,
+    default_crs: Any = None,
 ) -> gpd.GeoDataFrame:
-    """Read and validate the community boundaries (polygons).
+    """Read and validate the community boundaries (polygons), with their sub-district/district.
 
     Parameters
     ----------
     source
         A GeoPackage, GeoJSON or Shapefile path, or a GeoDataFrame (copied, never modified).
     id_col
-        Column of unique community ids; when the default ``"id"`` is absent, feature ids or the
-        index are used.
+        Column of unique community ids. Left at ``"id"`` and absent: 社区代码, 社区编号 or
+        社区编码 when present, else feature ids or the index.
     name_col
-        Column of community names (optional when left at the default).
+        Column of community names. Left at ``"name"`` and absent: 社区名称, 社区名, 社区 or
+        名称 when present (else no names). Optional.
+    subdistrict_col, district_col
+        Columns of the sub-district (街道) and district (区/县) each community belongs to. Left
+        at the defaults and absent: 街道, 街道名称, 街道办, 街道办事处, 所属街道, 街镇 /
+        区县, 区, 县, 区县名称, 区/县, 所属区县 when present. Optional; a name given
+        explicitly must exist.
     households_col
         Column of household counts. Optional when left at the default (then NaN: households
         are counted from the residences inside each community); values present must be
-        numbers >= 0.
-    layer, crs, encoding
+        numbers >= 0. A community layer needs no households column.
+    layer, crs, encoding, default_crs
         As for :func:`read_layer`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``id``, ``name``, ``households`` (float), the other input columns,
-        (multi)polygon geometry in EPSG:4326. Invalid polygons are repaired (logged).
+        Columns ``id``, ``name``, ``subdistrict`` and ``district`` (text; each only when the
+        layer has it), ``households`` (float), the other input columns, (multi)polygon geometry
+        in EPSG:4326. Invalid polygons are repaired (logged).
 
     Raises
     ------
     InputError
         Every problem of the layer at once: file, CRS, geometry, columns, values.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> frame = gpd.GeoDataFrame(
+    ...     {"社区名称": ["燕园"], "街道": ["燕园街道"], "面积": [1.5]},
+    ...     geometry=[shapely.box(116.30, 39.98, 116.32, 40.00)], crs=4490)
+    >>> list(read_communities(frame).columns)
+    ['id', 'name', 'subdistrict', 'households', '面积', 'geometry']
     """
     prep = _prepare(
         source,
@@ -447,10 +527,23 @@ def read_communities(
         encoding=encoding,
         lon_col=None,
         lat_col=None,
+        default_crs=default_crs,
         allow_table=False,
+        id_aliases=COMMUNITY_COLUMNS["id"],
+        name_aliases=COMMUNITY_COLUMNS["name"],
     )
+    leading: dict[str, Any] = {"id": prep.ids, "name": prep.name}
+    for canonical, given, flag, meaning in (
+        ("subdistrict", subdistrict_col, "subdistrict_col", "sub-districts (街道)"),
+        ("district", district_col, "district_col", "districts (区/县)"),
+    ):
+        spec = _Col(canonical, given, canonical, flag, meaning, COMMUNITY_COLUMNS[canonical])
+        if _find_column(prep.raw.frame, spec) is not None or given != canonical:
+            leading[canonical] = _optional_text(prep, spec, prep.used).str.strip()
     hh_spec = _Col("households", households_col, "households", "households_col", "household counts")
-    households = _optional_number(prep, hh_spec, prep.used, required=False, values_required=False)
+    leading["households"] = _optional_number(
+        prep, hh_spec, prep.used, required=False, values_required=False
+    )
     polygons = (
         None
         if prep.geoms is None
@@ -458,5 +551,4 @@ def read_communities(
     )
     prep.funnel.raise_if_any()
     assert polygons is not None
-    leading = {"id": prep.ids, "name": prep.name, "households": households}
     return _assemble(prep.raw.frame, polygons, leading=leading, drop=prep.used)

@@ -26,6 +26,7 @@ from planner.layers import (
 )
 
 GEOD = Geod(ellps="WGS84")
+WGS = "EPSG:4326"  # tables of coordinates read from a file must state their CRS
 
 # Three facilities around Peking University / Tsinghua (WGS84).
 FAC_LON = [116.3105, 116.3201, 116.3302]
@@ -164,7 +165,12 @@ def test_csv_with_chinese_lon_lat_columns(tmp_path):
     frame.to_csv(path, index=False, encoding="utf-8")
     before = _digest(path)
     out = read_facilities(
-        path, id_col="编号", name_col="名称", category_col="类别", floor_area_col="面积"
+        path,
+        id_col="编号",
+        name_col="名称",
+        category_col="类别",
+        floor_area_col="面积",
+        crs="EPSG:4326",
     )
     assert list(out["id"]) == ["001", "002", "003"]  # leading zeros kept
     assert list(out["name"]) == FAC_NAMES
@@ -188,7 +194,7 @@ def test_gbk_csv_and_explicit_lon_lat(tmp_path):
     )
     path = tmp_path / "res.csv"
     frame.to_csv(path, index=False, encoding="gbk")
-    out = read_residences(path, households_col="户数", lon_col="E", lat_col="N")
+    out = read_residences(path, households_col="户数", lon_col="E", lat_col="N", crs=WGS)
     assert list(out["households"]) == [10.0, 20.0, 30.0]
     assert list(out["备注"]) == ["甲", "乙", "丙"]
     np.testing.assert_allclose(out.geometry.x, FAC_LON)
@@ -198,7 +204,7 @@ def test_gbk_csv_and_explicit_lon_lat(tmp_path):
 def test_csv_lon_lat_autodetect(tmp_path, lon, lat):
     path = tmp_path / "res.csv"
     pd.DataFrame({lon: FAC_LON, lat: FAC_LAT, "households": [1, 2, 3]}).to_csv(path, index=False)
-    out = read_residences(path)
+    out = read_residences(path, crs=WGS)
     np.testing.assert_allclose(out.geometry.y, FAC_LAT)
     assert list(out["id"]) == [0, 1, 2]  # no id column: ids from the index
 
@@ -536,7 +542,7 @@ def test_projected_coordinates_labelled_wgs84(tmp_path):
         csv, index=False
     )
     with pytest.raises(InputError, match=r"proj\.csv.*row 1.*not longitude/latitude.*EPSG:4523"):
-        read_residences(csv)
+        read_residences(csv, crs=WGS)
     out = read_residences(csv, crs="EPSG:4523")
     assert out.geometry.x.iloc[0] == pytest.approx(105.0)
 
@@ -545,8 +551,8 @@ def test_swapped_lon_lat_is_explained(tmp_path):
     csv = tmp_path / "swapped.csv"
     pd.DataFrame({"lon": FAC_LAT, "lat": FAC_LON, "households": [1, 2, 3]}).to_csv(csv, index=False)
     with pytest.raises(InputError, match=r"swapped\.csv.*rows 1, 2, 3.*look swapped.*--lon-col"):
-        read_residences(csv)
-    out = read_residences(csv, lon_col="lat", lat_col="lon")
+        read_residences(csv, crs=WGS)
+    out = read_residences(csv, lon_col="lat", lat_col="lon", crs=WGS)
     np.testing.assert_allclose(out.geometry.x, FAC_LON)
 
 
@@ -555,7 +561,7 @@ def test_excel_utf8_bom_csv(tmp_path):
     frame = pd.DataFrame({"经度": FAC_LON, "纬度": FAC_LAT, "households": [1, 2, 3]})
     frame.to_csv(path, index=False, encoding="utf-8-sig")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-    out = read_residences(path)
+    out = read_residences(path, crs=WGS)
     assert "经度" in out.columns
     np.testing.assert_allclose(out.geometry.y, FAC_LAT)
 
@@ -594,7 +600,7 @@ def test_bad_households_values_all_reported_once(tmp_path):
         {"id": range(1, n + 1), "lon": [116.3] * n, "lat": [39.9] * n, "households": households}
     ).to_csv(path, index=False)
     with pytest.raises(InputError) as info:
-        read_residences(path)
+        read_residences(path, crs=WGS)
     msg = str(info.value)
     assert msg.count("res.csv") >= 5  # header and every problem name the file
     assert "4 problems" in msg
@@ -626,7 +632,7 @@ def test_blank_category_and_coordinates(tmp_path):
         }
     ).to_csv(path, index=False)
     with pytest.raises(InputError) as info:
-        read_facilities(path)
+        read_facilities(path, crs=WGS)
     msg = str(info.value)
     assert "'category' (facility categories) is empty at row 2 (id b)" in msg
     assert "longitude column 'lon' has values that are not numbers at row 2" in msg
@@ -637,13 +643,13 @@ def test_missing_or_ambiguous_lon_lat(tmp_path):
     path = tmp_path / "t.csv"
     pd.DataFrame({"east": [116.3], "north": [39.9], "households": [1]}).to_csv(path, index=False)
     with pytest.raises(InputError, match=r"t\.csv.*no longitude column.*--lon-col"):
-        read_residences(path)
+        read_residences(path, crs=WGS)
     pd.DataFrame({"x": [1.0], "lon": [116.3], "lat": [39.9], "households": [1]}).to_csv(
         path, index=False
     )
     with pytest.raises(InputError, match=r"several columns could be the longitude: x, lon"):
-        read_residences(path)
-    assert read_residences(path, lon_col="lon").geometry.x.iloc[0] == 116.3
+        read_residences(path, crs=WGS)
+    assert read_residences(path, lon_col="lon", crs=WGS).geometry.x.iloc[0] == 116.3
 
 
 def test_lon_col_for_layer_with_geometry_is_error(tmp_path):

@@ -1,0 +1,447 @@
+"""``review.xlsx``: the review's tables in one Excel workbook, in the review's language.
+
+One sheet per table (communities, sub-districts, districts, facilities, gaps, residences, and the
+parameters from the summary), headers in Chinese by default (English with ``lang="en"``), numbers
+written as numbers (rates as percentages), column widths set for the text (CJK characters count
+double), the header row frozen with a filter, and the verdict cells coloured: green pass, red fail,
+grey no verdict, orange partly covered (`planner.maps.STATUS_COLOURS`). Written atomically, and
+byte-identical run to run (the workbook's timestamps and the archive's are pinned).
+See docs/ARCHITECTURE.md, "Output contract".
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner._files import replace_atomically
+from planner._geo import OFFSET_SYSTEMS, wgs84_to_offset
+from planner.errors import InputError
+from planner.maps import STATUS_COLOURS
+
+if TYPE_CHECKING:
+    from planner.checks import CheckResult
+
+LANGS: Final = ("zh", "en")
+
+_PASS, _FAIL, _NONE = (
+    STATUS_COLOURS["covered"],
+    STATUS_COLOURS["uncovered"],
+    STATUS_COLOURS["off_network"],
+)
+_PARTLY = STATUS_COLOURS["partly"]
+_HEADER_FILL: Final = "#d9d9d9"
+_FIXED_TIME: Final = (1980, 1, 1, 0, 0, 0)  # zip entries: the earliest time the format holds
+_FIXED_W3CDTF: Final = "2000-01-01T00:00:00Z"  # docProps/core.xml created/modified
+_MAX_WIDTH: Final = 60
+
+SHEETS: Final = {
+    "communities": ("社区", "communities"),
+    "subdistricts": ("街道", "sub-districts"),
+    "districts": ("区县", "districts"),
+    "facilities": ("设施", "facilities"),
+    "gaps": ("缺口", "gaps"),
+    "residences": ("居住点", "residences"),
+    "parameters": ("参数", "parameters"),
+}
+"""Sheet key -> (Chinese name, English name), in workbook order."""
+
+HEADERS: Final = {
+    "id": ("编号", "id"),
+    "name": ("名称", "name"),
+    "category": ("类别", "category"),
+    "community_id": ("社区编号", "community id"),
+    "subdistrict": ("街道", "sub-district"),
+    "district": ("区县", "district"),
+    "lon": ("经度（WGS84）", "longitude (WGS84)"),
+    "lat": ("纬度（WGS84）", "latitude (WGS84)"),
+    "lon_gcj02": ("经度（GCJ-02）", "longitude (GCJ-02)"),
+    "lat_gcj02": ("纬度（GCJ-02）", "latitude (GCJ-02)"),
+    "lon_bd09": ("经度（BD-09）", "longitude (BD-09)"),
+    "lat_bd09": ("纬度（BD-09）", "latitude (BD-09)"),
+    "households": ("户数", "households"),
+    "households_method": ("户数来源", "households from"),
+    "households_estimated": ("户数为估算", "households estimated"),
+    "households_source": ("户数来源", "households from"),
+    "households_off_network": ("不在路网的户数", "households off the network"),
+    "households_in_catchment": ("服务范围内户数", "households in catchment"),
+    "on_network": ("在步行网络上", "on the network"),
+    "access_m": ("接入距离（米）", "access (m)"),
+    "floor_area_m2": ("建筑面积（平方米）", "floor area (m²)"),
+    "supply_m2": ("设施面积（平方米）", "supply (m²)"),
+    "m2_per_100hh": ("每百户面积（平方米）", "m² per 100 households"),
+    "floor_area_m2_per_100hh": ("每百户面积（平方米）", "m² per 100 households"),
+    "floor_area_ok": ("面积达标", "floor area met"),
+    "proposed": ("规划新增", "proposed"),
+    "status": ("覆盖状况", "coverage status"),
+    "walk_m": ("步行距离（米）", "walk (m)"),
+    "short_by_m": ("超出距离（米）", "short by (m)"),
+    "compliant": ("达标", "compliant"),
+    "verdict": ("结论", "verdict"),
+    "fails": ("未达标项", "fails"),
+    "communities": ("社区数", "communities"),
+    "compliant_communities": ("达标社区数", "compliant communities"),
+    "compliant_share": ("达标社区比例", "compliant share"),
+    "target_compliant": ("目标达标社区数", "target compliant communities"),
+    "target_share": ("目标达标比例", "target share"),
+    "meets_target": ("达到目标", "meets target"),
+    "parameter": ("参数", "parameter"),
+    "value": ("值", "value"),
+    "key": ("summary.json 键", "summary.json key"),
+}
+"""Column -> (Chinese header, English header) for every fixed column of the review's tables."""
+
+RULE_PREFIXES: Final = {
+    "nearest_id": ("最近设施", "nearest"),
+    "walk_m": ("步行距离（米）", "walk (m)"),
+    "walk_min": ("步行时间（分钟）", "walk (min)"),
+    "covered": ("覆盖", "covered"),
+    "coverage_rate": ("覆盖率", "coverage rate"),
+    "coverage_ok": ("覆盖达标", "coverage met"),
+    "floor_area_m2": ("设施面积（平方米）", "floor area (m²)"),
+    "m2_per_100hh": ("每百户面积（平方米）", "m² per 100 households"),
+    "floor_area_ok": ("面积达标", "floor area met"),
+    "shortfall_m2": ("面积缺口（平方米）", "shortfall (m²)"),
+}
+"""Per-rule column prefix -> (Chinese, English); the header is the prefix's text and the rule key
+(``walk_m_health`` -> ``步行距离（米）·health``)."""
+
+_VALUES: Final = {
+    "covered": ("全部覆盖", "covered"),
+    "partly": ("部分覆盖", "partly"),
+    "uncovered": ("未覆盖", "uncovered"),
+    "off_network": ("不在路网", "off the network"),
+    "compliant": ("达标", "compliant"),
+    "fails_coverage": ("覆盖不达标", "fails coverage"),
+    "fails_floor_area": ("面积不达标", "fails floor area"),
+    "fails_both": ("覆盖与面积均不达标", "fails both"),
+    "no_households": ("无住户", "no households"),
+}
+"""Status and verdict codes as written in the cells (the codes of `planner.schema.STATUSES` and
+the communities' verdicts)."""
+
+_CELL_COLOURS: Final = {
+    "covered": _PASS,
+    "compliant": _PASS,
+    "partly": _PARTLY,
+    "uncovered": _FAIL,
+    "fails_coverage": _FAIL,
+    "fails_floor_area": _FAIL,
+    "fails_both": _FAIL,
+    "off_network": _NONE,
+    "no_households": _NONE,
+}
+_VERDICT_COLUMNS: Final = frozenset({"status", "verdict"})
+_PASS_FAIL_COLUMNS: Final = frozenset(
+    {"floor_area_ok", "compliant", "meets_target", "covered", "coverage_ok"}
+)
+_PERCENT_COLUMNS: Final = frozenset({"coverage_rate", "compliant_share", "target_share"})
+
+_PARAMETERS: Final = {
+    "planner_version": ("planner 版本", "planner version"),
+    "passes": ("结论：全部达标", "verdict: every standard passes"),
+    "standard.name": ("标准", "standard"),
+    "standard.title_zh": ("标准名称", "standard title (zh)"),
+    "standard.title_en": ("标准名称（英文）", "standard title (en)"),
+    "parameters.speed_kmh": ("步行速度（千米/小时）", "walking speed (km/h)"),
+    "parameters.snap_cap_m": ("接入距离上限（米）", "snap cap (m)"),
+    "parameters.allocation": ("面积分配方法", "allocation"),
+    "parameters.buffer_m": ("服务范围缓冲（米）", "served-area buffer (m)"),
+    "households.total": ("总户数", "households"),
+    "households.method": ("户数来源", "households from"),
+    "households.estimated": ("户数为估算", "households estimated"),
+    "households.residences": ("居住点数", "residences"),
+    "households.off_network_residences": ("不在路网的居住点", "residences off the network"),
+}
+
+
+def header(column: str, lang: str = "zh") -> str:
+    """The workbook header of a column: fixed names from `HEADERS`, per-rule columns from
+    `RULE_PREFIXES` and the rule key, any other column (kept input attributes) unchanged.
+
+    Examples
+    --------
+    >>> header("walk_m_health"), header("households", "en"), header("面积")
+    ('步行距离（米）·health', 'households', '面积')
+    """
+    index = LANGS.index(_check_lang(lang))
+    if column in HEADERS:
+        return HEADERS[column][index]
+    prefix = _rule_prefix(column)
+    if prefix is not None:
+        key = column[len(prefix) + 1 :]
+        return f"{RULE_PREFIXES[prefix][index]}·{key}"
+    return str(column)
+
+
+def _rule_prefix(column: str) -> str | None:
+    found = [p for p in RULE_PREFIXES if column.startswith(p + "_") and len(column) > len(p) + 1]
+    return max(found, key=len) if found else None
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise InputError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}.")
+    return lang
+
+
+def _check_offset(offset_system: str | None) -> None:
+    if offset_system is not None and offset_system not in OFFSET_SYSTEMS:
+        raise InputError(
+            f"offset_system must be one of {', '.join(OFFSET_SYSTEMS)} or None, "
+            f"not {offset_system!r}."
+        )
+
+
+def point_table(frame: gpd.GeoDataFrame, offset_system: str | None = None) -> pd.DataFrame:
+    """A point layer as a plain table: ``lon``/``lat`` (WGS84, 7 decimals) after the first
+    column, then ``lon_<system>``/``lat_<system>`` when ``offset_system`` is gcj02 or bd09."""
+    _check_offset(offset_system)
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    lon = frame.geometry.x.to_numpy()
+    lat = frame.geometry.y.to_numpy()
+    table.insert(1, "lon", np.round(lon, 7))
+    table.insert(2, "lat", np.round(lat, 7))
+    if offset_system is not None:
+        o_lon, o_lat = wgs84_to_offset(lon, lat, offset_system)
+        table.insert(3, f"lon_{offset_system}", np.round(o_lon, 7))
+        table.insert(4, f"lat_{offset_system}", np.round(o_lat, 7))
+    return table
+
+
+def _tables(result: CheckResult, offset_system: str | None) -> list[tuple[str, pd.DataFrame]]:
+    tables: list[tuple[str, pd.DataFrame]] = []
+    if result.communities is not None:
+        comm = result.communities
+        tables.append(("communities", pd.DataFrame(comm.drop(columns=comm.geometry.name))))
+    for key in ("subdistricts", "districts"):
+        frame = getattr(result, key, None)
+        if frame is not None:
+            tables.append((key, pd.DataFrame(frame)))
+    tables.append(("facilities", point_table(result.facilities, offset_system)))
+    tables.append(("gaps", pd.DataFrame(result.gaps)))
+    tables.append(("residences", point_table(result.residences, offset_system)))
+    return tables
+
+
+def _flatten(value: Any, path: str) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple) and value and all(isinstance(v, dict) for v in value):
+        for i, item in enumerate(value):
+            name = item.get("key", item.get("category", i)) if isinstance(item, dict) else i
+            yield from _flatten(item, f"{path}.{name}")
+    elif isinstance(value, list | tuple):
+        yield path, "; ".join(str(v) for v in value)
+    else:
+        yield path, value
+
+
+def parameters_table(summary: dict[str, Any], lang: str = "zh") -> pd.DataFrame:
+    """The summary as a table: ``parameter`` (the main ones named in the review's language),
+    ``value`` and ``key`` (the dotted path in summary.json, e.g. ``coverage.health.rate``), one
+    row per scalar; the lists of off-network ids and the comparison with a baseline are left to
+    ``summary.json``."""
+    index = LANGS.index(_check_lang(lang))
+    skip = ("off_network", "baseline", "comparison")
+    rows = []
+    for key, value in summary.items():
+        if key in skip:
+            continue
+        for path, item in _flatten(value, key):
+            name = _PARAMETERS.get(path, (path, path))[index]
+            rows.append({"parameter": name, "value": item, "key": path})
+    return pd.DataFrame(rows, columns=["parameter", "value", "key"])
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell_value(value: Any) -> Any:
+    """A value openpyxl writes as its own type: numbers as numbers, NaN/NA as empty."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return str(value)
+
+
+def _fill(colour: str) -> Any:
+    from openpyxl.styles import PatternFill
+
+    rgb = colour.lstrip("#").upper()
+    return PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+
+
+def _colour_of(column: str, value: Any, key: Any = None) -> str | None:
+    """The fill of a verdict cell (status, verdict, pass/fail columns, the summary's passes)."""
+    if column in _VERDICT_COLUMNS:
+        return _CELL_COLOURS.get(str(value)) if value is not None else _NONE
+    passes_row = column == "value" and str(key).split(".")[-1] == "passes"
+    if (_rule_prefix(column) or column) in _PASS_FAIL_COLUMNS or passes_row:
+        if isinstance(value, bool):
+            return _PASS if value else _FAIL
+        return _NONE
+    return None
+
+
+def _write_sheet(book: Any, title: str, table: pd.DataFrame, lang: str) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    index = LANGS.index(lang)
+    sheet = book.create_sheet(title=title)
+    columns = [str(c) for c in table.columns]
+    sheet.append([header(c, lang) for c in columns])
+    bold = Font(bold=True)
+    white = Font(bold=True, color="FFFFFF")
+    for cell in sheet[1]:
+        cell.font = bold
+        cell.fill = _fill(_HEADER_FILL)
+        cell.alignment = Alignment(vertical="center", wrap_text=False)
+    widths = [_display_width(header(c, lang)) for c in columns]
+    values = table.astype(object).to_numpy()
+    for row_number, row in enumerate(values, start=2):
+        cells = [_cell_value(v) for v in row]
+        shown = [
+            _VALUES[v][index]
+            if c in _VERDICT_COLUMNS and isinstance(v, str) and v in _VALUES
+            else v
+            for c, v in zip(columns, cells, strict=True)
+        ]
+        sheet.append(shown)
+        key = cells[columns.index("key")] if "key" in columns else None
+        for col_number, (column, value) in enumerate(zip(columns, cells, strict=True), start=1):
+            text = "" if shown[col_number - 1] is None else str(shown[col_number - 1])
+            widths[col_number - 1] = max(widths[col_number - 1], _display_width(text))
+            colour = _colour_of(column, value, key)
+            cell = sheet.cell(row=row_number, column=col_number)
+            if colour is not None:
+                cell.fill = _fill(colour)
+                cell.font = white
+            kind = _rule_prefix(column) or column
+            if kind in _PERCENT_COLUMNS and isinstance(value, float):
+                cell.number_format = "0.0%"
+    for col_number, width in enumerate(widths, start=1):
+        letter = get_column_letter(col_number)
+        sheet.column_dimensions[letter].width = min(width, _MAX_WIDTH) + 2
+    sheet.freeze_panes = "A2"
+    if len(values):
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def _pinned(data: bytes) -> bytes:
+    """The .xlsx archive with its timestamps pinned (entries' and docProps/core.xml's)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = content.decode("utf-8")
+                for tag in ("created", "modified"):
+                    text = re.sub(
+                        rf"(<dcterms:{tag}[^>]*>)[^<]*(</dcterms:{tag}>)",
+                        rf"\g<1>{_FIXED_W3CDTF}\g<2>",
+                        text,
+                    )
+                content = text.encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()
+
+
+def workbook_bytes(
+    result: CheckResult, *, lang: str = "zh", offset_system: str | None = None
+) -> bytes:
+    """The bytes of ``review.xlsx`` for ``result`` (see `write_workbook`)."""
+    import openpyxl
+
+    _check_lang(lang)
+    _check_offset(offset_system)
+    index = LANGS.index(lang)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    tables = _tables(result, offset_system)
+    tables.append(("parameters", parameters_table(result.summary, lang)))
+    for key, table in tables:
+        _write_sheet(book, SHEETS[key][index], table, lang)
+    book.properties.creator = "planner"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _pinned(buffer.getvalue())
+
+
+def write_workbook(
+    result: CheckResult,
+    path: str | os.PathLike[str],
+    *,
+    lang: str = "zh",
+    offset_system: str | None = None,
+) -> Path:
+    """Write the review's tables to an Excel workbook (``review.xlsx``).
+
+    Parameters
+    ----------
+    result
+        The review (`planner.check`).
+    path
+        The ``.xlsx`` file to write; replaced atomically (never a half-written file).
+    lang
+        ``"zh"`` (default) or ``"en"``: sheet names, headers and the status/verdict texts.
+    offset_system
+        ``"gcj02"`` or ``"bd09"``: facilities and residences also carry their coordinates in
+        that system (``lon_gcj02``/``lat_gcj02``...), as the inputs had them.
+
+    Returns
+    -------
+    Path
+        The file written. The same review gives the same bytes.
+
+    Raises
+    ------
+    InputError
+        An unknown ``lang`` or ``offset_system``.
+    """
+    data = workbook_bytes(result, lang=lang, offset_system=offset_system)
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return replace_atomically(path, write)
+
+
+__all__ = [
+    "HEADERS",
+    "LANGS",
+    "RULE_PREFIXES",
+    "SHEETS",
+    "header",
+    "parameters_table",
+    "point_table",
+    "workbook_bytes",
+    "write_workbook",
+]
