@@ -66,7 +66,7 @@ def write_report(
         No review in ``review_dir``, or an unknown ``lang``.
     """
     words(lang)  # an unknown language fails before anything is read
-    review = read_review(review_dir)
+    review = read_review(Path(review_dir))
     doc = build_document(
         review, lang=lang, title=title, district=district, organisation=organisation, date=date
     )
@@ -75,9 +75,16 @@ def write_report(
     pdf = render_pdf(doc)
     html = render_html(doc)
     paths = {kind: target / name for kind, name in REPORT_FILES.items()}
-    replace_atomically(paths["pdf"], lambda tmp: tmp.write_bytes(pdf))
+    replace_atomically(paths["pdf"], lambda tmp: _write_bytes(tmp, pdf))
     write_text_atomic(paths["html"], html)
     return paths
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-Tone = Literal["pass", "fail", "muted", "warn"] | None
+Tone = str | None  # "pass", "fail", "muted", "warn" or None
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Table:
     header: list[str]
     rows: list[list[Cell]]
     widths: list[float]  # fractions of the text width, summing to 1
-    align: list[Literal["l", "r", "c"]] = field(default_factory=list)
+    align: list[str] = field(default_factory=list)  # "l", "r" or "c" per column
     caption: str = ""
     small: bool = False
 

@@ -43,7 +43,7 @@ VERDICT_COLOURS: Final = {
 VERDICTS: Final = tuple(VERDICT_COLOURS)
 
 FIG_W_MM: Final = 174.0
-MAP_H_MM: Final = 104.0  # the map's frame; the legend strip below it grows with its rows
+MAP_H_MM: Final = 90.0  # the map's frame; the legend strip below it grows with its rows
 _MAP_W_FRAC: Final = 0.98
 DPI: Final = 200
 _MM: Final = 1 / 25.4
@@ -136,15 +136,25 @@ def _scale_bar_and_north(ax: Any, lang: str) -> None:
     bx, by = x0 + 0.04 * w, y0 + 0.05 * h
     half = length / 2
     bar_h = 0.012 * h
-    ax.add_patch(_rect(bx - 0.015 * w, by - 0.02 * h, length + 0.07 * w, 0.085 * h,
-                       face="#ffffff", edge="#ffffff", zorder=19, alpha=0.8))
-    for i, face in enumerate(("#222222", "#ffffff")):
-        ax.add_patch(
-            _rect(bx + i * half, by, half, bar_h, face=face, edge="#222222", zorder=20)
+    ax.add_patch(
+        _rect(
+            bx - 0.015 * w,
+            by - 0.02 * h,
+            length + 0.07 * w,
+            0.085 * h,
+            face="#ffffff",
+            edge="#ffffff",
+            zorder=19,
+            alpha=0.8,
         )
+    )
+    for i, face in enumerate(("#222222", "#ffffff")):
+        ax.add_patch(_rect(bx + i * half, by, half, bar_h, face=face, edge="#222222", zorder=20))
     unit = "米" if lang == "zh" else "m"
-    label = f"{length / 1000:g} 公里" if (length >= 1000 and lang == "zh") else (
-        f"{length / 1000:g} km" if length >= 1000 else f"{length:g} {unit}"
+    label = (
+        f"{length / 1000:g} 公里"
+        if (length >= 1000 and lang == "zh")
+        else (f"{length / 1000:g} km" if length >= 1000 else f"{length:g} {unit}")
     )
     ax.text(bx, by + 2.2 * bar_h, "0", ha="center", va="bottom", fontsize=7, zorder=20)
     ax.text(bx + length, by + 2.2 * bar_h, label, ha="center", va="bottom", fontsize=7, zorder=20)
@@ -154,20 +164,32 @@ def _scale_bar_and_north(ax: Any, lang: str) -> None:
         "",
         xy=(nx, ny + 0.09 * h),
         xytext=(nx, ny),
-        arrowprops={"arrowstyle": "-|>,head_width=0.5,head_length=0.9", "color": "#222222",
-                    "lw": 1.4},
+        arrowprops={
+            "arrowstyle": "-|>,head_width=0.5,head_length=0.9",
+            "color": "#222222",
+            "lw": 1.4,
+        },
         zorder=20,
     )
-    ax.text(nx, ny + 0.10 * h, "北" if lang == "zh" else "N", ha="center", va="bottom",
-            fontsize=9, zorder=20)
+    ax.text(
+        nx,
+        ny + 0.10 * h,
+        "北" if lang == "zh" else "N",
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        zorder=20,
+    )
 
 
-def _rect(x: float, y: float, w: float, h: float, *, face: str, edge: str, zorder: int,
-          alpha: float = 1.0) -> Any:
+def _rect(
+    x: float, y: float, w: float, h: float, *, face: str, edge: str, zorder: int, alpha: float = 1.0
+) -> Any:
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x, y), w, h, facecolor=face, edgecolor=edge, linewidth=0.6, zorder=zorder,
-                     alpha=alpha)
+    return Rectangle(
+        (x, y), w, h, facecolor=face, edgecolor=edge, linewidth=0.6, zorder=zorder, alpha=alpha
+    )
 
 
 def _draw_polygons(
@@ -178,8 +200,8 @@ def _draw_polygons(
     edge: str,
     alpha: float,
     lw: float,
-    zorder: int,
-    linestyle: str = "-",
+    zorder: float,
+    linestyle: Any = "-",
     edge_alpha: float = 1.0,
 ) -> None:
     from matplotlib.collections import PatchCollection
@@ -196,14 +218,15 @@ def _draw_polygons(
             if poly.geom_type != "Polygon":
                 continue
             verts: list[Any] = []
-            codes: list[int] = []
+            codes: list[Any] = []
             for ring in [poly.exterior, *poly.interiors]:
                 xy = np.asarray(ring.coords)
                 if len(xy) < 3:
                     continue
                 verts.extend(xy.tolist())
-                codes.extend([MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2)
-                             + [MplPath.CLOSEPOLY])
+                codes.extend(
+                    [MplPath.MOVETO] + [MplPath.LINETO] * (len(xy) - 2) + [MplPath.CLOSEPOLY]
+                )
             if verts:
                 patches.append(PathPatch(MplPath(verts, codes)))
                 kept_faces.append(colour)
@@ -211,12 +234,21 @@ def _draw_polygons(
         return
     from matplotlib.colors import to_rgba
 
-    fill = PatchCollection(patches, facecolors=[to_rgba(c, alpha) for c in kept_faces],
-                           edgecolors="none", zorder=zorder)
+    fill = PatchCollection(
+        patches,
+        facecolors=[to_rgba(c, alpha) for c in kept_faces],
+        edgecolors="none",
+        zorder=zorder,
+    )
     ax.add_collection(fill)
-    outline = PatchCollection(patches, facecolors="none",
-                              edgecolors=[to_rgba(edge, edge_alpha)], linewidths=lw,
-                              linestyles=linestyle, zorder=zorder + 0.5)
+    outline = PatchCollection(
+        patches,
+        facecolors="none",
+        edgecolors=[to_rgba(edge, edge_alpha)],
+        linewidths=lw,
+        linestyles=linestyle,
+        zorder=zorder + 0.5,
+    )
     ax.add_collection(outline)
 
 
@@ -263,33 +295,64 @@ def _finish(fig: Any, ax: Any, handles: list[Any], lang: str, plt: Any) -> tuple
     fig.set_size_inches(FIG_W_MM * _MM, height * _MM)
     ax.set_position((0.01, strip / height, _MAP_W_FRAC, MAP_H_MM / height))
     if handles:
-        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0),
-                   ncol=3, frameon=False, fontsize=7.5, handlelength=1.6, columnspacing=1.6,
-                   borderaxespad=0.3)
+        fig.legend(
+            handles=handles,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=3,
+            frameon=False,
+            fontsize=7.5,
+            handlelength=1.6,
+            columnspacing=1.6,
+            borderaxespad=0.3,
+        )
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)
     return buffer.getvalue(), height
 
 
-def _patch(colour: str, label: str, *, alpha: float = 1.0, edge: str = "#444444",
-           linestyle: str = "-") -> Any:
+def _patch(
+    colour: str, label: str, *, alpha: float = 1.0, edge: str = "#444444", linestyle: Any = "-"
+) -> Any:
     from matplotlib.patches import Patch
 
-    return Patch(facecolor=colour, alpha=alpha, edgecolor=edge, linewidth=0.6,
-                 linestyle=linestyle, label=label)
+    return Patch(
+        facecolor=colour,
+        alpha=alpha,
+        edgecolor=edge,
+        linewidth=0.6,
+        linestyle=linestyle,
+        label=label,
+    )
 
 
-def _dot(colour: str, label: str, *, size: float = 5, edge: str = "#ffffff",
-         linestyle: str = "-") -> Any:
+def _dot(
+    colour: str, label: str, *, size: float = 5, edge: str = "#ffffff", linestyle: str = "-"
+) -> Any:
     from matplotlib.lines import Line2D
 
-    return Line2D([], [], marker="o", linestyle="none", markersize=size, markerfacecolor=colour,
-                  markeredgecolor=edge, markeredgewidth=0.8, label=label)
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="none",
+        markersize=size,
+        markerfacecolor=colour,
+        markeredgecolor=edge,
+        markeredgewidth=0.8,
+        label=label,
+    )
 
 
-def _facility_points(ax: Any, fac: gpd.GeoDataFrame | None, cats: Sequence[str],
-                     palette: dict[str, str], labels: dict[str, str], lang: str) -> list[Any]:
+def _facility_points(
+    ax: Any,
+    fac: gpd.GeoDataFrame | None,
+    cats: Sequence[str],
+    palette: dict[str, str],
+    labels: dict[str, str],
+    proposed_word: str,
+) -> list[Any]:
     handles: list[Any] = []
     if fac is None or "category" not in fac:
         return handles
@@ -297,25 +360,63 @@ def _facility_points(ax: Any, fac: gpd.GeoDataFrame | None, cats: Sequence[str],
         sub = fac[fac["category"].astype(str) == cat]
         if not len(sub):
             continue
-        proposed = (sub["proposed"].map(as_bool).fillna(False).astype(bool).to_numpy()
-                    if "proposed" in sub else np.zeros(len(sub), dtype=bool))
+        proposed = (
+            sub["proposed"].map(as_bool).fillna(False).astype(bool).to_numpy()
+            if "proposed" in sub
+            else np.zeros(len(sub), dtype=bool)
+        )
         colour = palette.get(cat, "#1f78b4")
         xy = shapely.get_coordinates(sub.geometry.representative_point().to_numpy())
         if (~proposed).any():
-            ax.scatter(xy[~proposed, 0], xy[~proposed, 1], s=46, c=colour, marker="s",
-                       edgecolors="#ffffff", linewidths=0.9, zorder=12)
+            ax.scatter(
+                xy[~proposed, 0],
+                xy[~proposed, 1],
+                s=46,
+                c=colour,
+                marker="s",
+                edgecolors="#ffffff",
+                linewidths=0.9,
+                zorder=12,
+            )
         if proposed.any():
-            ax.scatter(xy[proposed, 0], xy[proposed, 1], s=70, c=colour, marker="s",
-                       edgecolors="#111111", linewidths=1.1, linestyles="--", zorder=13)
+            ax.scatter(
+                xy[proposed, 0],
+                xy[proposed, 1],
+                s=70,
+                c=colour,
+                marker="s",
+                edgecolors="#111111",
+                linewidths=1.1,
+                linestyles="--",
+                zorder=13,
+            )
         from matplotlib.lines import Line2D
 
-        handles.append(Line2D([], [], marker="s", linestyle="none", markersize=6,
-                              markerfacecolor=colour, markeredgecolor="#ffffff",
-                              label=labels.get(cat, cat)))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="none",
+                markersize=6,
+                markerfacecolor=colour,
+                markeredgecolor="#ffffff",
+                label=labels.get(cat, cat),
+            )
+        )
         if proposed.any():
-            handles.append(Line2D([], [], marker="s", linestyle="none", markersize=6,
-                                  markerfacecolor=colour, markeredgecolor="#111111",
-                                  label=MAP_TEXT[lang]["legend_proposed"]))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="s",
+                    linestyle="none",
+                    markersize=6,
+                    markerfacecolor=colour,
+                    markeredgecolor="#111111",
+                    label=proposed_word,
+                )
+            )
     return handles
 
 
@@ -341,8 +442,9 @@ def _community_frame(review: Review, crs: Any) -> gpd.GeoDataFrame | None:
     return shapes
 
 
-def overview_figure(review: Review, lang: str, labels: dict[str, str],
-                    verdict_words: dict[str, str]) -> tuple[bytes, float] | None:
+def overview_figure(
+    review: Review, lang: str, labels: dict[str, str], words: dict[str, str]
+) -> tuple[bytes, float] | None:
     """Communities by verdict (or residences by status) with the rules' facilities."""
     crs = _review_crs(review)
     if crs is None:
@@ -357,36 +459,57 @@ def overview_figure(review: Review, lang: str, labels: dict[str, str],
     fac = _projected(review.facilities, crs)
     if comm is not None:
         face = [VERDICT_COLOURS[v] for v in comm["_verdict"]]
-        _draw_polygons(ax, list(comm.geometry), face=face, edge="#555555", alpha=0.55, lw=0.6,
-                       zorder=2)
+        _draw_polygons(
+            ax, list(comm.geometry), face=face, edge="#555555", alpha=0.55, lw=0.6, zorder=2
+        )
         if "subdistrict" in comm and comm["subdistrict"].notna().any():
             sub = comm.dissolve(by="subdistrict")
-            _draw_polygons(ax, list(sub.geometry), face="#000000", edge="#222222", alpha=0.0,
-                           lw=1.6, zorder=4)
+            _draw_polygons(
+                ax, list(sub.geometry), face="#000000", edge="#222222", alpha=0.0, lw=1.6, zorder=4
+            )
         present = [v for v in VERDICTS if v in set(comm["_verdict"])]
-        handles += [_patch(VERDICT_COLOURS[v], verdict_words[v], alpha=0.55) for v in present]
+        handles += [_patch(VERDICT_COLOURS[v], words[f"v_{v}"], alpha=0.55) for v in present]
         if len(comm) <= 40 and "name" in comm:
             import matplotlib.patheffects as pe
 
             points = comm.geometry.representative_point()
             for name, pt in zip(comm["name"], points, strict=True):
                 if isinstance(name, str) and name:
-                    ax.text(pt.x, pt.y, name, ha="center", va="center", fontsize=7,
-                            color="#111111", zorder=15,
-                            path_effects=[pe.withStroke(linewidth=2.2, foreground="white")])
+                    ax.text(
+                        pt.x,
+                        pt.y,
+                        name,
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="#111111",
+                        zorder=15,
+                        path_effects=[pe.withStroke(linewidth=2.2, foreground="white")],
+                    )
         if res is not None:
-            ax.scatter(*shapely.get_coordinates(res.geometry.representative_point()
-                                                .to_numpy()).T,
-                       s=3, c="#555555", linewidths=0, zorder=6, alpha=0.6)
+            ax.scatter(
+                *shapely.get_coordinates(res.geometry.representative_point().to_numpy()).T,
+                s=3,
+                c="#555555",
+                linewidths=0,
+                zorder=6,
+                alpha=0.6,
+            )
     elif res is not None:
         status = res["status"].astype(str) if "status" in res else pd.Series(["covered"] * len(res))
         xy = shapely.get_coordinates(res.geometry.representative_point().to_numpy())
         for key in ("covered", "partly", "uncovered", "off_network"):
             mask = (status == key).to_numpy()
             if mask.any():
-                ax.scatter(xy[mask, 0], xy[mask, 1], s=14, c=STATUS_COLOURS[key],
-                           edgecolors="#333333" if key == "uncovered" else "#ffffff",
-                           linewidths=0.4, zorder=6)
+                ax.scatter(
+                    xy[mask, 0],
+                    xy[mask, 1],
+                    s=14,
+                    c=STATUS_COLOURS[key],
+                    edgecolors="#333333" if key == "uncovered" else "#ffffff",
+                    linewidths=0.4,
+                    zorder=6,
+                )
                 handles.append(_dot(STATUS_COLOURS[key], text[key]))
     cats: list[str] = []
     for fa in review.floor_area:
@@ -394,14 +517,15 @@ def overview_figure(review: Review, lang: str, labels: dict[str, str],
             cats.append(str(fa["category"]))
     for entry in review.required:
         cats.extend(str(c) for c in entry.get("accepted_categories") or [entry.get("category")])
-    handles += _facility_points(ax, fac, cats, palette, labels, lang)
+    handles += _facility_points(ax, fac, cats, palette, labels, words["proposed"])
     frames = [comm] if comm is not None else [res]
     _extent(ax, frames)
     return _finish(fig, ax, handles, lang, plt)
 
 
-def coverage_figure(review: Review, entry: dict[str, Any], lang: str,
-                    labels: dict[str, str], words: dict[str, str]) -> tuple[bytes, float] | None:
+def coverage_figure(
+    review: Review, entry: dict[str, Any], lang: str, labels: dict[str, str], words: dict[str, str]
+) -> tuple[bytes, float] | None:
     """One required rule: its served bands, residences within or beyond the walk."""
     crs = _review_crs(review)
     if crs is None:
@@ -416,8 +540,9 @@ def coverage_figure(review: Review, entry: dict[str, Any], lang: str,
     handles: list[Any] = []
     comm = _projected(review.community_shapes, crs)
     if comm is not None:
-        _draw_polygons(ax, list(comm.geometry), face="#ffffff", edge="#9a9a9a", alpha=0.0,
-                       lw=0.6, zorder=1)
+        _draw_polygons(
+            ax, list(comm.geometry), face="#ffffff", edge="#9a9a9a", alpha=0.0, lw=0.6, zorder=1
+        )
         handles.append(_patch("#ffffff", words["community_outline"], edge="#9a9a9a"))
     iso = _projected(review.isochrones, crs)
     if iso is not None and "category" in iso and "band_min" in iso:
@@ -429,21 +554,38 @@ def coverage_figure(review: Review, entry: dict[str, Any], lang: str,
             band = bands[k]
             sub = iso[iso["_b"] == band]
             alpha = 0.10 + 0.06 * (n - 1 - k)  # the map's fillOpacity
-            _draw_polygons(ax, list(sub.geometry), face=colour, edge=colour, alpha=alpha,
-                           lw=0.6, zorder=3 + (n - k) * 0.01,
-                           linestyle="--" if k == n - 1 else "-", edge_alpha=0.75)
+            _draw_polygons(
+                ax,
+                list(sub.geometry),
+                face=colour,
+                edge=colour,
+                alpha=alpha,
+                lw=0.6,
+                zorder=3 + (n - k) * 0.01,
+                linestyle="--" if k == n - 1 else "-",
+                edge_alpha=0.75,
+            )
         for k, band in enumerate(bands):
             band_m = pd.to_numeric(iso.loc[iso["_b"] == band, "band_m"], errors="coerce")
             metres = f"{band_m.iloc[0]:.0f}" if "band_m" in iso and band_m.notna().any() else "—"
             shade = 1.0 - math.prod(1.0 - (0.10 + 0.06 * (n - 1 - j)) for j in range(k, n))
-            handles.append(_patch(colour, text["band"].format(min=f"{band:g}", m=metres),
-                                  alpha=min(1.0, shade), edge=colour))
+            handles.append(
+                _patch(
+                    colour,
+                    text["band"].format(min=f"{band:g}", m=metres),
+                    alpha=min(1.0, shade),
+                    edge=colour,
+                )
+            )
     res = _projected(review.residences, crs)
     col = f"covered_{key}"
     if res is not None and col in res:
         covered = res[col].map(as_bool)
-        on_net = (res["on_network"].map(as_bool).fillna(True).astype(bool)
-                  if "on_network" in res else pd.Series(True, index=res.index))
+        on_net = (
+            res["on_network"].map(as_bool).fillna(True).astype(bool)
+            if "on_network" in res
+            else pd.Series(True, index=res.index)
+        )
         xy = shapely.get_coordinates(res.geometry.representative_point().to_numpy())
         groups = (
             ("covered", (covered == True) & on_net),  # noqa: E712 - object column of flags
@@ -453,13 +595,18 @@ def coverage_figure(review: Review, entry: dict[str, Any], lang: str,
         for status, mask in groups:
             m = mask.to_numpy(dtype=bool)
             if m.any():
-                ax.scatter(xy[m, 0], xy[m, 1], s=16 if status == "uncovered" else 12,
-                           c=STATUS_COLOURS[status],
-                           edgecolors="#333333" if status == "uncovered" else "#ffffff",
-                           linewidths=0.5 if status == "uncovered" else 0.4, zorder=7)
+                ax.scatter(
+                    xy[m, 0],
+                    xy[m, 1],
+                    s=16 if status == "uncovered" else 12,
+                    c=STATUS_COLOURS[status],
+                    edgecolors="#333333" if status == "uncovered" else "#ffffff",
+                    linewidths=0.5 if status == "uncovered" else 0.4,
+                    zorder=7,
+                )
                 handles.append(_dot(STATUS_COLOURS[status], words[f"res_{status}"]))
     fac = _projected(review.facilities, crs)
-    handles += _facility_points(ax, fac, cats, palette, labels, lang)
+    handles += _facility_points(ax, fac, cats, palette, labels, words["proposed"])
     _extent(ax, [comm if comm is not None else res])
     return _finish(fig, ax, handles, lang, plt)
 

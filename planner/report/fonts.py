@@ -34,7 +34,9 @@ def font_path() -> Path:
 
     path = Path(pylopdf_fonts_zh_cn.sans_path())
     if not path.is_file():  # pragma: no cover - a broken install
-        raise FileNotFoundError(f"{path}: the report font is missing; pip install pylopdf-fonts-zh-cn")
+        raise FileNotFoundError(
+            f"{path}: the report font is missing; pip install pylopdf-fonts-zh-cn"
+        )
     return path
 
 
@@ -110,7 +112,10 @@ def _subset_ttf(wanted: str) -> bytes:
         if record.nameID == 6:
             record.string = f"{record.toUnicode()}-{tag}"
     buffer = io.BytesIO()
-    font.save(buffer)
+    try:
+        font.save(buffer)
+    finally:
+        font.close()
     return buffer.getvalue()
 
 

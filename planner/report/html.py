@@ -75,8 +75,14 @@ def render_html(doc: Document) -> str:
     font = base64.b64encode(subset_ttf("".join(doc.strings()) + t["page"])).decode("ascii")
     page = t["page"].replace("{n}", '" counter(page) "').replace("{m}", '" counter(pages) "')
     css = _CSS % {
-        "m": f"{MARGIN_MM:g}", "b": f"{MARGIN_MM + 6:g}", "family": FAMILY, "ink": INK,
-        "head": HEAD_BG, "rule": RULE, "footer": _css_string(doc.footer), "page": page,
+        "m": f"{MARGIN_MM:g}",
+        "b": f"{MARGIN_MM + 6:g}",
+        "family": FAMILY,
+        "ink": INK,
+        "head": HEAD_BG,
+        "rule": RULE,
+        "footer": _css_string(doc.footer),
+        "page": page,
         **{k: v for k, v in TONES.items()},
     }
     out = [
@@ -92,13 +98,16 @@ def render_html(doc: Document) -> str:
         if isinstance(block, Cover):
             tone = "pass" if block.passes else "fail"
             rows = "".join(
-                f'<tr><td>{escape(a)}</td><td>{escape(b)}</td></tr>' for a, b in block.details
+                f"<tr><td>{escape(a)}</td><td>{escape(b)}</td></tr>" for a, b in block.details
             )
             points = "".join(f"<li{_cls(c.tone)}>{escape(c.text)}</li>" for c in block.points)
             out.append(
                 f'<section class="cover"><div class="title">{escape(block.title)}</div>'
-                + (f'<div class="subtitle">{escape(block.subtitle)}</div>' if block.subtitle
-                   else "")
+                + (
+                    f'<div class="subtitle">{escape(block.subtitle)}</div>'
+                    if block.subtitle
+                    else ""
+                )
                 + f'<table class="details">{rows}</table>'
                 f'<div class="verdict" style="background:{TONES[tone]}">'
                 f"{escape(block.verdict)}</div><ul>{points}</ul></section>"
@@ -110,22 +119,26 @@ def render_html(doc: Document) -> str:
             anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""
             out.append(f"<{tag}{anchor}>{escape(block.text)}</{tag}>")
         elif isinstance(block, Para):
-            classes = " ".join(n for n in (block.style if block.style != "body" else None,
-                                           block.tone) if n)
-            out.append(f'<p{f" class={chr(34)}{classes}{chr(34)}" if classes else ""}>'
-                       f"{escape(block.text)}</p>")
+            classes = " ".join(
+                n for n in (block.style if block.style != "body" else None, block.tone) if n
+            )
+            out.append(
+                f"<p{f' class={chr(34)}{classes}{chr(34)}' if classes else ''}>"
+                f"{escape(block.text)}</p>"
+            )
         elif isinstance(block, Table):
             cols = "".join(f'<col style="width:{100 * w:.2f}%">' for w in block.widths)
             head = "".join(
                 _cell("th", Cell(h), a) for h, a in zip(block.header, block.align, strict=True)
             )
             body = "".join(
-                "<tr>" + "".join(_cell("td", c, a) for c, a in zip(row, block.align,
-                                                                   strict=True)) + "</tr>"
+                "<tr>"
+                + "".join(_cell("td", c, a) for c, a in zip(row, block.align, strict=True))
+                + "</tr>"
                 for row in block.rows
             )
             out.append(
-                f'<table{" class=" + chr(34) + "small" + chr(34) if block.small else ""}>'
+                f"<table{' class=' + chr(34) + 'small' + chr(34) if block.small else ''}>"
                 f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
                 f"<tbody>{body}</tbody></table>"
             )

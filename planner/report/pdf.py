@@ -8,7 +8,7 @@ from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from planner.maps import STATUS_COLOURS
-from planner.report.doc import Cell, Cover, Document, Figure, Heading, PageBreak, Para, Table
+from planner.report.doc import Cover, Document, Figure, Heading, PageBreak, Para, Table
 from planner.report.fonts import FAMILY, subset_ttf
 from planner.report.text import words
 
@@ -49,22 +49,36 @@ def render_pdf(doc: Document, *, created: str | None = None) -> bytes:
         Paragraph,
         SimpleDocTemplate,
         Spacer,
+        TableStyle,
     )
     from reportlab.platypus import PageBreak as RLPageBreak
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
 
     t = words(doc.lang)
     chars = "".join(doc.strings()) + t["page"] + "0123456789"
     font = _register_font(chars)
     wrap = "CJK" if doc.lang == "zh" else None
 
-    def style(name: str, size: float, *, leading: float | None = None, colour: str = INK,
-              align: int = TA_LEFT, before: float = 0, after: float = 0) -> ParagraphStyle:
+    def style(
+        name: str,
+        size: float,
+        *,
+        leading: float | None = None,
+        colour: str = INK,
+        align: int = TA_LEFT,
+        before: float = 0,
+        after: float = 0,
+    ) -> ParagraphStyle:
         return ParagraphStyle(
-            name, fontName=font, fontSize=size, leading=leading or size * 1.45,
-            textColor=colors.HexColor(colour), alignment=align, spaceBefore=before,
-            spaceAfter=after, wordWrap=wrap,
+            name,
+            fontName=font,
+            fontSize=size,
+            leading=leading or size * 1.45,
+            textColor=colors.HexColor(colour),
+            alignment=align,
+            spaceBefore=before,
+            spaceAfter=after,
+            wordWrap=wrap,
         )
 
     st = {
@@ -87,9 +101,12 @@ def render_pdf(doc: Document, *, created: str | None = None) -> bytes:
     def para(text: str, base: str, tone: Any = None, align: str = "l") -> Paragraph:
         s = st[base]
         if tone is not None or align != "l":
-            s = ParagraphStyle(f"{base}-{tone}-{align}", parent=s,
-                               textColor=colors.HexColor(TONES.get(tone, INK)) if tone
-                               else s.textColor, alignment=aligns[align])
+            s = ParagraphStyle(
+                f"{base}-{tone}-{align}",
+                parent=s,
+                textColor=colors.HexColor(TONES.get(tone, INK)) if tone else s.textColor,
+                alignment=aligns[align],
+            )
         return Paragraph(escape(text).replace("\n", "<br/>"), s)
 
     page_w, page_h = A4
@@ -105,15 +122,27 @@ def render_pdf(doc: Document, *, created: str | None = None) -> bytes:
                 [[para(a, "detail", "muted"), para(b, "detail")] for a, b in block.details],
                 colWidths=[32 * mm, frame_w - 32 * mm],
             )
-            details.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                         ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
+            details.setStyle(
+                TableStyle(
+                    [("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]
+                )
+            )
             story += [details, Spacer(1, 14 * mm)]
             box = RLTable([[para(block.verdict, "verdict")]], colWidths=[frame_w])
-            box.setStyle(TableStyle([
-                ("BACKGROUND", (0, 0), (-1, -1),
-                 colors.HexColor(TONES["pass"] if block.passes else TONES["fail"])),
-                ("TOPPADDING", (0, 0), (-1, -1), 9), ("BOTTOMPADDING", (0, 0), (-1, -1), 11),
-            ]))
+            box.setStyle(
+                TableStyle(
+                    [
+                        (
+                            "BACKGROUND",
+                            (0, 0),
+                            (-1, -1),
+                            colors.HexColor(TONES["pass"] if block.passes else TONES["fail"]),
+                        ),
+                        ("TOPPADDING", (0, 0), (-1, -1), 9),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 11),
+                    ]
+                )
+            )
             story += [box, Spacer(1, 8 * mm)]
             story += [para("• " + c.text, "point", c.tone) for c in block.points]
         elif isinstance(block, PageBreak):
@@ -126,23 +155,28 @@ def render_pdf(doc: Document, *, created: str | None = None) -> bytes:
             story.append(para(block.text, block.style, block.tone))
         elif isinstance(block, Table):
             base = "cell_small" if block.small else "cell"
-            header = [para(h, base, "muted", a) for h, a in zip(block.header, block.align,
-                                                                 strict=True)]
+            header = [
+                para(h, base, "muted", a) for h, a in zip(block.header, block.align, strict=True)
+            ]
             rows = [header] + [
                 [para(c.text, base, c.tone, a) for c, a in zip(row, block.align, strict=True)]
                 for row in block.rows
             ]
             table = RLTable(rows, colWidths=[w * frame_w for w in block.widths], repeatRows=1)
-            table.setStyle(TableStyle([
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEAD_BG)),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#7d8a96")),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(RULE)),
-                ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]))
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEAD_BG)),
+                        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#7d8a96")),
+                        ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor(RULE)),
+                        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    ]
+                )
+            )
             story += [table, Spacer(1, 4 * mm)]
         elif isinstance(block, Figure):
             width = min(block.width_mm * mm, frame_w)
@@ -169,9 +203,16 @@ def render_pdf(doc: Document, *, created: str | None = None) -> bytes:
 
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN_MM * mm, rightMargin=MARGIN_MM * mm,
-        topMargin=MARGIN_MM * mm, bottomMargin=(MARGIN_MM + 6) * mm,
-        title=doc.title, author="planner", subject=doc.footer, creator="planner",
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN_MM * mm,
+        rightMargin=MARGIN_MM * mm,
+        topMargin=MARGIN_MM * mm,
+        bottomMargin=(MARGIN_MM + 6) * mm,
+        title=doc.title,
+        author="planner",
+        subject=doc.footer,
+        creator="planner",
         lang="zh-CN" if doc.lang == "zh" else "en-GB",
         invariant=1,
     )
@@ -207,8 +248,9 @@ def _numbered_canvas_base() -> type:
                 self.setFont(self.font_name, 7.5)
                 self.setFillColorRGB(0.4, 0.4, 0.4)
                 width = self._pagesize[0]
-                self.drawRightString(width - 16 * mm, 10 * mm,
-                                     self.text.format(n=self._pageNumber, m=total))
+                self.drawRightString(
+                    width - 16 * mm, 10 * mm, self.text.format(n=self._pageNumber, m=total)
+                )
                 super().showPage()
             super().save()
 

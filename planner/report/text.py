@@ -88,7 +88,9 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "v_fails_floor_area": "面积不达标",
         "v_fails_both": "可达与面积均不达标",
         "v_no_households": "无住户",
-        "gaps_lead": "{label}：{hh} 户住在 {m} 米步行范围以外（{n} 处居住点）。最大的未覆盖住户群：",
+        "gaps_lead": (
+            "{label}：{hh} 户住在 {m} 米步行范围以外（{n} 处居住点）。最大的未覆盖住户群："
+        ),
         "gaps_none": "{label}：所有住户均在步行范围内。",
         "gap_where": "位置",
         "gap_residences": "居住点",
@@ -117,6 +119,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "res_covered": "居住点：可达",
         "res_uncovered": "居住点：不可达（缺口）",
         "res_off_network": "居住点：不在步行网络上",
+        "proposed": "深色边框：拟建设施",
         "prop_lead": (
             "模型：{model}；新增 {n} 处“{cat}”设施，新增面积 {m2} m²；"
             "新覆盖 {new} 户，仍无法覆盖 {unc} 户。求解：{solver}（{status}，差距 {gap}）。"
@@ -190,7 +193,9 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "no": "no",
         "unknown": "not recorded",
         "cover_rule": "{label}: {rate} of households within {m} m ({min} min) — {verdict}",
-        "cover_fa": "{label}: {ratio} m² per 100 households (need {req}), short {gap} m² — {verdict}",
+        "cover_fa": (
+            "{label}: {ratio} m² per 100 households (need {req}), short {gap} m² — {verdict}"
+        ),
         "cover_communities": "{k} of {n} communities compliant",
         "cover_households": "{hh} households ({how})",
         "hh_estimated": "estimated from buildings",
@@ -288,7 +293,9 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "fig_overview": "Figure 1  Overview: {what}, with the facilities the rules need",
         "fig_overview_comm": "communities coloured by verdict",
         "fig_overview_res": "residences coloured by coverage",
-        "fig_coverage": "Figure {n}  {label}: served area of a {m} m ({min} min) walk, and residences",
+        "fig_coverage": (
+            "Figure {n}  {label}: served area of a {m} m ({min} min) walk, and residences"
+        ),
         "fig_note": (
             "No basemap tiles: the review's own data only. Scale bar and north arrow in the "
             "review's UTM projection."
@@ -297,6 +304,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "res_covered": "residence within the walk",
         "res_uncovered": "residence beyond the walk (gap)",
         "res_off_network": "residence off the walking network",
+        "proposed": "dark outline: proposed facility",
         "prop_lead": (
             "Model: {model}; {n} new {cat} sites, {m2} m² of new floor area; {new} households "
             "newly covered, {unc} still uncoverable. Solver: {solver} ({status}, gap {gap})."

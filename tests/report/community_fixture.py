@@ -84,9 +84,7 @@ def _communities(res_m: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     )
 
 
-def _verdicts(
-    folder: Path, summary: dict, comm: gpd.GeoDataFrame, crs: object
-) -> pd.DataFrame:
+def _verdicts(folder: Path, summary: dict, comm: gpd.GeoDataFrame, crs: object) -> pd.DataFrame:
     res_m = gpd.read_file(folder / "residences.gpkg").to_crs(crs)
     fac_m = gpd.read_file(folder / "facilities.gpkg").to_crs(crs)
     fa = summary["floor_area"]
@@ -95,7 +93,8 @@ def _verdicts(
     rules = [c for c in summary["coverage"] if c["required"]]
     inside = gpd.sjoin(res_m, comm[["community_id", "geometry"]], predicate="within")
     fac_in = gpd.sjoin(
-        fac_m[fac_m["category"] == fa["category"]], comm[["community_id", "geometry"]],
+        fac_m[fac_m["category"] == fa["category"]],
+        comm[["community_id", "geometry"]],
         predicate="within",
     )
     rows = []
@@ -104,8 +103,11 @@ def _verdicts(
         hh = float(mine["households"].sum())
         on = mine["on_network"].astype(bool)
         row: dict[str, object] = {
-            "community_id": c["community_id"], "name": c["name"],
-            "subdistrict": c["subdistrict"], "district": c["district"], "source": c["source"],
+            "community_id": c["community_id"],
+            "name": c["name"],
+            "subdistrict": c["subdistrict"],
+            "district": c["district"],
+            "source": c["source"],
             "households": round(hh, 1),
             "households_off_network": round(float(mine.loc[~on, "households"].sum()), 1),
         }
@@ -118,8 +120,9 @@ def _verdicts(
             row[f"coverage_ok_{k}"] = None if rate is None else bool(rate >= 1.0 - 1e-12)
             if rate is not None and rate < 1.0 - 1e-12:
                 fails.append(k)
-        supply = float(fac_in.loc[fac_in["community_id"] == c["community_id"],
-                                  "floor_area_m2"].sum())
+        supply = float(
+            fac_in.loc[fac_in["community_id"] == c["community_id"], "floor_area_m2"].sum()
+        )
         ratio = supply / hh * 100 if hh > 0 else None
         ok = None if ratio is None else bool(ratio >= required and supply >= MIN_FLOOR_AREA_M2)
         row[f"floor_area_m2_{key}"] = round(supply, 1)
@@ -140,18 +143,28 @@ def _write(out_dir: Path, summary: dict, comm: gpd.GeoDataFrame, table: pd.DataF
     subs = []
     for name, sub in table.groupby("subdistrict", sort=True):
         k = int(sub["compliant"].sum())
-        subs.append({
-            "subdistrict": name, "district": DISTRICT, "communities": len(sub),
-            "compliant_communities": k, "households": round(float(sub["households"].sum()), 1),
-            "target": TARGET_PER_SUBDISTRICT, "meets_target": k >= TARGET_PER_SUBDISTRICT,
-        })
+        subs.append(
+            {
+                "subdistrict": name,
+                "district": DISTRICT,
+                "communities": len(sub),
+                "compliant_communities": k,
+                "households": round(float(sub["households"].sum()), 1),
+                "target": TARGET_PER_SUBDISTRICT,
+                "meets_target": k >= TARGET_PER_SUBDISTRICT,
+            }
+        )
     pd.DataFrame(subs).to_csv(out_dir / "subdistricts.csv", index=False)
-    districts = [{
-        "district": DISTRICT, "communities": len(table),
-        "compliant_communities": int(table["compliant"].sum()),
-        "households": round(float(table["households"].sum()), 1),
-        "target": 1.0, "meets_target": bool(table["compliant"].all()),
-    }]
+    districts = [
+        {
+            "district": DISTRICT,
+            "communities": len(table),
+            "compliant_communities": int(table["compliant"].sum()),
+            "households": round(float(table["households"].sum()), 1),
+            "target": 1.0,
+            "meets_target": bool(table["compliant"].all()),
+        }
+    ]
     summary["communities"] = json.loads(table.to_json(orient="records", force_ascii=False))
     summary["subdistricts"] = subs
     summary["districts"] = districts
