@@ -97,6 +97,9 @@ def _floor_area_section(m: PlannerMap, fa: Mapping[str, Any]) -> str:
         (t["fa_required"], f"{_fmt(fa.get('required_m2'))} m²", ""),
         (t["fa_shortfall"], f"{_fmt(fa.get('shortfall_m2'))} m²", ""),
     ]
+    if fa.get("per") == "community":  # the verdict is per community: say how many fail
+        failing = f"{_fmt(fa.get('communities_failing'))} / {_fmt(fa.get('communities'))}"
+        items.insert(1, (t["fa_communities_failing"], failing, ""))
     rows = [
         f'<tr><th>{_esc(k)}</th><td class="pm-val">{_esc(v)}</td><td>{mark}</td></tr>'
         for k, v, mark in items

@@ -144,6 +144,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "hh_off_network_comm": "不在网络上的户数",
         "fails": "未达标项",
         "compliant": "达标",
+        "fa_communities_failing": "未达标社区",
     },
     "en": {
         "title": "15-minute community life circle review",
@@ -266,6 +267,7 @@ _TEXT: Final[dict[str, dict[str, str]]] = {
         "hh_off_network_comm": "Households off the network",
         "fails": "Fails",
         "compliant": "Compliant",
+        "fa_communities_failing": "Communities below",
     },
 }
 

@@ -18,29 +18,15 @@ import pandas as pd
 import shapely
 
 from planner._geo import utm_crs_of
-from planner.maps import (
+from planner.maps import STATUS_COLOURS, category_colours
+from planner.maps.page import VERDICT_COLOURS
+from planner.maps.texts import (
     _TEXT as MAP_TEXT,  # the map's own legend words, so the report's legends read the same
-)
-from planner.maps import (
-    NO_DATA_COLOUR,
-    RATIO_COLOURS,
-    STATUS_COLOURS,
-    category_colours,
 )
 from planner.report.data import Review, as_bool
 from planner.report.fonts import matplotlib_family
 
-#: Community verdicts. planner.maps has no community palette yet (#15 adds the verdict map);
-#: these are its residence and ratio colours: green passes, red misses coverage, orange
-#: misses floor area, dark red misses both, grey has no households.
-VERDICT_COLOURS: Final = {
-    "compliant": STATUS_COLOURS["covered"],
-    "fails_coverage": STATUS_COLOURS["uncovered"],
-    "fails_floor_area": STATUS_COLOURS["partly"],
-    "fails_both": RATIO_COLOURS[0],
-    "no_households": NO_DATA_COLOUR,
-}
-VERDICTS: Final = tuple(VERDICT_COLOURS)
+VERDICTS: Final = tuple(VERDICT_COLOURS)  # the map's verdict colours (planner.maps.page)
 
 FIG_W_MM: Final = 174.0
 MAP_H_MM: Final = 90.0  # the map's frame; the legend strip below it grows with its rows
@@ -66,7 +52,9 @@ def colours(review: Review) -> dict[str, str]:
 
 
 def community_verdict(row: pd.Series, review: Review) -> str:
-    """One of `VERDICTS` for a row of ``communities.csv``."""
+    """One of `VERDICTS` for a row of ``communities.csv`` (its ``verdict``, else derived)."""
+    if row.get("verdict") in VERDICT_COLOURS:
+        return str(row["verdict"])
     households = pd.to_numeric(pd.Series([row.get("households")]), errors="coerce").iloc[0]
     if not (households > 0):
         return "no_households"

@@ -39,7 +39,12 @@ class Case:
     tags: tuple[str, ...] = field(default=())
 
 
-CHECK = "check --network {net} --facilities {fac} --residences {res} --quiet --no-isochrones"
+# The residences are a CSV of WGS84 longitudes/latitudes: a table without a CRS is refused,
+# so every review states it.
+CHECK = (
+    "check --network {net} --facilities {fac} --residences {res} --crs EPSG:4326 --quiet "
+    "--no-isochrones"
+)
 PROPOSE = CHECK.replace("check", "propose", 1) + " --sites 1"
 ISO = "isochrones --network {net} --points {fac} --quiet"
 HH = "households --buildings {bld} --quiet"
@@ -54,6 +59,7 @@ def _toml(body: str, *, encoding: str = "utf-8", bom: bool = False) -> Setup:
             "network": '"street.network"',
             "facilities": '"facilities.geojson"',
             "residences": '"residences.csv"',
+            "crs": '"EPSG:4326"',
             "isochrones": "false",
             "out": '"../out"',
         }
