@@ -274,14 +274,14 @@ def _combined(parts: list[Solution], chosen: list[int], newly: float) -> Solutio
     """One `Solution` for the per-community covering problems."""
     if not parts:
         return Solution(
-            chosen=np.empty(0, dtype=np.int64),
+            chosen=np.asarray(chosen, dtype=np.int64),
             objective=0.0,
             bound=0.0,
             gap=0.0,
             method="none",
             status="nothing to cover",
             solve_s=0.0,
-            note="every community meets its coverage target, or none can be helped",
+            note="no community needs a site for coverage (or none can be helped)",
         )
     methods = sorted({p.method for p in parts})
     gaps = [p.gap for p in parts]
