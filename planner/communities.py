@@ -286,6 +286,50 @@ def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
     ]
 
 
+_BRIEF_PREFIXES = (
+    "coverage_rate_",
+    "households_uncovered_",
+    "coverage_ok_",
+    "floor_area_m2_",
+    "m2_per_100hh_",
+    "floor_area_ok_",
+    "shortfall_m2_",
+)
+_BRIEF_KEYS = (
+    "community_id",
+    "name",
+    "subdistrict",
+    "district",
+    "households",
+    "households_off_network",
+)
+
+
+def brief_rows(section: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """Each community of a check summary's ``communities`` section: id, name, verdict, figures.
+
+    The rows ``summary.json``'s ``baseline.communities`` and the proposal summary carry:
+    ``community_id``, ``name``, ``subdistrict``, ``district``, ``households``, the per-rule
+    numbers (coverage rate, households uncovered, floor area, m² per 100 households, shortfall
+    and their verdicts), ``compliant``, ``verdict``, ``fails``; kept layer attributes are left
+    to ``communities.csv``.
+    """
+    if not section or not isinstance(section.get("table"), list):
+        return None
+    out = []
+    for row in section["table"]:
+        keep = {
+            k: v
+            for k, v in row.items()
+            if k in _BRIEF_KEYS or k.startswith(_BRIEF_PREFIXES) or k in _VERDICT_KEYS
+        }
+        out.append(keep)
+    return out
+
+
+_VERDICT_KEYS = ("compliant", "verdict", "fails")
+
+
 def summary_sections(
     comm_out: gpd.GeoDataFrame | None,
     levels: dict[str, pd.DataFrame],
@@ -330,6 +374,7 @@ __all__ = [
     "VERDICTS",
     "CommunityRule",
     "assign_facilities",
+    "brief_rows",
     "community_table",
     "records",
     "rollup",

@@ -20,6 +20,7 @@ import pandas as pd
 
 from planner._files import jsonable, replace_atomically, staged_output
 from planner.checks import compare_summaries
+from planner.communities import brief_rows
 from planner.errors import InputError
 from planner.osm.buildings import HOUSEHOLDS_PER_COMMUNITY, demo_inputs
 
@@ -141,6 +142,9 @@ def write_review(
             "coverage": baseline.summary["coverage"],
             "floor_area": baseline.summary["floor_area"],
         }
+        before_communities = brief_rows(baseline.summary.get("communities"))
+        if before_communities is not None:
+            summary["baseline"]["communities"] = before_communities
         summary["comparison"] = compare_summaries(baseline.summary, result.summary)
     names: dict[str, str] = {
         "summary": "summary.json",
@@ -316,8 +320,11 @@ def write_proposal(
 ) -> dict[str, Path]:
     """Write a proposal: ``proposals.gpkg`` and the after-review with the before/after summary.
 
-    Files: ``proposals.gpkg`` (one row per proposed site), ``proposal.json`` (the proposal's
-    summary), ``uncoverable.csv``, ``expansions.csv``, and the output contract of the *after*
+    Files: ``proposals.gpkg`` and ``proposals.csv`` (one row per proposed site, with its
+    community and sub-district when communities are given), ``proposal.json`` (the proposal's
+    summary), ``uncoverable.csv``, ``expansions.csv``, with communities ``community_plan.csv``
+    (each community before and after, `Proposal.communities`), and the output contract of the
+    *after*
     review (`write_review` with ``baseline=before``: ``summary.json`` with the
     comparison, ``facilities.gpkg`` with the proposed sites flagged ``proposed``, the map...).
     Everything is staged and moved into ``out_dir`` only when all is written.
@@ -344,6 +351,9 @@ def write_proposal(
             path.rename(stage / path.name)
         (stage / "review").rmdir()
         write_layer(proposal.sites, stage / "proposals.gpkg")
+        _write_csv(proposal.sites, stage / "proposals.csv", offset_system)
+        if proposal.communities is not None:
+            write_table_csv(proposal.communities, stage / "community_plan.csv", float_format="%.3f")
         (stage / "proposal.json").write_text(summary_json(proposal.summary), encoding="utf-8")
         write_table_csv(proposal.uncoverable, stage / "uncoverable.csv", float_format="%.3f")
         write_table_csv(proposal.expansions, stage / "expansions.csv", float_format="%.3f")
@@ -351,11 +361,14 @@ def write_proposal(
     paths.update(
         {
             "proposals": target / "proposals.gpkg",
+            "proposals_csv": target / "proposals.csv",
             "proposal": target / "proposal.json",
             "uncoverable": target / "uncoverable.csv",
             "expansions": target / "expansions.csv",
         }
     )
+    if proposal.communities is not None:
+        paths["community_plan"] = target / "community_plan.csv"
     return paths
 
 

@@ -22,7 +22,7 @@ from planner.errors import InputError
 from planner.schema import DEFAULT_BUFFER_M, DEFAULT_SNAP_CAP_M, DEFAULT_STANDARD
 
 _REVIEW_INPUTS = ("network", "facilities", "residences", "communities", "proposed")
-_PROPOSE_INPUTS = ("network", "facilities", "residences", "candidates", "mask")
+_PROPOSE_INPUTS = ("network", "facilities", "residences", "communities", "candidates", "mask")
 _HASHED = ("network", "facilities", "residences", "communities", "proposed", "candidates")
 
 
@@ -98,7 +98,7 @@ def _read_inputs(settings: Settings) -> _Inputs:
         settings, "residences", layers.read_residences, households_col=households_col, **common
     )
     communities = proposed = candidates = mask = None
-    if "communities" in settings and settings.command == "check":
+    if "communities" in settings and settings.command in ("check", "propose"):
         communities = _read(
             settings,
             "communities",
@@ -206,16 +206,34 @@ def run_propose(settings: Settings) -> int:
     from planner.siting import propose
 
     started = time.perf_counter()
-    if ("sites" in settings) == bool(settings.get("cover_all")):
-        raise InputError("planner propose needs --sites K or --cover-all (one of them).")
+    target = settings.get("target", "coverage")
+    if target == "communities":
+        if "sites" in settings or settings.get("cover_all"):
+            raise InputError(
+                "planner propose --target communities sizes the plan by the communities: "
+                "leave out --sites and --cover-all."
+            )
+        if "communities" not in settings:
+            raise InputError(
+                "planner propose --target communities needs --communities (community polygons)."
+            )
+    elif ("sites" in settings) == bool(settings.get("cover_all")):
+        raise InputError(
+            "planner propose needs --sites K or --cover-all (one of them), "
+            "or --target communities with --communities."
+        )
     out = _review_settings(settings, _PROPOSE_INPUTS)
     inputs = _read_inputs(settings)
     network = _load(settings)
     cover_all = bool(settings.get("cover_all"))
     sites = settings.get("sites")
     category = settings.get("category")
-    log.info("Proposing %s sites", "the fewest" if cover_all else sites)
-    with _computing(settings, ("facilities", "residences", "candidates", "mask")):
+    log.info(
+        "Proposing %s sites",
+        "each community's" if target == "communities" else "the fewest" if cover_all else sites,
+    )
+    names = ("facilities", "residences", "communities", "candidates", "mask")
+    with _computing(settings, names):
         proposal = propose(
             network,
             inputs.facilities,
@@ -236,6 +254,8 @@ def run_propose(settings: Settings) -> int:
             isochrones=bool(settings.get("isochrones", True)),
             buffer_m=float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
             inputs=_inputs(settings),
+            communities=inputs.communities,
+            target=target,
         )
     paths = write_proposal(
         proposal,
@@ -250,10 +270,16 @@ def run_propose(settings: Settings) -> int:
         f"({proposal.method}, optimality gap {'unknown' if gap is None else f'{gap:.2%}'})"
     )
     for row in proposal.sites.itertuples():
+        where = (
+            f" in {row.community_name or row.community_id}"
+            if "community_id" in (proposal.sites) and row.community_id is not None
+            else ""
+        )
         print(
-            f"  {row.id}: {row.floor_area_m2:,.0f} m², newly covers "
+            f"  {row.id}{where}: {row.floor_area_m2:,.0f} m², newly covers "
             f"{row.households_newly_covered:,.0f} households"
         )
+    _print_communities(proposal)
     print_summary(proposal.after.summary, proposal.before.summary, settings.get("lang", "zh"))
     log.info(
         "Wrote %s (%.1f s)",
@@ -261,6 +287,18 @@ def run_propose(settings: Settings) -> int:
         time.perf_counter() - started,
     )
     return exit_code(proposal.after.summary)
+
+
+def _print_communities(proposal: Any) -> None:
+    section = proposal.summary.get("communities")
+    if not section:
+        return
+    print(
+        f"Communities compliant: {section['compliant_before']} of {section['count']} before, "
+        f"{section['compliant_after']} after"
+    )
+    for row in section["not_compliant_after"]:
+        print(f"  {row['name'] or row['community_id']}: not compliant: {row['reason']}")
 
 
 def _with_proposed(facilities: Any, proposed: Any, settings: Settings) -> Any:

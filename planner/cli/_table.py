@@ -32,7 +32,7 @@ _INPUTS: Final = (
     ("network", "OSM file (.osm, .osm.bz2, .osm.pbf) or saved network", REVIEW),
     ("facilities", "facilities layer (GPKG, GeoJSON, SHP, CSV)", REVIEW),
     ("residences", "residences layer with households", REVIEW),
-    ("communities", "community polygons (optional)", ("check",)),
+    ("communities", "community polygons (optional)", ("check", "propose")),
     ("proposed", "planned facilities to add; reports before and after", ("check",)),
     ("candidates", "candidate sites layer (default: along the streets)", ("propose",)),
     ("mask", "polygons where no site may go (with generated candidates)", ("propose",)),
@@ -192,6 +192,18 @@ def _table() -> tuple[Option, ...]:
             commands=("propose",),
             switch=True,
             group="count",
+        ),
+        Option(
+            "target",
+            "choice",
+            "coverage (--sites/--cover-all) or communities: bring every failing community to "
+            "its coverage target and floor area, placed inside it (needs --communities)",
+            "--target",
+            "target",
+            commands=("propose",),
+            choices=("coverage", "communities"),
+            default="coverage",
+            kwarg="target",
         ),
         Option(
             "category",

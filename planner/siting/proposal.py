@@ -20,8 +20,10 @@ import scipy.sparse as sp
 
 from planner._files import jsonable
 from planner.checks import CheckResult, check, compare_summaries
+from planner.communities import assign_facilities
 from planner.engine import pairs_within
 from planner.errors import InputError
+from planner.floor_area import community_of
 from planner.network import Network
 from planner.schema import (
     DEFAULT_BUFFER_M,
@@ -30,6 +32,7 @@ from planner.schema import (
     DEFAULT_STANDARD,
     column,
 )
+from planner.siting import communities as per_community
 from planner.siting.candidates import _candidate_points, _snapped_candidates, _uncoverable
 from planner.siting.core import Method, Solution, coverage_matrix, max_cover, set_cover
 from planner.siting.sizing import Sizing, size_floor_area
@@ -63,13 +66,19 @@ class Proposal:
         ``reason`` (``"off_network"`` or ``"no_candidate_within_reach"``), ``detail``.
     expansions
         Existing facilities of the category that still need more floor area for the households
-        no proposed site reaches: ``id``, ``floor_area_m2``, ``extra_floor_area_m2``. Reported
-        only; *after* does not include these expansions.
+        no proposed site reaches: ``id``, ``floor_area_m2``, ``extra_floor_area_m2``,
+        ``purpose`` (``"catchment"``: reported only, *after* does not include them;
+        ``"community_floor_area"``: part of a ``target="communities"`` plan, included in
+        *after*); with communities also ``community_id``, ``community_name``, ``subdistrict``.
     summary
         JSON-ready figures: the problem, the solver, the verification and the before/after
         comparison (`planner.checks.compare_summaries`).
     solution
         The raw `Solution` of the covering model.
+    communities
+        With communities: a row per community, its verdict before and after, the sites and
+        expansions attributed to it, the floor area they add and, for one still not compliant,
+        the ``reason`` (`planner.siting.communities.community_report`); else None.
     """
 
     sites: gpd.GeoDataFrame
@@ -81,6 +90,7 @@ class Proposal:
     expansions: pd.DataFrame
     summary: dict[str, Any]
     solution: Solution = field(repr=False)
+    communities: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def verified(self) -> bool:
@@ -109,6 +119,8 @@ def propose(
     isochrones: bool = False,
     buffer_m: float = DEFAULT_BUFFER_M,
     inputs: dict[str, Any] | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    target: per_community.Target = "coverage",
 ) -> Proposal:
     """Propose sites and floor areas of new facilities of one category.
 
@@ -153,6 +165,16 @@ def propose(
         shows the catchments of the proposed sites.
     inputs
         Provenance of the input files for the summaries.
+    communities
+        Community polygons (as for `check`): every site and expansion is attributed to its
+        community and sub-district (``community_id``, ``community_name``, ``subdistrict``), the
+        reviews before and after carry the verdict of every community, and
+        `Proposal.communities` compares them.
+    target
+        ``"coverage"`` (default): the covering model of ``sites`` or ``cover_all``.
+        ``"communities"`` (needs ``communities``; leave out ``sites`` and ``cover_all``): aim at
+        every failing community: the sites bringing its coverage to the target rate and its
+        floor-area shortfall placed inside it (`planner.siting.communities`).
 
     Returns
     -------
@@ -174,17 +196,20 @@ def propose(
     >>> proposal.sites["floor_area_m2"].tolist(), proposal.method, proposal.after.passes
     ([1150.0, 500.0], 'milp', True)
     """
-    std = _standard(standard, speed_kmh, sites=sites, cover_all=cover_all)
+    by_communities = _target(target, communities, sites=sites, cover_all=cover_all)
+    std = _standard(standard, speed_kmh, sites=sites, cover_all=cover_all or by_communities)
     rule = _rule_for(std, category)
     threshold_m = float(rule.max_walk_m)
 
     fac = facilities.to_crs(4326).reset_index(drop=True)
     res = residences.to_crs(4326).reset_index(drop=True)
+    comm = None if communities is None else per_community.communities_in(communities)
     before = check(
         network,
         fac,
         res,
         standard=std,
+        communities=comm,
         speed_kmh=speed_kmh,
         allocation="catchment",
         snap_cap_m=snap_cap_m,
@@ -215,17 +240,41 @@ def propose(
         threshold_m,
     )
 
-    solution = _solve(
-        cover,
-        reach_all,
-        households,
-        demand,
-        coverable,
-        sites=sites,
-        cover_all=cover_all,
-        method=method,
-        time_limit_s=time_limit_s,
-    )
+    plan = area_rule = None
+    if by_communities:
+        assert comm is not None
+        area_rule = per_community.area_rule_for(std, rule)
+        plan = per_community.plan_communities(
+            network,
+            rule=rule,
+            area_rule=area_rule,
+            rate=per_community.coverage_rate(std, rule),
+            before=before,
+            fac=fac,
+            comm=comm,
+            res_snap=res_snap,
+            households=households,
+            covered_before=covered_before,
+            cand_points=cand_points,
+            cand_snap=cand_snap,
+            reach_all=reach_all,
+            method=method,
+            time_limit_s=time_limit_s,
+            snap_cap_m=snap_cap_m,
+        )
+        cand_points, cand_snap, solution = plan.points, plan.snap, plan.solution
+    else:
+        solution = _solve(
+            cover,
+            reach_all,
+            households,
+            demand,
+            coverable,
+            sites=sites,
+            cover_all=cover_all,
+            method=method,
+            time_limit_s=time_limit_s,
+        )
     site_frame = _proposed_sites(
         network,
         rule,
@@ -240,12 +289,19 @@ def propose(
         category=category,
         module_m2=module_m2,
         sizing=sizing,
+        unsized=None if plan is None else np.ones(len(plan.chosen), dtype=bool),
     )
+    planned = pd.DataFrame()
+    if plan is not None:
+        site_frame, planned = per_community.size_for_communities(
+            plan, site_frame, fac, rule=rule, area_rule=area_rule, module_m2=module_m2
+        )
     after = check(
         network,
-        _with_sites(fac, site_frame),
+        _with_sites(per_community.with_expansions(fac, planned), site_frame),
         res,
         standard=std,
+        communities=comm,
         speed_kmh=speed_kmh,
         allocation="catchment",
         snap_cap_m=snap_cap_m,
@@ -253,11 +309,19 @@ def propose(
         buffer_m=buffer_m,
         inputs=inputs,
     )
-    expansions = (
-        _expansions(network, rule, fac, after, households, module_m2, snap_cap_m)
-        if rule.min_floor_area_m2_per_100_households is not None
-        else pd.DataFrame(columns=["id", "floor_area_m2", "extra_floor_area_m2"])
-    )
+    if plan is not None:
+        expansions = planned
+    elif rule.min_floor_area_m2_per_100_households is not None:
+        expansions = _expansions(network, rule, fac, after, households, module_m2, snap_cap_m)
+        expansions["purpose"] = "catchment"
+    else:
+        expansions = pd.DataFrame(columns=["id", "floor_area_m2", "extra_floor_area_m2"])
+    report = None
+    if comm is not None:
+        site_frame, expansions = _attributed(site_frame, expansions, fac, comm, plan)
+        report = per_community.community_report(
+            before, after, site_frame, expansions, plan, rule=rule, area_rule=area_rule
+        )
     summary = _proposal_summary(
         rule=rule,
         cover_all=cover_all,
@@ -277,6 +341,8 @@ def propose(
         module_m2=module_m2,
         sizing=sizing,
         spacing_m=spacing_m if candidates is None else None,
+        target=target,
+        report=report,
     )
     if not summary["verification"]["verified"]:
         log.warning("The after-review does not confirm the proposal: %s", summary["verification"])
@@ -290,7 +356,52 @@ def propose(
         expansions=expansions,
         summary=summary,
         solution=solution,
+        communities=report,
     )
+
+
+def _target(
+    target: str, communities: gpd.GeoDataFrame | None, *, sites: int | None, cover_all: bool
+) -> bool:
+    """Whether the plan aims at the communities, after checking ``target`` and its inputs."""
+    if target not in per_community.TARGETS:
+        raise InputError(f"target must be 'coverage' or 'communities', not {target!r}.")
+    if target == "coverage":
+        return False
+    if communities is None:
+        raise InputError(
+            "target='communities' needs the community polygons: pass communities= (--communities)."
+        )
+    if sites is not None or cover_all:
+        raise InputError(
+            "target='communities' sizes the plan by the communities' verdicts: leave out "
+            "sites=K and cover_all (--sites, --cover-all)."
+        )
+    return True
+
+
+def _attributed(
+    sites: gpd.GeoDataFrame,
+    expansions: pd.DataFrame,
+    fac: gpd.GeoDataFrame,
+    comm: gpd.GeoDataFrame,
+    plan: per_community.CommunityPlan | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Sites and expansions with the community and sub-district each belongs to."""
+    site_comm = community_of(sites, comm) if plan is None else plan.site_community
+    out_sites = per_community.attribute(sites, comm, site_comm)
+    fac_comm = dict(zip(fac["id"].tolist(), assign_facilities(fac, comm).tolist(), strict=True))
+    exp = expansions.reset_index(drop=True)
+    if not len(exp):
+        return gpd.GeoDataFrame(out_sites, geometry="geometry", crs=4326), (
+            per_community.empty_expansions()
+        )
+    if "_community" in exp:
+        exp_comm = exp.pop("_community").to_numpy(dtype=object)
+    else:
+        exp_comm = np.array([fac_comm.get(i) for i in exp["id"].tolist()], dtype=object)
+    out_exp = per_community.attribute(exp, comm, exp_comm)
+    return gpd.GeoDataFrame(out_sites, geometry="geometry", crs=4326), out_exp
 
 
 def _standard(
@@ -389,8 +500,13 @@ def _proposed_sites(
     category: str,
     module_m2: float,
     sizing: Sizing,
+    unsized: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """The chosen candidates as new facilities: their catchments over every residence, sized."""
+    """The chosen candidates as new facilities: their catchments over every residence, sized.
+
+    Sites marked in ``unsized`` get no catchment sizing (0 m²): a ``target="communities"`` plan
+    sizes its floor-area sites by their community's shortfall.
+    """
     chosen_snap = cand_snap.subset(chosen)
     cs, ct, cw = pairs_within(network, chosen_snap, res_snap, cutoff_m=float(rule.max_walk_m))
     reach = coverage_matrix(cs, ct, n_sites=chosen.shape[0], n_demand=len(res_snap))
@@ -403,8 +519,10 @@ def _proposed_sites(
             if "floor_area_m2_per_100hh" in before.residences
             else None
         )
-        area = size_floor_area(
-            reach,
+        sized = np.ones(chosen.shape[0], dtype=bool) if unsized is None else ~unsized
+        area = np.zeros(chosen.shape[0])
+        area[sized] = size_floor_area(
+            reach[sized],
             households,
             existing_m2_per_100hh=existing,
             required_m2_per_100hh=float(required),
@@ -541,8 +659,11 @@ def _proposal_summary(
     module_m2: float,
     sizing: str,
     spacing_m: float | None,
+    target: str = "coverage",
+    report: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     key = rule.key
+    by_communities = target == "communities"
     covered_after = after.residences[column("covered", key)].to_numpy(dtype=bool)
     n_before = len(covered_before)
     claimed = float(sites["households_newly_covered"].sum())
@@ -560,8 +681,10 @@ def _proposal_summary(
         if "households_in_catchment" in after_fac and rule.has_floor_area
         else True
     )
-    objective_ok = cover_all or math.isclose(
-        claimed, solution.objective, rel_tol=1e-9, abs_tol=1e-6
+    objective_ok = (
+        cover_all
+        or by_communities
+        or math.isclose(claimed, solution.objective, rel_tol=1e-9, abs_tol=1e-6)
     )
     verified = (
         math.isclose(claimed, recomputed, rel_tol=1e-9, abs_tol=1e-6)
@@ -572,10 +695,17 @@ def _proposal_summary(
     if cover_all:
         coverable_hh = float(households[demand[coverable]].sum())
         verified = verified and math.isclose(recomputed, coverable_hh, rel_tol=1e-9, abs_tol=1e-6)
+    communities = None
+    if report is not None:
+        communities = per_community.summary_section(report, before, after, target)
+        if by_communities:
+            verified = verified and communities["fixable_all_compliant"]
     fa_after = after.summary.get("floor_area")
+    model = "set_covering" if cover_all else "maximal_covering"
     summary = {
-        "model": "set_covering" if cover_all else "maximal_covering",
-        "sites_requested": None if cover_all else int(k),  # type: ignore[arg-type]
+        "model": "communities" if by_communities else model,
+        "target": target,
+        "sites_requested": None if k is None else int(k),
         "sites_proposed": int(len(sites)),
         "category": rule.category,
         "rule": key,
@@ -620,6 +750,9 @@ def _proposal_summary(
             "households_newly_covered_by_check": recomputed,
             "households_lost": lost,
             "catchments_match": bool(catchment_ok),
+            "communities_fixed": None
+            if communities is None or not by_communities
+            else communities["fixable_all_compliant"],
             "verified": bool(verified),
         },
         "uncoverable": {
@@ -630,6 +763,7 @@ def _proposal_summary(
             ),
         },
         "comparison": compare_summaries(before.summary, after.summary),
+        "communities": communities,
     }
     out: dict[str, Any] = jsonable(summary)
     return out
