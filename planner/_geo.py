@@ -55,7 +55,8 @@ def metric_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     """A projected CRS in metres for measuring ``gdf``: its own when metric, else local UTM."""
     if gdf.crs is not None and is_metric(gdf.crs):
         return pyproj.CRS.from_user_input(gdf.crs)
-    return gdf.estimate_utm_crs()
+    crs: pyproj.CRS = gdf.estimate_utm_crs()
+    return crs
 
 
 def representative_points(geoms: np.ndarray, crs: Any) -> np.ndarray:
@@ -278,7 +279,8 @@ def offset_geometries_to_wgs84(geoms: np.ndarray, system: str) -> np.ndarray:
         lon, lat = offset_to_wgs84(coords[:, 0], coords[:, 1], system)
         return np.column_stack([lon, lat])
 
-    return shapely.transform(geoms, convert)
+    out: np.ndarray = shapely.transform(geoms, convert)
+    return out
 
 
 __all__ = [

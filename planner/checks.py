@@ -141,7 +141,7 @@ class CheckResult:
             f"{self.summary['households']['total']:,.0f} households "
             f"({_escape(self.summary['households']['method'])})</p>"
         )
-        return head + self.table().to_html(index=False, escape=True)
+        return head + str(self.table().to_html(index=False, escape=True))
 
     def map(self, **kwargs: Any) -> Any:
         """The interactive Folium map of this review (see `planner.maps.build_map`)."""
@@ -394,7 +394,7 @@ def check(
         comm_rules = _community_rules(rules, review_targets)
         comm_out = community_table(comm_in, res_out, fac_out, fac_comm, comm_rules)
         levels = rollups(comm_out, comm_rules, review_targets)
-        if floor_area_summary is not None:
+        if floor_area_summary is not None and fa_rule is not None:
             floor_area.per_community(floor_area_summary, comm_out, fa_rule.rule)
 
     res_out["status"] = _status(required_covered, res_on)

@@ -25,8 +25,9 @@ from scipy.sparse import csgraph
 
 from planner.errors import InputError
 from planner.network import Network
+from planner.network import layer_ids_of as layer_ids
 from planner.schema import DEFAULT_SNAP_CAP_M
-from planner.snapping import SnappedPoints, layer_ids, snap_points
+from planner.snapping import SnappedPoints, snap_points
 
 CHUNK_BYTES = 128 * 2**20
 """Memory for one block of distances: sources × nodes float64 (`node_distances`), or sources ×

@@ -49,7 +49,8 @@ class Allocation:
 
 
 def _ratio(supply: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    return np.divide(supply, demand, out=np.full(len(demand), np.nan), where=demand > 0)
+    out: np.ndarray = np.divide(supply, demand, out=np.full(len(demand), np.nan), where=demand > 0)
+    return out
 
 
 def by_catchment(
@@ -118,7 +119,8 @@ def sum_by(keys: np.ndarray, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
     keys = np.asarray(keys, dtype=object)
     has = pd.notna(keys)
     sums = pd.Series(np.asarray(values, dtype=np.float64)[has]).groupby(keys[has]).sum()
-    return sums.reindex(ids).fillna(0.0).to_numpy(dtype=np.float64)
+    out: np.ndarray = sums.reindex(ids).fillna(0.0).to_numpy(dtype=np.float64)
+    return out
 
 
 def by_community(

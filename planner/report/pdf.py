@@ -229,7 +229,7 @@ def _numbered_canvas_base() -> type:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    class Numbered(Canvas):
+    class Numbered(Canvas):  # type: ignore[misc]  # reportlab ships no types
         text = "{n} / {m}"
         font_name = "Helvetica"
 

@@ -500,7 +500,8 @@ class Rule:
         areas = np.asarray(floor_areas_m2, dtype=float)
         with np.errstate(invalid="ignore"):
             big_enough = np.isfinite(areas) & (areas >= self.min_facility_floor_area_m2)
-        return accepted & big_enough
+        out: npt.NDArray[np.bool_] = accepted & big_enough
+        return out
 
     @property
     def has_floor_area(self) -> bool:
