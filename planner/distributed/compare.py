@@ -1,0 +1,39 @@
+"""The single-process result in the form a split review gives it (for equality tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.checks import CheckResult
+from planner.schema import column
+
+
+def censor_walks(result: CheckResult, exact_to_m: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Residences and gaps of ``result`` with walks beyond ``exact_to_m`` as a split review has them.
+
+    A split review knows a walk exactly up to the largest threshold; beyond it (or when no
+    facility is reachable in the unit's halo although one is on the network) it reports
+    ``inf`` ("more than ``exact_to_m`` m") and no nearest facility. Returns copies.
+    """
+    res = result.residences.copy()
+    gaps = result.gaps.copy()
+    on = res["on_network"].to_numpy(dtype=bool)
+    fac = result.facilities
+    fac_on = fac["on_network"].to_numpy(dtype=bool)
+    categories = fac["category"].astype(object).to_numpy()
+    for c in result.summary["coverage"]:
+        key = c["key"]
+        has = bool((np.isin(categories, c["accepted_categories"]) & fac_on).any())
+        walk = res[column("walk_m", key)].to_numpy(dtype=np.float64)
+        beyond = on & has & ~(walk <= exact_to_m)
+        if not beyond.any():
+            continue
+        res.loc[beyond, column("walk_m", key)] = np.inf
+        res.loc[beyond, column("walk_min", key)] = np.inf
+        res.loc[beyond, column("nearest_id", key)] = None
+        ids = set(res["id"].to_numpy()[beyond].tolist())
+        hit = (gaps["category"] == key).to_numpy() & gaps["id"].isin(ids).to_numpy()
+        gaps.loc[hit, "walk_m"] = np.inf
+        gaps.loc[hit, "short_by_m"] = np.inf
+    return res, gaps
