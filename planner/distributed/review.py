@@ -32,7 +32,7 @@ from planner.errors import InputError
 from planner.network import LoadReport, Network
 from planner.schema import ALLOCATIONS, DEFAULT_BUFFER_M, DEFAULT_SNAP_CAP_M, DEFAULT_STANDARD
 from planner.schema import column as col
-from planner.snapping import snap_xy
+from planner.snapping import SnappedPoints, snap_xy
 from planner.standards import Rule, Standard, load_standard, m_to_minutes
 
 from .units import (
@@ -332,13 +332,8 @@ def review_unit(source: NetworkSource, task: UnitTask) -> UnitResult:
 def _review_unit(source: NetworkSource, task: UnitTask) -> UnitResult:
     network = source.read(task.halo)
     cap = task.snap_cap_m
-    res = snap_xy(network, task.res_x, task.res_y, ids=task.res_ids, snap_cap_m=cap,
-                  what=f"residences of {task.name}")
-    if len(task.fac_rows):
-        fac = snap_xy(network, task.fac_x, task.fac_y, ids=task.fac_ids, snap_cap_m=cap,
-                      what=f"facilities of {task.name}")
-    else:
-        fac = snap_xy(network, task.fac_x, task.fac_y, ids=task.fac_ids, snap_cap_m=cap)
+    res = _snap(network, task.res_x, task.res_y, task.res_ids, cap, f"residences of {task.name}")
+    fac = _snap(network, task.fac_x, task.fac_y, task.fac_ids, cap, f"facilities of {task.name}")
     nearest_pos: list[np.ndarray] = []
     walks: list[np.ndarray] = []
     pair_fac = pair_res = np.empty(0, dtype=np.int64)
@@ -371,6 +366,15 @@ def _review_unit(source: NetworkSource, task: UnitTask) -> UnitResult:
         nodes=network.n_nodes,
         edges=network.n_edges,
     )
+
+
+def _snap(
+    network: Network, x: np.ndarray, y: np.ndarray, ids: np.ndarray, cap: float, what: str
+) -> SnappedPoints:
+    if len(ids) == 0:
+        none = np.empty(0)
+        return SnappedPoints(ids, np.empty(0, dtype=np.int64), none, none, x, y, cap)
+    return snap_xy(network, x, y, ids=ids, snap_cap_m=cap, what=what)
 
 
 def catchment_ratio(
