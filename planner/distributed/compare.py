@@ -31,7 +31,14 @@ def censor_walks(result: CheckResult, exact_to_m: float) -> tuple[pd.DataFrame, 
             continue
         res.loc[beyond, column("walk_m", key)] = np.inf
         res.loc[beyond, column("walk_min", key)] = np.inf
-        res.loc[beyond, column("nearest_id", key)] = None
+        ids_col = column("nearest_id", key)
+        if not isinstance(res[ids_col].dtype, pd.Int64Dtype):
+            # rebuilt as the merge builds it: pandas infers str, or object when all are missing
+            values = res[ids_col].to_numpy(dtype=object, copy=True)
+            values[beyond | pd.isna(values)] = None
+            res[ids_col] = pd.DataFrame({ids_col: values}, index=res.index)[ids_col]
+        else:
+            res.loc[beyond, ids_col] = pd.NA
         ids = set(res["id"].to_numpy()[beyond].tolist())
         hit = (gaps["category"] == key).to_numpy() & gaps["id"].isin(ids).to_numpy()
         gaps.loc[hit, "walk_m"] = np.inf

@@ -17,6 +17,7 @@ call them instead.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,6 +46,8 @@ from .units import (
     projected_xy,
     tile_units,
 )
+
+log = logging.getLogger(__name__)
 
 
 class NetworkSource(Protocol):
@@ -263,6 +266,15 @@ def plan_review(
     fx, fy = projected_xy(fac, network.crs)
     rx, ry = projected_xy(res, network.crs)
     rules = _rules(std, fac, speed)
+    categories = fac["category"].astype(object).to_numpy()
+    for r in rules:
+        if r.required and not np.isin(categories, r.accepted).any():
+            log.warning(
+                "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
+                " or ".join(r.accepted),
+                r.key,
+                ", ".join(sorted(set(categories.astype(str)))),
+            )
     fa = next(
         (i for i, r in enumerate(rules) if r.required and r.rule.has_floor_area),
         None,
