@@ -21,6 +21,7 @@ Served areas (isochrones) are not drawn, and ``allocation="nearest"`` is refused
 from __future__ import annotations
 
 from planner.distributed.cluster import UnitFailure, check
+from planner.distributed.compare import censor_walks
 from planner.distributed.review import (
     ReviewPlan,
     UnitError,
@@ -32,7 +33,6 @@ from planner.distributed.review import (
     review_unit,
 )
 from planner.distributed.units import InMemoryNetwork, Unit, community_units, tile_units
-from planner.distributed.compare import censor_walks
 
 __all__ = [
     "InMemoryNetwork",

@@ -44,9 +44,7 @@ class UnitFailure(PlannerError):
     """Some units failed; ``failed`` maps each one's name to its error, ``results`` holds the
     others' results (`UnitResult`) and ``plan`` the review they belong to."""
 
-    def __init__(
-        self, failed: dict[str, str], results: list[UnitResult], plan: ReviewPlan
-    ) -> None:
+    def __init__(self, failed: dict[str, str], results: list[UnitResult], plan: ReviewPlan) -> None:
         names = ", ".join(list(failed)[:10])
         more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
         first = next(iter(failed.values()))
@@ -143,8 +141,9 @@ def check(
     started = time.perf_counter()
     options.pop("isochrones", None)
     source = as_source(network)
-    plan = plan_review(source, facilities, residences, tile_m=tile_m, unit_level=unit_level,
-                       **options)
+    plan = plan_review(
+        source, facilities, residences, tile_m=tile_m, unit_level=unit_level, **options
+    )
     tasks = plan.tasks()
     log.info(
         "Reviewing %d residences in %d units (halo %.0f m) %s",
@@ -160,8 +159,9 @@ def check(
             ratio = _ratio(plan, [r for r, _ in done])
             shares = [_shares(ratio, d) for d in done]
     else:
-        done, failed, shares = _run_on_cluster(client, source, plan, tasks, retries, progress,
-                                               on_unit)
+        done, failed, shares = _run_on_cluster(
+            client, source, plan, tasks, retries, progress, on_unit
+        )
     results = [r for r, _ in done]
     if failed:
         raise UnitFailure(failed, results, plan)
@@ -215,9 +215,9 @@ def _run_on_cluster(
     progress: bool,
     on_unit: Callable[[str, float], None] | None,
 ) -> tuple[list[tuple[UnitResult, float]], dict[str, str], list[np.ndarray] | None]:
-    from distributed import as_completed, wait
-
     import uuid
+
+    from distributed import as_completed, wait
 
     run = uuid.uuid4().hex[:8]
     [source_f] = client.scatter([source], broadcast=True, hash=False)
@@ -249,8 +249,9 @@ def _run_on_cluster(
     if plan.catchment_rule is not None and not failed:
         ratio = _ratio(plan, [r for r, _ in kept])
         [ratio_f] = client.scatter([ratio], broadcast=True, hash=False)
-        share_f = client.map(_shares, [ratio_f] * len(futures), futures, retries=retries,
-                             pure=False)
+        share_f = client.map(
+            _shares, [ratio_f] * len(futures), futures, retries=retries, pure=False
+        )
         wait(share_f)
         shares = client.gather(share_f)
     return kept, failed, shares

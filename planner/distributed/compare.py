@@ -10,7 +10,7 @@ from planner.schema import column
 
 
 def censor_walks(result: CheckResult, exact_to_m: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Residences and gaps of ``result`` with walks beyond ``exact_to_m`` as a split review has them.
+    """Residences and gaps of ``result``, walks beyond ``exact_to_m`` as a split review gives them.
 
     A split review knows a walk exactly up to the largest threshold; beyond it (or when no
     facility is reachable in the unit's halo although one is on the network) it reports

@@ -522,7 +522,9 @@ def merge(
     if comm_out is not None:
         for rule in plan.rules:
             comm_out[col("coverage_rate", rule.key)] = (
-                _rate_by_community(res_out, households, res_out[col("covered", rule.key)].to_numpy())
+                _rate_by_community(
+                    res_out, households, res_out[col("covered", rule.key)].to_numpy()
+                )
                 .reindex(comm_out["id"])
                 .to_numpy()
             )
@@ -571,9 +573,7 @@ def _stand_in(plan: ReviewPlan) -> Network:
     )
 
 
-def _residence_frame(
-    res: gpd.GeoDataFrame, on: np.ndarray, access: np.ndarray
-) -> gpd.GeoDataFrame:
+def _residence_frame(res: gpd.GeoDataFrame, on: np.ndarray, access: np.ndarray) -> gpd.GeoDataFrame:
     keep = [c for c in ("id", "name", "households") if c in res.columns]
     out = gpd.GeoDataFrame(res[keep].copy(), geometry=res.geometry.to_numpy(), crs=4326)
     if "name" not in out.columns:
@@ -593,9 +593,7 @@ def _residence_frame(
     return out
 
 
-def _facility_frame(
-    fac: gpd.GeoDataFrame, on: np.ndarray, access: np.ndarray
-) -> gpd.GeoDataFrame:
+def _facility_frame(fac: gpd.GeoDataFrame, on: np.ndarray, access: np.ndarray) -> gpd.GeoDataFrame:
     keep = [c for c in ("id", "name", "category", "floor_area_m2") if c in fac.columns]
     out = gpd.GeoDataFrame(fac[keep].copy(), geometry=fac.geometry.to_numpy(), crs=4326)
     if "name" not in out.columns:
@@ -747,9 +745,7 @@ def _floor_area(
         fac_hh[in_category] = demand[in_category]
         per_res = np.zeros(len(res_out))
         if shares is None:
-            shares = [
-                catchment_shares(ratio, r.pair_fac, r.pair_res, r.res_rows) for r in results
-            ]
+            shares = [catchment_shares(ratio, r.pair_fac, r.pair_res, r.res_rows) for r in results]
         for r, share in zip(results, shares, strict=True):
             per_res[r.res_rows] = share
         fac_out.loc[in_category, "m2_per_100hh"] = ratio[in_category] * 100.0

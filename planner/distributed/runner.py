@@ -155,26 +155,31 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None) -> 
     """A `distributed.Client`: on ``scheduler``, or on a local cluster of ``workers`` processes;
     None when neither is given (the review then runs in this process)."""
     if scheduler and workers:
-        raise InputError("Give --workers (a local cluster) or --scheduler (an existing one), not both.")
+        raise InputError(
+            "Give --workers (a local cluster) or --scheduler (an existing one), not both."
+        )
     if not scheduler and not workers:
         yield None
         return
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise InputError(
-            'Reviews on a cluster need Dask: pip install "planner[cluster]".'
-        ) from exc
+        raise InputError('Reviews on a cluster need Dask: pip install "planner[cluster]".') from exc
     if scheduler:
         with Client(scheduler, timeout=30) as client:
             yield client
         return
     if int(workers or 0) < 1:
         raise InputError(f"--workers must be at least 1, not {workers!r}.")
-    with LocalCluster(
-        n_workers=int(workers or 1), threads_per_worker=1, processes=True,
-        dashboard_address=None,
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=int(workers or 1),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
@@ -205,32 +210,42 @@ def run_check_distributed(
     scheduler = scheduler or settings.get("scheduler")
     workers = workers or settings.get("workers")
     if scheduler and not (scheduler or "").startswith(("tcp://", "tls://", "inproc://", "ws")):
-        raise InputError(f"--scheduler needs an address such as tcp://host:8786, not {scheduler!r}.")
+        raise InputError(
+            f"--scheduler needs an address such as tcp://host:8786, not {scheduler!r}."
+        )
     source = open_network_source(review.network)
-    split = {
+    split: dict[str, Any] = {
         "tile_m": float(tile_m or settings.get("tile_m", DEFAULT_TILE_M)),
         "unit_level": unit_level or settings.get("unit_level"),
         "progress": progress,
     }
     if client is not None:
-        result = check(source, review.facilities, review.residences, client=client,
-                       **split, **review.options)
+        result = check(
+            source, review.facilities, review.residences, client=client, **split, **review.options
+        )
     else:
         with cluster_client(workers, scheduler) as c:
-            result = check(source, review.facilities, review.residences, client=c,
-                           **split, **review.options)
+            result = check(
+                source, review.facilities, review.residences, client=c, **split, **review.options
+            )
     target = Path(out) if out is not None else review.out
     if target is not None:
+        import warnings
+
         from planner.outputs import write_review
 
-        write_review(
-            result,
-            target,
-            lang=lang or review.config.get("lang", "zh"),
-            basemap=basemap or review.config.get("basemap", "osm"),
-            tianditu_key=tianditu_key,
-            map_html=map_html,
-        )
+        # GeoJSON has no infinity: GDAL leaves the walks beyond the threshold out of
+        # residences.geojson (null), with a RuntimeWarning per file; the CSV says inf.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "NaN of Infinity", RuntimeWarning)
+            write_review(
+                result,
+                target,
+                lang=lang or review.config.get("lang", "zh"),
+                basemap=basemap or review.config.get("basemap", "osm"),
+                tianditu_key=tianditu_key,
+                map_html=map_html,
+            )
     return result
 
 
@@ -287,9 +302,13 @@ def run_batch(
     rollup.to_csv(written["rollup_csv"], index=False, float_format="%.6f")
     written["rollup_json"].write_text(
         json.dumps(
-            {"areas": {n: r.summary for n, r in results.items()},
-             "passes": all(r.passes for r in results.values())},
-            indent=2, ensure_ascii=False, default=str,
+            {
+                "areas": {n: r.summary for n, r in results.items()},
+                "passes": all(r.passes for r in results.values()),
+            },
+            indent=2,
+            ensure_ascii=False,
+            default=str,
         ),
         encoding="utf-8",
     )
@@ -312,11 +331,23 @@ def rollup_table(
         keys = [c["key"] for c in result.summary["coverage"] if c["required"]]
         fa = result.summary["floor_area"]
 
-        def _row(level: str, name: Any, mask: np.ndarray, area: str = area,
-                 keys: list[str] = keys) -> dict[str, Any]:
+        def _row(
+            level: str,
+            name: Any,
+            mask: np.ndarray,
+            area: str = area,
+            keys: list[str] = keys,
+            hh: np.ndarray = hh,
+            res: Any = res,
+        ) -> dict[str, Any]:
             total = float(hh[mask].sum())
-            row: dict[str, Any] = {"level": level, "area": area, "name": name,
-                                   "residences": int(mask.sum()), "households": total}
+            row: dict[str, Any] = {
+                "level": level,
+                "area": area,
+                "name": name,
+                "residences": int(mask.sum()),
+                "households": total,
+            }
             for key in keys:
                 got = float(hh[mask & res[f"covered_{key}"].to_numpy(dtype=bool)].sum())
                 row[f"coverage_rate_{key}"] = got / total if total > 0 else np.nan
@@ -343,7 +374,9 @@ def rollup_table(
 
 
 def save_network_tiles(
-    source: str | os.PathLike[str], folder: str | os.PathLike[str], *,
+    source: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    *,
     tile_m: float = DEFAULT_TILE_M,
 ) -> Path:
     """``planner network SOURCE --save FOLDER --tiles TILE_M``: load (or open) and write tiles."""

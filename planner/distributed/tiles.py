@@ -38,6 +38,30 @@ from planner.network import LoadReport, Network
 
 from .units import DEFAULT_TILE_M, Box, grow
 
+_COLUMNS = [
+    ("tile_x", pa.int32()),
+    ("tile_y", pa.int32()),
+    ("edge", pa.int64()),
+    ("u", pa.int64()),
+    ("v", pa.int64()),
+    ("u_osmid", pa.int64()),
+    ("v_osmid", pa.int64()),
+    ("u_x", pa.float64()),
+    ("u_y", pa.float64()),
+    ("v_x", pa.float64()),
+    ("v_y", pa.float64()),
+    ("length_m", pa.float64()),
+    ("way_id", pa.int64()),
+    ("highway", pa.string()),
+    ("xmin", pa.float64()),
+    ("ymin", pa.float64()),
+    ("xmax", pa.float64()),
+    ("ymax", pa.float64()),
+    ("geometry", pa.binary()),
+]
+SCHEMA = pa.schema(_COLUMNS)
+"""The edges' columns; given to the reader, so it opens no file its filter does not need."""
+
 FORMAT = "planner-network-tiles"
 FORMAT_VERSION = 1
 
@@ -70,7 +94,7 @@ def save_tiles(
     xmin, ymin, xmax, ymax = bounds.T
     cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
     u, v = network.edge_u, network.edge_v
-    table = pa.table(
+    table = pa.Table.from_pydict(
         {
             "tile_x": np.floor(cx / tile_m).astype(np.int32),
             "tile_y": np.floor(cy / tile_m).astype(np.int32),
@@ -91,7 +115,8 @@ def save_tiles(
             "xmax": xmax,
             "ymax": ymax,
             "geometry": pa.array(shapely.to_wkb(network.edge_geometry).tolist(), pa.binary()),
-        }
+        },
+        schema=SCHEMA,
     )
     geo = {
         "version": "1.0.0",
@@ -115,8 +140,16 @@ def save_tiles(
         "report": network.report.to_dict(),
         "nodes": network.n_nodes,
         "edges": network.n_edges,
-        "tiles": int(len({(a, b) for a, b in zip(table["tile_x"].to_pylist(),
-                                                   table["tile_y"].to_pylist(), strict=True)})),
+        "tiles": int(
+            len(
+                {
+                    (a, b)
+                    for a, b in zip(
+                        table["tile_x"].to_pylist(), table["tile_y"].to_pylist(), strict=True
+                    )
+                }
+            )
+        ),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -205,14 +238,20 @@ class TiledNetwork:
                 "(`planner network ... --tiles 5000`)."
             ) from exc
         if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
-            raise InputError(f"{self.url}: unsupported tiled network format {meta.get('format')!r}.")
+            raise InputError(
+                f"{self.url}: unsupported tiled network format {meta.get('format')!r}."
+            )
         return dict(meta)
 
     def _edges(self) -> ds.Dataset:
         if self._dataset is None:
             fs, root = self._filesystem()
             self._dataset = ds.dataset(
-                f"{root}/edges", format="parquet", partitioning="hive", filesystem=fs
+                f"{root}/edges",
+                schema=SCHEMA,
+                format="parquet",
+                partitioning=ds.partitioning(pa.schema(_COLUMNS[:2]), flavor="hive"),
+                filesystem=fs,
             )
         return self._dataset
 
@@ -230,19 +269,35 @@ class TiledNetwork:
         ty0, ty1 = math.floor(b[1] / self.tile_m), math.floor(b[3] / self.tile_m)
         f = ds.field
         where = (
-            (f("tile_x") >= tx0) & (f("tile_x") <= tx1) & (f("tile_y") >= ty0)
+            (f("tile_x") >= tx0)
+            & (f("tile_x") <= tx1)
+            & (f("tile_y") >= ty0)
             & (f("tile_y") <= ty1)
-            & (f("xmax") >= box[0]) & (f("xmin") <= box[2])
-            & (f("ymax") >= box[1]) & (f("ymin") <= box[3])
+            & (f("xmax") >= box[0])
+            & (f("xmin") <= box[2])
+            & (f("ymax") >= box[1])
+            & (f("ymin") <= box[3])
         )
         table = self._edges().to_table(filter=where)
         self.reads += 1
         if table.num_rows == 0:
             raise InputError(f"{self.url}: no street meets the box {box}.")
         table = table.sort_by("edge")
-        col = {name: table[name].to_numpy() for name in (
-            "u", "v", "u_osmid", "v_osmid", "u_x", "u_y", "v_x", "v_y", "length_m", "way_id"
-        )}
+        col = {
+            name: table[name].to_numpy()
+            for name in (
+                "u",
+                "v",
+                "u_osmid",
+                "v_osmid",
+                "u_x",
+                "u_y",
+                "v_x",
+                "v_y",
+                "length_m",
+                "way_id",
+            )
+        }
         ends = np.concatenate((col["u"], col["v"]))
         nodes, first = np.unique(ends, return_index=True)
         xs = np.concatenate((col["u_x"], col["v_x"]))[first]

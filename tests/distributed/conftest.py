@@ -29,9 +29,7 @@ def synth(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synth")
     city = folder / "city.osm.pbf"
     write_synthetic_city(city, walk_nodes=2000, seed=3)
-    config = write_review_inputs(
-        city, folder / "review", facilities=40, residences=1500, seed=3
-    )
+    config = write_review_inputs(city, folder / "review", facilities=40, residences=1500, seed=3)
     network = planner.load_network(city)
     fac = planner.read_facilities(folder / "review" / "facilities.gpkg")
     res = planner.read_residences(folder / "review" / "residences.gpkg")

@@ -22,9 +22,12 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client():
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, Client(cluster) as c:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as c,
+    ):
         yield c
 
 
@@ -36,7 +39,7 @@ class _Flaky(InMemoryNetwork):
         self.marks = marks
 
     def read(self, box):
-        mark = Path(self.marks) / ("%.0f_%.0f" % box[:2])
+        mark = Path(self.marks) / f"{box[0]:.0f}_{box[1]:.0f}"
         if not mark.exists():
             mark.touch()
             raise OSError("flaky read")
@@ -106,8 +109,12 @@ def test_broken_unit_fails_alone_with_its_name(synth, client):
     hit = [u.name for u in plan.units if u.halo(plan.halo_m)[0] <= bad_x <= u.halo(plan.halo_m)[2]]
     with pytest.raises(UnitFailure) as caught:
         distributed.check(
-            _Broken(network, bad_x), synth["facilities"], synth["residences"], tile_m=800.0,
-            client=client, retries=0,
+            _Broken(network, bad_x),
+            synth["facilities"],
+            synth["residences"],
+            tile_m=800.0,
+            client=client,
+            retries=0,
         )
     failure = caught.value
     assert sorted(failure.failed) == sorted(hit)
@@ -129,12 +136,23 @@ def test_scheduler_address_end_to_end(synth, tmp_path):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    dask = [sys.executable, "-m", "dask"]  # the `dask` command of this interpreter
     procs = [
         subprocess.Popen(
-            [*dask, "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0",
-             "--no-show"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                *dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                ":0",
+                "--no-show",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     ]
     try:
@@ -142,19 +160,33 @@ def test_scheduler_address_end_to_end(synth, tmp_path):
         for _ in range(2):
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "distributed.cli.dask_worker", address,
-                     "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
-                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    [
+                        *dask,
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
                 )
             )
         with Client(address, timeout=30) as c:
             c.wait_for_workers(2, timeout=60)
         out = tmp_path / "out"
-        result = run_check_distributed(
-            synth["config"], scheduler=address, tile_m=800.0, out=out
+        result = run_check_distributed(synth["config"], scheduler=address, tile_m=800.0, out=out)
+        single = planner.check(
+            synth["network"],
+            synth["facilities"],
+            synth["residences"],
+            inputs=result.summary["inputs"],
         )
-        single = planner.check(synth["network"], synth["facilities"], synth["residences"])
         assert_same(single, result)
+        assert set(result.summary["inputs"]) == {"network", "facilities", "residences"}
         assert (out / "summary.json").is_file() and (out / "residences.csv").is_file()
     finally:
         for p in reversed(procs):

@@ -53,8 +53,10 @@ def test_synthetic_city_communities(synth, allocation, level):
     single = planner.check(*args, **options)
     split = distributed.check(*args, unit_level=level, **options)
     assert_same(single, split)
-    names = [u.name for u in plan_review(InMemoryNetwork(args[0]), *args[1:], unit_level=level,
-                                         **options).units]
+    names = [
+        u.name
+        for u in plan_review(InMemoryNetwork(args[0]), *args[1:], unit_level=level, **options).units
+    ]
     assert ("subdistrict S0" if level else "community C00") in names
 
 
@@ -77,8 +79,9 @@ def test_catchment_two_rounds(synth):
     ids = plan.fac["id"].to_numpy()
     got = dict(zip(ids[demand > 0], demand[demand > 0], strict=True))
     assert got == pytest.approx(expected.to_dict())
-    shares = [distributed.catchment_shares(ratio, r.pair_fac, r.pair_res, r.res_rows)
-              for r in results]
+    shares = [
+        distributed.catchment_shares(ratio, r.pair_fac, r.pair_res, r.res_rows) for r in results
+    ]
     assert sum(float(np.sum(s)) for s in shares) > 0
 
 
