@@ -39,6 +39,14 @@ def _hash(frame: pd.DataFrame) -> str:
 
 
 def _peak_mb() -> float:
+    """Peak RSS of this process, MB: VmHWM (ru_maxrss survives exec, so a spawned worker would
+    report its parent's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
