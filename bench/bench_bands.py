@@ -40,7 +40,7 @@ MINUTES = (5.0, 10.0, 15.0)
 
 
 def job_bands(job: dict[str, Any]) -> dict[str, Any]:
-    module = importlib.import_module("planner.isochrones")  # the module, not the function
+    module = importlib.import_module("planner.isochrones.build")  # the module, not the function
     if job["union"] == "geos":
         module._LARGE_UNION_VERTICES = float("inf")  # type: ignore[attr-defined]
     network = load_network(h.synthetic_city(job["nodes"]))

@@ -58,6 +58,7 @@ import osmnx as ox
 import pandas as pd
 
 import planner
+from planner._files import file_sha256
 from planner.network import Network
 
 SCRIPT = Path(__file__).resolve()
@@ -175,7 +176,7 @@ def job_prepare(job: dict[str, Any]) -> dict[str, Any]:
     """Load a synthetic city's OSM file and save it for the other jobs.
 
     Skipped when the saved network was made from the same file by the same loader code
-    (``planner/network.py``): its key is kept next to the folder.
+    (``planner/network/``: from_osm, build, model): its key is kept next to the folder.
     """
     import hashlib
 
@@ -183,8 +184,9 @@ def job_prepare(job: dict[str, Any]) -> dict[str, Any]:
     source = Path(job["source"])
     folder = _network_folder(case)
     key_file = folder.with_name(folder.name + ".key")
-    loader_code = Path(planner.network.__file__).read_bytes()
-    key = f"{planner.network._sha256(source)} {hashlib.sha256(loader_code).hexdigest()}"
+    loader = (planner.network.from_osm, planner.network.build, planner.network.model)
+    loader_code = b"".join(Path(module.__file__ or "").read_bytes() for module in loader)
+    key = f"{file_sha256(source)} {hashlib.sha256(loader_code).hexdigest()}"
     if (folder / "network.json").exists() and key_file.exists():
         if key_file.read_text(encoding="utf-8") == key:
             return {"reused": True}

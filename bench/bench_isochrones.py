@@ -82,7 +82,8 @@ import numpy as np
 import osmnx as ox
 import shapely
 
-from planner.isochrones import _forget, isochrones, reached_pieces, score_isochrone
+from planner.isochrones import isochrones, reached_pieces, score_isochrone
+from planner.isochrones._prepare import _forget
 from planner.network import Network, load_network
 from planner.snapping import snap_points
 
@@ -415,7 +416,8 @@ def job_stages(job: dict[str, Any]) -> dict[str, Any]:
     free (computed beforehand, untimed), the partial pieces' buffers unioned into it.
     """
     from planner import engine
-    from planner.isochrones import _band_reach, _prepared, _substrings, _union_tree
+    from planner.isochrones._prepare import _prepared, _substrings, _union_tree
+    from planner.isochrones.reach import _band_reach
     from planner.snapping import snapped_points_xy
 
     network, fac, info = _setup(job)

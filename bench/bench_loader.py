@@ -50,7 +50,9 @@ import osmium
 import osmnx as ox
 
 import planner
-import planner.network as pn
+import planner.network.from_osm as pn
+from planner._files import file_sha256
+from planner.network.model import _build_csr
 
 SCRIPT = Path(__file__).resolve()
 REAL = {
@@ -96,12 +98,12 @@ def job_stages(job: dict[str, Any]) -> dict[str, Any]:
     """`load_network` split into its internal stages (diagnostic; tied to planner internals)."""
     path = Path(job["source"])
     out: dict[str, Any] = {}
-    out["sha256_s"], sha = h.timed(lambda: pn._sha256(path))
+    out["sha256_s"], sha = h.timed(lambda: file_sha256(path))
     out["read_ways_s"], ways = h.timed(lambda: pn._read_walkable_ways(path, None))
     out["build_s"], network = h.timed(
         lambda: pn._network_from_ways(ways, source=str(path), sha256=sha, largest=True)
     )
-    out["csr_s"], _ = h.timed(lambda: pn._build_csr(network))  # also inside build_s
+    out["csr_s"], _ = h.timed(lambda: _build_csr(network))  # also inside build_s
     return out
 
 

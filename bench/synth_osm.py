@@ -24,7 +24,7 @@ header carries the bounding box and ``osmosis_replication_timestamp``.
 Size calibration
 ----------------
 ``walk_nodes`` is the number of nodes of the *walk graph*: the walkable ways (filter of
-``docs/DESIGN.md``, every way both directions), cut at nodes missing from the file, largest
+``docs/ARCHITECTURE.md``, every way both directions), cut at nodes missing from the file, largest
 connected component, simplified like OSMnx 2 (a node is kept when it does not have exactly two
 distinct neighbours: intersections, T-junctions where footways and spurs attach, dead ends).
 The generator first sizes the square bounding box from a measured density of walk nodes per
@@ -154,7 +154,7 @@ _CLASS_SUFFIX = ("街", "路", "路", "大道", "")
 
 
 def _is_walkable(tags: dict[str, str]) -> bool:
-    """Apply the walk filter of docs/DESIGN.md to one way's tags.
+    """Apply the walk filter of docs/ARCHITECTURE.md to one way's tags.
 
     The rules are written out again on purpose (an independent check of the loader); the tag
     sets are the loader's own.

@@ -16,9 +16,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner import floor_area
 from planner._files import jsonable
 from planner._version import __version__
-from planner.engine import ids_at, nearest, pairs_within
+from planner.communities import (
+    CommunityRule,
+    assign_facilities,
+    community_table,
+    rollups,
+    summary_sections,
+)
+from planner.engine import ids_at, nearest
 from planner.errors import InputError
 from planner.network import Network
 from planner.schema import (
@@ -29,7 +37,7 @@ from planner.schema import (
     column,
 )
 from planner.snapping import SnappedPoints, snap_points
-from planner.standards import Rule, Standard, load_standard, m_to_minutes
+from planner.standards import Rule, Standard, Targets, load_standard, m_to_minutes
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +71,11 @@ class CheckResult:
     residences, facilities
         GeoDataFrames (EPSG:4326) with per-category walks and floor-area ratios.
     communities
-        Community polygons with their coverage and floor-area ratio, or None.
+        A row per community: households, each required rule's coverage and floor area against
+        its minimum, ``compliant``, ``fails`` (`planner.communities.community_table`), or None.
+    subdistricts, districts
+        Roll-ups of the communities per sub-district (街道) and district (区/县) against the
+        targets, or None without communities or without that column.
     gaps
         Uncovered residences per required category, most households first.
     summary
@@ -82,6 +94,8 @@ class CheckResult:
     network: Network = field(repr=False)
     standard: Standard = field(repr=False)
     isochrones: gpd.GeoDataFrame | None = None
+    subdistricts: pd.DataFrame | None = None
+    districts: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         verdict = "PASS" if self.passes else "FAIL"
@@ -164,6 +178,99 @@ def _rules_to_check(
     return checked
 
 
+def _standard_for(
+    standard: str | Standard,
+    speed_kmh: float | None,
+    allocation: str,
+    communities: gpd.GeoDataFrame | None,
+) -> Standard:
+    """The standard to apply at the given speed, after checking the review's options."""
+    if allocation not in ALLOCATIONS:
+        raise InputError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.")
+    if allocation == "community" and communities is None:
+        raise InputError(
+            "allocation='community' needs community polygons: pass communities= (--communities)."
+        )
+    if speed_kmh is not None and (not np.isfinite(speed_kmh) or speed_kmh <= 0):
+        raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
+    if isinstance(standard, Standard):
+        return standard if speed_kmh is None else standard.with_speed(speed_kmh)
+    return load_standard(standard, speed_kmh=speed_kmh)
+
+
+def _require_columns(layer: gpd.GeoDataFrame, what: str, needed: tuple[str, ...]) -> None:
+    missing = [c for c in needed if c not in layer.columns]
+    if missing:
+        raise InputError(
+            f"The {what} layer has no column {', '.join(map(repr, missing))} "
+            f"(columns: {', '.join(map(str, layer.columns))}). Read it with "
+            f"planner.read_{what}() or name the column with the matching option."
+        )
+
+
+def _coverage(
+    network: Network,
+    rules: list[CheckedRule],
+    fac: gpd.GeoDataFrame,
+    fac_snap: SnappedPoints,
+    res: gpd.GeoDataFrame,
+    res_snap: SnappedPoints,
+    speed_kmh: float,
+    min_rate: float | None,
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[pd.DataFrame], list[np.ndarray]]:
+    """One nearest pass per rule: the residence table, coverage summaries, gaps, covered masks."""
+    households = res["households"].to_numpy(dtype=np.float64)
+    categories = fac["category"].astype(object).to_numpy()
+    res_out = _residence_frame(res, res_snap)
+    coverage: list[dict[str, Any]] = []
+    gaps: list[pd.DataFrame] = []
+    required_covered = []
+    per_rule: dict[str, Any] = {}
+    areas = (
+        fac["floor_area_m2"].to_numpy(dtype=np.float64)
+        if "floor_area_m2" in fac
+        else np.full(len(fac), np.nan)
+    )
+    for cr in rules:
+        if not cr.rule.checks_coverage:
+            continue
+        in_category = cr.rule.accepts_facilities(categories, areas)
+        if cr.required and not in_category.any():
+            log.warning(
+                "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
+                " or ".join(cr.rule.accepted_categories),
+                cr.key,
+                ", ".join(sorted(set(categories.astype(str)))),
+            )
+        src = fac_snap.subset(in_category)
+        which, walk_m = nearest(network, src, res_snap)
+        covered = walk_m <= cr.max_walk_m
+        per_rule[column("nearest_id", cr.key)] = ids_at(src.ids, which)
+        per_rule[column("walk_m", cr.key)] = walk_m
+        per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
+        per_rule[column("covered", cr.key)] = covered
+        coverage.append(
+            _coverage_summary(
+                cr,
+                covered,
+                households,
+                res_snap.on_network,
+                speed_kmh,
+                in_category,
+                cr.rule.min_coverage_rate if min_rate is None else min_rate,
+            )
+        )
+        if cr.required:
+            required_covered.append(covered)
+            gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_snap.on_network))
+    res_out = gpd.GeoDataFrame(
+        pd.concat([res_out, pd.DataFrame(per_rule, index=res_out.index)], axis=1),
+        geometry=res_out.geometry.name,
+        crs=res_out.crs,
+    )
+    return res_out, coverage, gaps, required_covered
+
+
 def check(
     network: Network,
     facilities: gpd.GeoDataFrame,
@@ -177,6 +284,7 @@ def check(
     isochrones: bool = False,
     buffer_m: float = DEFAULT_BUFFER_M,
     inputs: dict[str, Any] | None = None,
+    targets: Targets | None = None,
 ) -> CheckResult:
     """Check coverage and floor area of a set of facilities for a set of residences.
 
@@ -192,8 +300,9 @@ def check(
     standard
         A built-in standard name, a TOML file, or a `Standard`.
     communities
-        Optional polygons with ``id`` (and ``households``) for per-community figures and the
-        ``community`` allocation.
+        Optional polygons with ``id``, ``name`` and optional ``subdistrict``/``district`` (as
+        read by `planner.read_communities`): the review gets a verdict per community and rule
+        (`CheckResult.communities`) and roll-ups per sub-district and district.
     speed_kmh
         Walking speed that converts minutes and metres; None: the standard's own (4.0 km/h
         unless a user standard file sets another).
@@ -207,6 +316,8 @@ def check(
         Width around reached streets for the served area, metres.
     inputs
         Provenance of the input files (paths and hashes) for the summary.
+    targets
+        Programme targets (`planner.standards.Targets`); None: the standard's own.
 
     Returns
     -------
@@ -229,86 +340,44 @@ def check(
     >>> result.summary["coverage"][0]["rate"], result.summary["floor_area"]["shortfall_m2"]
     (0.215973, 1295.55)
     """
-    if allocation not in ALLOCATIONS:
-        raise InputError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.")
-    if allocation == "community" and communities is None:
-        raise InputError(
-            "allocation='community' needs community polygons: pass communities= (--communities)."
-        )
-    if speed_kmh is not None and (not np.isfinite(speed_kmh) or speed_kmh <= 0):
-        raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
-    if isinstance(standard, Standard):
-        std = standard if speed_kmh is None else standard.with_speed(speed_kmh)
-    else:
-        std = load_standard(standard, speed_kmh=speed_kmh)
+    std = _standard_for(standard, speed_kmh, allocation, communities)
     speed_kmh = float(std.speed_kmh)
-    for layer, what, needed in (
-        (facilities, "facilities", ("id", "category")),
-        (residences, "residences", ("id", "households")),
-    ):
-        missing = [c for c in needed if c not in layer.columns]
-        if missing:
-            raise InputError(
-                f"The {what} layer has no column {', '.join(map(repr, missing))} "
-                f"(columns: {', '.join(map(str, layer.columns))}). Read it with "
-                f"planner.read_{what}() or name the column with the matching option."
-            )
+    _require_columns(facilities, "facilities", ("id", "category"))
+    _require_columns(residences, "residences", ("id", "households"))
     fac = facilities.to_crs(4326).reset_index(drop=True)
     res = residences.to_crs(4326).reset_index(drop=True)
     fac_snap = snap_points(network, fac, snap_cap_m=snap_cap_m, what="facilities")
     res_snap = snap_points(network, res, snap_cap_m=snap_cap_m, what="residences")
     households = res["households"].to_numpy(dtype=np.float64)
     res_on = res_snap.on_network
-    categories = fac["category"].astype(object).to_numpy()
 
     rules = _rules_to_check(std, fac, speed_kmh)
-    res_out = _residence_frame(res, res_snap)
     fac_out = _facility_frame(fac, fac_snap)
-    coverage: list[dict[str, Any]] = []
-    gaps: list[pd.DataFrame] = []
-    required_covered = []
-    per_rule: dict[str, Any] = {}
-    for cr in rules:
-        in_category = np.isin(categories, cr.rule.accepted_categories)
-        if cr.required and not in_category.any():
-            log.warning(
-                "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
-                " or ".join(cr.rule.accepted_categories),
-                cr.key,
-                ", ".join(sorted(set(categories.astype(str)))),
-            )
-        src = fac_snap.subset(in_category)
-        which, walk_m = nearest(network, src, res_snap)
-        covered = walk_m <= cr.max_walk_m
-        per_rule[column("nearest_id", cr.key)] = ids_at(src.ids, which)
-        per_rule[column("walk_m", cr.key)] = walk_m
-        per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
-        per_rule[column("covered", cr.key)] = covered
-        coverage.append(_coverage_summary(cr, covered, households, res_on, speed_kmh, in_category))
-        if cr.required:
-            required_covered.append(covered)
-            gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_on))
-    res_out = gpd.GeoDataFrame(
-        pd.concat([res_out, pd.DataFrame(per_rule, index=res_out.index)], axis=1),
-        geometry=res_out.geometry.name,
-        crs=res_out.crs,
+    review_targets = targets if targets is not None else _standard_targets(std)
+    res_out, coverage, gaps, required_covered = _coverage(
+        network, rules, fac, fac_snap, res, res_snap, speed_kmh, review_targets.min_coverage_rate
     )
 
-    fa_rule = next(
-        (cr for cr in rules if cr.required and cr.rule.has_floor_area),
-        None,
-    )
-    floor_area_summary = None
-    comm_out = None
+    if float(households.sum()) <= 0:
+        raise InputError(
+            f"The residences have no households (all {len(res):,} have 0 or none in column "
+            "'households'): no verdict can rest on them. Give the household counts "
+            "(households column, --households-col) or estimate them with `planner households`."
+        )
+    fa_rule = next((cr for cr in rules if cr.required and cr.rule.has_floor_area), None)
     fac_out["households_in_catchment"] = np.nan
     fac_out["m2_per_100hh"] = np.nan
     fac_out["floor_area_ok"] = pd.array([pd.NA] * len(fac_out), dtype="boolean")
-    if communities is not None:
-        comm_out = _community_frame(communities, res_out, households)
+    comm_in = None if communities is None else _communities_in(communities)
+    fac_comm = None
+    if comm_in is not None:
+        res_out["community_id"] = floor_area.community_of(res_out, comm_in)
+        fac_comm = assign_facilities(fac, comm_in)
+    floor_area_summary = None
     if fa_rule is not None:
-        floor_area_summary = _floor_area(
+        floor_area_summary = floor_area.check_floor_area(
             network,
-            fa_rule,
+            fa_rule.rule,
             allocation,
             fac,
             fac_snap,
@@ -316,27 +385,20 @@ def check(
             households,
             res_out,
             fac_out,
-            comm_out,
+            comm_in,
+            fac_comm,
         )
-    if comm_out is not None:
-        for cr in rules:
-            comm_out[column("coverage_rate", cr.key)] = (
-                _rate_by_community(
-                    res_out, households, res_out[column("covered", cr.key)].to_numpy()
-                )
-                .reindex(comm_out["id"])
-                .to_numpy()
-            )
+    comm_out, levels = None, {}
+    if comm_in is not None:
+        assert fac_comm is not None
+        comm_rules = _community_rules(rules, review_targets)
+        comm_out = community_table(comm_in, res_out, fac_out, fac_comm, comm_rules)
+        levels = rollups(comm_out, comm_rules, review_targets)
+        if floor_area_summary is not None:
+            floor_area.per_community(floor_area_summary, comm_out, fa_rule.rule)
 
     res_out["status"] = _status(required_covered, res_on)
-    gap_table = (
-        pd.concat(gaps, ignore_index=True)
-        if gaps
-        else pd.DataFrame(columns=["id", "category", "households", "walk_m", "short_by_m"])
-    )
-    gap_table = gap_table.sort_values(
-        ["households", "category", "id"], ascending=[False, True, True], kind="stable"
-    ).reset_index(drop=True)
+    gap_table = _gap_table(gaps)
 
     summary = _summary(
         std,
@@ -353,18 +415,55 @@ def check(
         allocation=allocation,
         buffer_m=buffer_m,
         inputs=inputs or {},
+        communities=summary_sections(comm_out, levels, res_out, households, review_targets),
     )
     iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m) if isochrones else None
     return CheckResult(
         residences=res_out,
         facilities=fac_out,
         communities=comm_out,
+        subdistricts=levels.get("subdistrict"),
+        districts=levels.get("district"),
         gaps=gap_table,
         summary=summary,
         network=network,
         standard=std,
         isochrones=iso,
     )
+
+
+def _communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The communities layer in WGS84 with an ``id`` (the row number when it has none)."""
+    comm = communities.to_crs(4326).reset_index(drop=True)
+    if "id" not in comm.columns:
+        comm = comm.assign(id=comm.index.to_numpy())
+    return comm
+
+
+def _standard_targets(std: Standard) -> Targets:
+    """The standard's default programme targets (none unless the standard sets them)."""
+    return std.targets
+
+
+def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[CommunityRule]:
+    out = []
+    for cr in rules:
+        if not cr.required:
+            continue
+        rate = cr.rule.min_coverage_rate
+        if targets.min_coverage_rate is not None:
+            rate = targets.min_coverage_rate
+        out.append(
+            CommunityRule(
+                key=cr.key,
+                accepted_categories=tuple(cr.rule.accepted_categories),
+                min_coverage_rate=rate if cr.rule.checks_coverage else None,
+                min_m2_per_100hh=cr.rule.min_floor_area_m2_per_100_households,
+                min_floor_area_m2=cr.rule.min_floor_area_m2,
+                rule=cr.rule,
+            )
+        )
+    return out
 
 
 def _residence_frame(res: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
@@ -411,6 +510,7 @@ def _coverage_summary(
     on_network: np.ndarray,
     speed_kmh: float,
     in_category: np.ndarray,
+    min_rate: float,
 ) -> dict[str, Any]:
     total = float(households.sum())
     got = float(households[covered].sum())
@@ -432,9 +532,13 @@ def _coverage_summary(
         "rate": round(rate, 6),
         "residences_uncovered": int((~covered).sum()),
         "residences_off_network": int((~on_network).sum()),
-        "passes": bool(rate >= 1.0 - 1e-12) if cr.required else None,
+        "min_coverage_rate": min_rate,
+        "passes": bool(rate >= min_rate - 1e-12) if cr.required else None,
+        "per": cr.rule.per,
         "source": cr.rule.source,
         "clause": cr.rule.clause,
+        "verified": cr.rule.verified,
+        "quote": cr.rule.quote,
     }
 
 
@@ -458,6 +562,18 @@ def _gap_rows(
     )
 
 
+def _gap_table(gaps: list[pd.DataFrame]) -> pd.DataFrame:
+    """Every rule's gaps in one table, most households first."""
+    table = (
+        pd.concat(gaps, ignore_index=True)
+        if gaps
+        else pd.DataFrame(columns=["id", "category", "households", "walk_m", "short_by_m"])
+    )
+    return table.sort_values(
+        ["households", "category", "id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+
+
 def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.ndarray:
     if required_covered:
         stack = np.vstack(required_covered)
@@ -467,159 +583,6 @@ def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.nd
     else:
         status = np.full(on_network.shape[0], "covered")
     return np.where(on_network, status, "off_network").astype(object)
-
-
-def _community_frame(
-    communities: gpd.GeoDataFrame, res_out: gpd.GeoDataFrame, households: np.ndarray
-) -> gpd.GeoDataFrame:
-    comm = communities.to_crs(4326).reset_index(drop=True)
-    if "id" not in comm.columns:
-        comm = comm.assign(id=comm.index.to_numpy())
-    keep = [c for c in ("id", "name", "households") if c in comm.columns]
-    out = gpd.GeoDataFrame(comm[keep].copy(), geometry=comm.geometry.to_numpy(), crs=4326)
-    community_of = _community_of(res_out, out)
-    res_out["community_id"] = community_of
-    inside = pd.Series(households).groupby(community_of, dropna=True).sum()
-    from_residences = inside.reindex(out["id"]).fillna(0.0).to_numpy()
-    given = (
-        out["households"].to_numpy(dtype=np.float64)
-        if "households" in out.columns
-        else np.full(len(out), np.nan)
-    )
-    out["households"] = np.where(np.isnan(given), from_residences, given)
-    out["households_source"] = np.where(np.isnan(given), "residences inside", "column")
-    return out
-
-
-def _community_of(points: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> np.ndarray:
-    """The id of the community polygon each point lies in (the first when several), else None."""
-    inside = gpd.sjoin(
-        points[["geometry"]].assign(_row=np.arange(len(points))),
-        communities[["id", "geometry"]],
-        how="inner",
-        predicate="within",
-    ).drop_duplicates("_row")
-    community = np.full(len(points), None, dtype=object)
-    community[inside["_row"].to_numpy()] = inside["id"].to_numpy()
-    return community
-
-
-def _rate_by_community(
-    res_out: gpd.GeoDataFrame, households: np.ndarray, covered: np.ndarray
-) -> pd.Series:
-    community = res_out["community_id"].to_numpy()
-    frame = pd.DataFrame({"c": community, "h": households, "hc": households * covered})
-    grouped = frame.dropna(subset=["c"]).groupby("c")[["h", "hc"]].sum()
-    return grouped["hc"] / grouped["h"].where(grouped["h"] > 0)
-
-
-def _floor_area(
-    network: Network,
-    cr: CheckedRule,
-    allocation: str,
-    fac: gpd.GeoDataFrame,
-    fac_snap: SnappedPoints,
-    res_snap: SnappedPoints,
-    households: np.ndarray,
-    res_out: gpd.GeoDataFrame,
-    fac_out: gpd.GeoDataFrame,
-    comm_out: gpd.GeoDataFrame | None,
-) -> dict[str, Any]:
-    """Allocate floor area of the rule's category to households; fill frames; return summary."""
-    required = float(cr.rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
-    in_category = np.isin(fac["category"].astype(object).to_numpy(), cr.rule.accepted_categories)
-    area = fac["floor_area_m2"].to_numpy(dtype=np.float64) if "floor_area_m2" in fac else None
-    if area is None:
-        area = np.full(len(fac), np.nan)
-    if np.isnan(area[in_category]).any():
-        bad = fac["id"].to_numpy()[in_category & np.isnan(area)]
-        raise InputError(
-            f"The floor-area rule needs floor_area_m2 for every {cr.category!r} facility; "
-            f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
-        )
-    supply = np.where(in_category, area, 0.0)
-    total_supply = float(supply.sum())
-    total_hh = float(households.sum())
-    per_res = np.full(len(res_out), np.nan)
-    fac_hh = np.zeros(len(fac_out))
-    shortfall = 0.0
-    if allocation == "catchment":
-        src = fac_snap.subset(in_category)
-        cat_rows = np.flatnonzero(in_category)
-        s, t, _ = pairs_within(network, src, res_snap, cutoff_m=cr.max_walk_m)
-        demand = np.bincount(s, weights=households[t], minlength=len(src))
-        fac_hh[cat_rows] = demand
-        ratio = np.divide(supply[cat_rows], demand, out=np.full(len(src), np.nan), where=demand > 0)
-        per_res = np.bincount(t, weights=np.nan_to_num(ratio[s]), minlength=len(res_out)) * 100.0
-        fac_out.loc[in_category, "m2_per_100hh"] = ratio * 100.0
-        shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
-    elif allocation == "nearest":
-        src = fac_snap.subset(in_category)
-        cat_rows = np.flatnonzero(in_category)
-        which, _ = nearest(network, src, res_snap)
-        reached = which >= 0
-        demand = np.bincount(which[reached], weights=households[reached], minlength=len(src))
-        fac_hh[cat_rows] = demand
-        ratio = np.divide(supply[cat_rows], demand, out=np.full(len(src), np.nan), where=demand > 0)
-        per_res = np.where(reached, ratio[np.where(reached, which, 0)] * 100.0, 0.0)
-        fac_out.loc[in_category, "m2_per_100hh"] = ratio * 100.0
-        shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
-    else:
-        assert comm_out is not None
-        fac_comm = _community_of(fac_out, comm_out)
-        comm_supply = pd.Series(supply).groupby(fac_comm, dropna=True).sum()
-        comm_out["supply_m2"] = comm_supply.reindex(comm_out["id"]).fillna(0.0).to_numpy()
-        comm_hh = comm_out["households"].to_numpy(dtype=np.float64)
-        comm_ratio = np.divide(
-            comm_out["supply_m2"].to_numpy() * 100.0,
-            comm_hh,
-            out=np.full(len(comm_out), np.nan),
-            where=comm_hh > 0,
-        )
-        comm_out["m2_per_100hh"] = comm_ratio
-        comm_out["floor_area_ok"] = np.nan_to_num(comm_ratio, nan=np.inf) >= required
-        comm_out["shortfall_m2"] = np.clip(
-            required * comm_hh / 100.0 - comm_out["supply_m2"].to_numpy(), 0.0, None
-        )
-        shortfall = float(comm_out["shortfall_m2"].sum())
-        ratio_of = pd.Series(comm_ratio, index=comm_out["id"].to_numpy())
-        res_comm = res_out["community_id"].to_numpy()
-        has = pd.notna(res_comm)
-        per_res[has] = ratio_of.reindex(res_comm[has]).to_numpy()
-        hh_of = pd.Series(comm_hh, index=comm_out["id"].to_numpy())
-        fac_hh[pd.notna(fac_comm)] = hh_of.reindex(fac_comm[pd.notna(fac_comm)]).to_numpy()
-        fac_ratio = np.divide(
-            supply * 100.0, fac_hh, out=np.full(len(fac_out), np.nan), where=fac_hh > 0
-        )
-        fac_out.loc[in_category, "m2_per_100hh"] = fac_ratio[in_category]
-    fac_out.loc[in_category, "households_in_catchment"] = fac_hh[in_category]
-    ok = fac_out.loc[in_category, "m2_per_100hh"].to_numpy(dtype=np.float64)
-    fac_out.loc[in_category, "floor_area_ok"] = pd.array(
-        np.nan_to_num(ok, nan=np.inf) >= required, dtype="boolean"
-    )
-    res_out["floor_area_m2_per_100hh"] = np.round(per_res, 6)
-    res_out["floor_area_ok"] = np.nan_to_num(per_res, nan=0.0) >= required - 1e-9
-    if comm_out is not None and allocation != "community":
-        comm_out["supply_m2"] = np.nan
-    overall = 100.0 * total_supply / total_hh if total_hh > 0 else float("inf")
-    shortfall = round(shortfall, 3)
-    return {
-        "category": cr.category,
-        "allocation": allocation,
-        "max_walk_m": round(cr.max_walk_m, 3),
-        "facilities": int(in_category.sum()),
-        "supply_m2": round(total_supply, 3),
-        "households": round(total_hh, 3),
-        "m2_per_100hh": round(overall, 6),
-        "required_m2_per_100hh": required,
-        "required_m2": round(required * total_hh / 100.0, 3),
-        "total_gap_m2": round(max(0.0, required * total_hh / 100.0 - total_supply), 3),
-        "shortfall_m2": shortfall,
-        "households_below": round(float(households[~res_out["floor_area_ok"].to_numpy()].sum()), 3),
-        "passes": bool(shortfall <= 1e-6),
-        "source": cr.rule.source,
-        "clause": cr.rule.clause,
-    }
 
 
 def _summary(
@@ -638,6 +601,7 @@ def _summary(
     allocation: str,
     buffer_m: float,
     inputs: dict[str, Any],
+    communities: dict[str, Any] | None,
 ) -> dict[str, Any]:
     methods = ["column"]
     if "households_method" in res:
@@ -647,10 +611,19 @@ def _summary(
     required = [c["passes"] for c in coverage if c["required"]]
     if floor_area is not None:
         required.append(floor_area["passes"])
+    if communities is not None and communities["targets_met"] is not None:
+        required.append(communities["targets_met"])
     return {
         "planner_version": __version__,
         "passes": bool(all(required)),
-        "standard": {"name": std.name, "title_zh": std.title_zh, "title_en": std.title_en},
+        "standard": {
+            "name": std.name,
+            "title_zh": std.title_zh,
+            "title_en": std.title_en,
+            "source": std.source,
+            "rules": [rule.to_dict() for rule in std.rules],
+            "targets": std.targets.to_dict(),
+        },
         "parameters": {
             "speed_kmh": speed_kmh,
             "snap_cap_m": snap_cap_m,
@@ -673,6 +646,7 @@ def _summary(
             "residences": jsonable(res_snap.ids[~res_snap.on_network]),
         },
         "network": network.report.to_dict(),
+        **(communities or {}),
     }
 
 

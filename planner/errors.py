@@ -17,3 +17,14 @@ class NetworkError(PlannerError):
 
 class OfflineError(ConnectionError, PlannerError):
     """An online-only operation (fetching OSM by place name) was asked for without a network."""
+
+
+class OutputError(OSError, PlannerError):
+    """A file or folder could not be written (disk full, read-only, permission denied...).
+
+    Raised only while writing: nothing was moved into place and the staging folder is removed.
+    ``errno`` is the operating system's error number when there is one.
+    """
+
+    def __str__(self) -> str:
+        return str(self.strerror) if self.strerror is not None else super().__str__()

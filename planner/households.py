@@ -181,13 +181,11 @@ def _merged_defaults(
                 building_type = str(raw_type).strip().lower()
                 number = _check_positive(f"{name}[{raw_type!r}]", value)
                 base = merged.get(building_type, merged["residential"])
-                merged[building_type] = BuildingDefaults(
-                    **{**base.__dict__, field: number}  # type: ignore[arg-type]
-                )
+                merged[building_type] = BuildingDefaults(**{**base.__dict__, field: number})
         else:
             number = _check_positive(name, override)
             merged = {
-                key: BuildingDefaults(**{**value.__dict__, field: number})  # type: ignore[arg-type]
+                key: BuildingDefaults(**{**value.__dict__, field: number})
                 for key, value in merged.items()
             }
     return merged
@@ -461,6 +459,83 @@ def households_from_population(
     size = _check_positive("household_size", household_size)
     _check_layer(grid, "population layer")
     _check_layer(buildings, "buildings layer")
+    persons, cell_ids = _population_cells(grid, population_col, cell_id_col)
+    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)):
+        raise InputError(f"decimals is {decimals!r}; give an integer or None")
+
+    local = metric_crs(grid)
+    grid_local = grid.to_crs(local)
+    buildings_local = buildings.to_crs(local)
+    defaults = _merged_defaults(default_levels, None)
+    areas = _floor_areas(
+        buildings_local,
+        type_col=type_col,
+        levels_col=levels_col,
+        defaults=defaults,
+        what="buildings layer",
+    )
+    weight = np.where(areas["residential"].to_numpy(), areas["gross_floor_area_m2"].to_numpy(), 0.0)
+    cell_of = _cell_of_buildings(buildings_local, grid_local)
+
+    n_cells = len(grid_local)
+    cell_weight = np.asarray(
+        np.bincount(cell_of[cell_of >= 0], weights=weight[cell_of >= 0], minlength=n_cells),
+        dtype=float,
+    )
+    cell_count = np.bincount(cell_of[(cell_of >= 0) & (weight > 0)], minlength=n_cells)
+    orphan = (persons > 0) & (cell_weight <= 0)
+    cell_hh, building_hh = _share_households(
+        persons / size,
+        cell_of,
+        weight,
+        cell_weight,
+        orphan,
+        total=float(persons.sum()) / size,
+        decimals=decimals,
+    )
+    methods = [
+        _population_method(
+            row.residential, row.building_type, c, cell_ids, persons, size, cell_hh, cell_count
+        )
+        for row, c in zip(areas.itertuples(index=False), cell_of, strict=True)
+    ]
+    out = _building_rows(buildings, areas, cell_of, cell_ids, building_hh, methods)
+
+    orphan_pos = np.flatnonzero(orphan)
+    orphan_ids = [cell_ids[c] for c in orphan_pos]
+    if orphan_pos.size:
+        log.warning(
+            "%d population cells (%g persons) have no residential building; their households "
+            "are placed at each cell's representative point: cells %s",
+            orphan_pos.size,
+            float(persons[orphan_pos].sum()),
+            orphan_ids,
+        )
+        extra = _cell_point_rows(
+            out, buildings, grid_local, orphan_pos, cell_ids, persons, size, cell_hh
+        )
+        out = pd.concat([out, extra], ignore_index=True)
+        out = gpd.GeoDataFrame(out, geometry=buildings.geometry.name, crs=buildings.crs)
+
+    outside = int(((cell_of < 0) & (weight > 0)).sum())
+    if outside:
+        log.info(
+            "%d residential buildings lie outside every population cell: 0 households", outside
+        )
+    log.info(
+        "population %g persons -> %g households over %d buildings and %d cell points",
+        float(persons.sum()),
+        float(np.asarray(out["households"], dtype=float).sum()),
+        int((weight > 0).sum()),
+        orphan_pos.size,
+    )
+    return PopulationHouseholds(residences=out, cells_without_buildings=orphan_ids)
+
+
+def _population_cells(
+    grid: gpd.GeoDataFrame, population_col: str, cell_id_col: str | None
+) -> tuple[npt.NDArray[np.float64], list[Any]]:
+    """Persons per cell (numbers >= 0) and the cell ids (unique), checked."""
     if population_col not in grid.columns:
         raise InputError(
             f"population layer has no column {population_col!r}; columns are "
@@ -485,23 +560,14 @@ def households_from_population(
         raise InputError(
             f"population layer: cell ids ({cell_id_col or 'index'}) repeat; they must be unique"
         )
-    if decimals is not None and (isinstance(decimals, bool) or not isinstance(decimals, int)):
-        raise InputError(f"decimals is {decimals!r}; give an integer or None")
+    return persons, cell_ids
 
-    local = metric_crs(grid)
-    grid_local = grid.to_crs(local)
-    buildings_local = buildings.to_crs(local)
-    defaults = _merged_defaults(default_levels, None)
-    areas = _floor_areas(
-        buildings_local,
-        type_col=type_col,
-        levels_col=levels_col,
-        defaults=defaults,
-        what="buildings layer",
-    )
-    weight = np.where(areas["residential"].to_numpy(), areas["gross_floor_area_m2"].to_numpy(), 0.0)
 
-    # Each building to the first cell (grid order) its representative point touches.
+def _cell_of_buildings(
+    buildings_local: gpd.GeoDataFrame, grid_local: gpd.GeoDataFrame
+) -> npt.NDArray[np.int64]:
+    """Each building's cell position: the first cell (grid order) its representative point
+    touches, or -1."""
     points = shapely.point_on_surface(buildings_local.geometry.array)
     tree = shapely.STRtree(grid_local.geometry.array)
     pairs = tree.query(points, predicate="intersects")
@@ -510,52 +576,77 @@ def households_from_population(
     building_pos, cell_pos = pairs[0][order], pairs[1][order]
     first = np.unique(building_pos, return_index=True)[1]
     cell_of[building_pos[first]] = cell_pos[first]
+    return cell_of
 
-    n_cells = len(grid_local)
-    cell_weight = np.bincount(
-        cell_of[cell_of >= 0], weights=weight[cell_of >= 0], minlength=n_cells
-    )
-    cell_count = np.bincount(cell_of[(cell_of >= 0) & (weight > 0)], minlength=n_cells)
-    quotient = persons / size
-    orphan = (persons > 0) & (cell_weight <= 0)
 
-    building_hh = np.zeros(len(buildings_local))
+def _share_households(
+    quotient: npt.NDArray[np.float64],
+    cell_of: npt.NDArray[np.int64],
+    weight: npt.NDArray[np.float64],
+    cell_weight: npt.NDArray[np.float64],
+    orphan: npt.NDArray[np.bool_],
+    *,
+    total: float,
+    decimals: int | None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Households per cell and per building, shared by gross floor area (``weight``).
+
+    With ``decimals`` the shares are integer units of 10^-decimals household, by largest
+    remainder over the cells (summing to ``total``) and then over each cell's buildings.
+    """
+    building_hh = np.zeros(len(cell_of))
     cell_hh: npt.NDArray[np.float64]
     if decimals is None:
         cell_hh = quotient
         inside = (cell_of >= 0) & (weight > 0)
-        share = np.zeros(len(buildings_local))
+        share = np.zeros(len(cell_of))
         share[inside] = weight[inside] / cell_weight[cell_of[inside]]
         building_hh[inside] = share[inside] * cell_hh[cell_of[inside]]
     else:
         scale = 10**decimals
-        total_units = round(float(persons.sum()) / size * scale)
+        total_units = round(total * scale)
         cell_units = _largest_remainder(quotient * scale, total_units)
         cell_hh = cell_units / scale
-        units = np.zeros(len(buildings_local), dtype=np.int64)
+        units = np.zeros(len(cell_of), dtype=np.int64)
         for c in np.flatnonzero((cell_units > 0) & ~orphan):
             members = np.flatnonzero((cell_of == c) & (weight > 0))
             quotas = cell_units[c] * weight[members] / cell_weight[c]
             units[members] = _largest_remainder(quotas, int(cell_units[c]))
         building_hh = units / scale
+    return cell_hh, building_hh
 
-    methods = []
-    for i, row in enumerate(areas.itertuples(index=False)):
-        c = cell_of[i]
-        if not row.residential:
-            methods.append(
-                f"estimate:population(building={row.building_type} is not residential: "
-                "0 households)"
-            )
-        elif c < 0:
-            methods.append("estimate:population(outside every population cell: 0 households)")
-        else:
-            methods.append(
-                f"estimate:population(cell {cell_ids[c]!r}: {persons[c]:g} persons / {size:g} "
-                f"persons per household = {cell_hh[c]:g} households, shared by gross floor area "
-                f"over {cell_count[c]} residential buildings)"
-            )
 
+def _population_method(
+    residential: bool,
+    building_type: str,
+    c: int,
+    cell_ids: list[Any],
+    persons: npt.NDArray[np.float64],
+    size: float,
+    cell_hh: npt.NDArray[np.float64],
+    cell_count: npt.NDArray[np.int64],
+) -> str:
+    """The ``households_method`` text of one building."""
+    if not residential:
+        return f"estimate:population(building={building_type} is not residential: 0 households)"
+    if c < 0:
+        return "estimate:population(outside every population cell: 0 households)"
+    return (
+        f"estimate:population(cell {cell_ids[c]!r}: {persons[c]:g} persons / {size:g} "
+        f"persons per household = {cell_hh[c]:g} households, shared by gross floor area "
+        f"over {cell_count[c]} residential buildings)"
+    )
+
+
+def _building_rows(
+    buildings: gpd.GeoDataFrame,
+    areas: pd.DataFrame,
+    cell_of: npt.NDArray[np.int64],
+    cell_ids: list[Any],
+    building_hh: npt.NDArray[np.float64],
+    methods: list[str],
+) -> gpd.GeoDataFrame:
+    """One row per input building: its cell, floor area and households."""
     out = buildings.copy()
     _warn_overwrite(buildings, (*_OUTPUT_COLUMNS, "population_cell"), "buildings layer")
     index_values = out.index
@@ -576,54 +667,40 @@ def households_from_population(
     out["households"] = building_hh
     out["households_method"] = methods
     out["households_estimated"] = True
+    return out
 
-    orphan_pos = np.flatnonzero(orphan)
-    orphan_ids = [cell_ids[c] for c in orphan_pos]
-    if orphan_pos.size:
-        log.warning(
-            "%d population cells (%g persons) have no residential building; their households "
-            "are placed at each cell's representative point: cells %s",
-            orphan_pos.size,
-            float(persons[orphan_pos].sum()),
-            orphan_ids,
-        )
-        cell_points = gpd.GeoSeries(
-            shapely.point_on_surface(grid_local.geometry.array[orphan_pos]), crs=local
-        ).to_crs(buildings.crs)
-        extra = gpd.GeoDataFrame(
-            {
-                "building_index": pd.array(
-                    [None] * orphan_pos.size, dtype=out["building_index"].dtype
-                ),
-                "residence_source": "population_cell",
-                "population_cell": orphan_ids,
-                "households": cell_hh[orphan_pos],
-                "households_method": [
-                    f"estimate:population(cell {cell_ids[c]!r}: {persons[c]:g} persons / "
-                    f"{size:g} persons per household = {cell_hh[c]:g} households; no residential "
-                    "building in the cell, placed at its representative point)"
-                    for c in orphan_pos
-                ],
-                "households_estimated": True,
-            },
-            geometry=cell_points.array,
-            crs=buildings.crs,
-        )
-        if extra.geometry.name != out.geometry.name:
-            extra = extra.rename_geometry(out.geometry.name)
-        out = pd.concat([out, extra], ignore_index=True)
-        out = gpd.GeoDataFrame(out, geometry=buildings.geometry.name, crs=buildings.crs)
 
-    outside = int(((cell_of < 0) & (weight > 0)).sum())
-    if outside:
-        log.info(
-            "%d residential buildings lie outside every population cell: 0 households", outside
-        )
-    log.info(
-        "population %g persons -> %g households over %d buildings and %d cell points",
-        float(persons.sum()),
-        float(np.asarray(out["households"], dtype=float).sum()),
-        int((weight > 0).sum()),
-        orphan_pos.size,
+def _cell_point_rows(
+    out: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    grid_local: gpd.GeoDataFrame,
+    orphan_pos: npt.NDArray[np.intp],
+    cell_ids: list[Any],
+    persons: npt.NDArray[np.float64],
+    size: float,
+    cell_hh: npt.NDArray[np.float64],
+) -> gpd.GeoDataFrame:
+    """One point row per cell with people but no residential building (its households)."""
+    cell_points = gpd.GeoSeries(
+        shapely.point_on_surface(grid_local.geometry.array[orphan_pos]), crs=grid_local.crs
+    ).to_crs(buildings.crs)
+    extra = gpd.GeoDataFrame(
+        {
+            "building_index": pd.array([None] * orphan_pos.size, dtype=out["building_index"].dtype),
+            "residence_source": "population_cell",
+            "population_cell": [cell_ids[c] for c in orphan_pos],
+            "households": cell_hh[orphan_pos],
+            "households_method": [
+                f"estimate:population(cell {cell_ids[c]!r}: {persons[c]:g} persons / "
+                f"{size:g} persons per household = {cell_hh[c]:g} households; no residential "
+                "building in the cell, placed at its representative point)"
+                for c in orphan_pos
+            ],
+            "households_estimated": True,
+        },
+        geometry=cell_points.array,
+        crs=buildings.crs,
     )
-    return PopulationHouseholds(residences=out, cells_without_buildings=orphan_ids)
+    if extra.geometry.name != out.geometry.name:
+        extra = extra.rename_geometry(out.geometry.name)
+    return extra

@@ -12,7 +12,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -21,15 +21,19 @@ import pandas as pd
 from planner._files import jsonable, replace_atomically, staged_output
 from planner.checks import compare_summaries
 from planner.errors import InputError
-from planner.pois import HOUSEHOLDS_PER_COMMUNITY, demo_inputs
+from planner.osm.buildings import HOUSEHOLDS_PER_COMMUNITY, demo_inputs
 
 if TYPE_CHECKING:
     from planner.checks import CheckResult
     from planner.siting import Proposal
 
-EXIT_PASS = 0
-EXIT_FAIL = 1
-EXIT_BAD_INPUT = 2
+EXIT_PASS = 0  # every standard passes
+EXIT_FAIL = 1  # a standard fails
+EXIT_BAD_INPUT = 2  # bad input or options, refused before any work (or a layer that cannot be used)
+EXIT_FAULT = 3  # the machine failed the run: disk full, read-only folder, no permission, memory
+EXIT_INTERNAL = 4  # a bug in planner (an error it did not expect); nothing was written
+EXIT_SIGINT = 130  # interrupted by Ctrl-C (SIGINT): nothing was written, the staging removed
+EXIT_SIGTERM = 143  # stopped by SIGTERM: as for SIGINT
 
 _FIXED_GPKG_DATE = "2000-01-01T00:00:00Z"  # GeoPackage timestamps pinned: identical bytes per run
 
@@ -107,7 +111,8 @@ def write_review(
     """Write the output contract (docs/ARCHITECTURE.md) into ``out_dir``.
 
     Files: ``map.html``, ``residences.gpkg``/``.geojson``/``.csv``, ``facilities.gpkg``/``.csv``,
-    ``communities.gpkg`` (when given), ``gaps.csv``, ``summary.json``. With ``baseline`` (the
+    ``communities.gpkg``/``.csv``, ``subdistricts.csv`` and ``districts.csv`` (with communities
+    and those levels), ``gaps.csv``, ``summary.json``. With ``baseline`` (the
     review without the proposed plan), ``summary.json`` also holds the before/after comparison.
 
     Returns
@@ -142,7 +147,17 @@ def write_review(
         result.gaps.to_csv(stage / names["gaps"], index=False, float_format="%.3f")
         if result.communities is not None:
             names["communities"] = "communities.gpkg"
+            names["communities_csv"] = "communities.csv"
             write_layer(result.communities, stage / names["communities"])
+            table = pd.DataFrame(result.communities.drop(columns=result.communities.geometry.name))
+            table.to_csv(stage / names["communities_csv"], index=False, float_format="%.6f")
+        for level, frame in (
+            ("subdistricts", result.subdistricts),
+            ("districts", result.districts),
+        ):
+            if frame is not None:
+                names[level] = f"{level}.csv"
+                frame.to_csv(stage / names[level], index=False, float_format="%.6f")
         if result.isochrones is not None and len(result.isochrones):
             names["isochrones"] = "isochrones.gpkg"
             write_layer(result.isochrones, stage / names["isochrones"])
@@ -167,7 +182,7 @@ def write_demo_inputs(
     osm_path: str | Path,
     out_dir: str | Path,
     *,
-    residences: str = "buildings",
+    residences: Literal["buildings", "communities"] = "buildings",
     m2_per_household: Any = None,
     default_levels: Any = None,
     households_per_community: float = HOUSEHOLDS_PER_COMMUNITY,
@@ -318,7 +333,11 @@ def write_proposal(
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAIL",
+    "EXIT_FAULT",
+    "EXIT_INTERNAL",
     "EXIT_PASS",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
     "exit_code",
     "summary_json",
     "write_demo_inputs",

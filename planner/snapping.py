@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,7 @@ def snap_xy(
             f"The {what} have {int(bad.sum())} points without finite coordinates (ids "
             f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them."
         )
-    edge, offset, access = network.snap_index.nearest(x, y)
+    edge, offset, access = segment_index(network).nearest(x, y)
     offset = np.clip(offset, 0.0, network.edge_length_m[edge])
     off = ~(access <= snap_cap_m)
     if off.any():
@@ -221,7 +222,7 @@ class SegmentIndex:
         self._half = float(step.max(initial=0.0)) / 2.0
         self._k = min(k, int(step.shape[0]))
         self._tree = cKDTree((seg_start + seg_end) / 2.0)
-        self._network = network
+        self._network = weakref.proxy(network)  # the cache below is keyed by network
 
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge, offset along it (m) and straight distance to it (m) for each point."""
@@ -266,6 +267,18 @@ def _along_each_edge(piece_len: np.ndarray, first: np.ndarray, n: int) -> np.nda
         idx = order[bounds[j - 1] : bounds[j]]
         out[idx] = out[idx - 1] + piece_len[idx - 1]
     return out
+
+
+_SEGMENT_INDEX: weakref.WeakKeyDictionary[Network, SegmentIndex] = weakref.WeakKeyDictionary()
+
+
+def segment_index(network: Network) -> SegmentIndex:
+    """The network's `SegmentIndex`, built on first use and kept as long as the network lives."""
+    found = _SEGMENT_INDEX.get(network)
+    if found is None:
+        found = SegmentIndex(network)
+        _SEGMENT_INDEX[network] = found
+    return found
 
 
 def _check_cap(snap_cap_m: float) -> None:

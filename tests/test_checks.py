@@ -123,13 +123,18 @@ def test_community_allocation(street):
         communities=communities,
         allocation="community",
     )
-    comm = result.communities.set_index("id")
+    comm = result.communities.set_index("community_id")
+    walk, floor = "community_service", "community_service_floor_area"  # the default's two rules
     np.testing.assert_allclose(comm["households"], [300, 200])
-    np.testing.assert_allclose(comm["supply_m2"], [60, 100])
-    np.testing.assert_allclose(comm["m2_per_100hh"], [20, 50])
-    np.testing.assert_allclose(comm["shortfall_m2"], [30, 0])
-    np.testing.assert_allclose(comm[column("coverage_rate", "community_service")], [1, 1])
+    np.testing.assert_allclose(comm[column("floor_area_m2", floor)], [60, 100])
+    np.testing.assert_allclose(comm[column("m2_per_100hh", floor)], [20, 50])
+    np.testing.assert_allclose(comm[column("shortfall_m2", floor)], [30, 0])
+    np.testing.assert_allclose(comm[column("coverage_rate", walk)], [1, 1])
+    assert column("coverage_rate", floor) not in comm  # a floor-area rule has no walk verdict
+    assert comm["compliant"].tolist() == [False, True]
+    assert comm["fails"].tolist() == [floor, ""]
     assert result.summary["floor_area"]["shortfall_m2"] == pytest.approx(30)
+    assert result.summary["floor_area"]["per"] == "community"
 
 
 def test_other_categories_measured_not_required(street):

@@ -39,7 +39,7 @@ from planner.engine import (
 )
 from planner.errors import InputError
 from planner.network import LoadReport, Network, build_network, load_network
-from planner.snapping import SnappedPoints, snap_points, snap_xy, snapped_points_xy
+from planner.snapping import SnappedPoints, snap_points, snap_xy
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CRS = "EPSG:32650"
@@ -112,19 +112,6 @@ def test_grid_topology(grid: Network) -> None:
     assert grid.csr[node[(200, 100)], node[(200, 0)]] == 100
     assert grid.csr[node[(0, 200)], node[(0, 200)]] == 0
     assert grid.csr.nnz == 2 * 13
-
-
-def test_grid_snapping(grid: Network) -> None:
-    snapped = snap_points(grid, points_gdf(RESIDENCES), what="residences")
-    np.testing.assert_allclose(snapped.access_m, [5, 10, 5, 5, 5, 0, 0], atol=1e-9)
-    lengths = grid.edge_length_m[snapped.edge]
-    np.testing.assert_allclose(lengths[:5], [100, 100, 60, 200, 220])
-    # Offsets from the edge's u end, whichever way the edge is stored.
-    from_u = snapped.offset_m[:5]
-    np.testing.assert_allclose(np.minimum(from_u, lengths[:5] - from_u), [20, 50, 10, 75, 100])
-    x, y = snapped_points_xy(grid, snapped)
-    np.testing.assert_allclose(x, [80, 200, 100, -50, 260, 200, 200], atol=1e-9)
-    np.testing.assert_allclose(y, [0, 150, 250, 225, 40, 100, 100], atol=1e-9)
 
 
 def test_grid_nearest_facilities(grid: Network) -> None:
@@ -463,19 +450,6 @@ def test_reference_on_real_extract(name: str) -> None:
     s, t, w = pairs_within(network, fac, res, cutoff_m=1000)
     np.testing.assert_array_equal(pairs["walk_m"].to_numpy(), w)
     assert list(pairs["residence_id"]) == [f"r{i}" for i in t]
-
-
-def test_snapping_is_nearest_point_of_nearest_edge() -> None:
-    network = load_network(DATA / "cn_beijing_haidian_cau_map.osm.bz2")
-    rng = np.random.default_rng(7)
-    x, y = random_points(network, rng, 300)
-    snapped = snap_xy(network, x, y, ids=np.arange(300))
-    pts = shapely.points(x, y)
-    brute = shapely.distance(network.edge_geometry[None, :], pts[:, None]).min(axis=1)
-    on = snapped.on_network
-    np.testing.assert_allclose(snapped.access_m, brute, atol=1e-9)
-    sx, sy = snapped_points_xy(network, snapped)
-    np.testing.assert_allclose(np.hypot(sx - x, sy - y)[on], brute[on], atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def pbf_city(cities: dict[str, Any]) -> Any:
     return cities[".osm.pbf"]
 
 
-# An independent statement of the walk filter in docs/DESIGN.md, for the recount.
+# An independent statement of the walk filter in docs/ARCHITECTURE.md, for the recount.
 def _walkable(tags: dict[str, str]) -> bool:
     if "highway" not in tags or tags.get("area") == "yes":
         return False

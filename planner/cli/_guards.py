@@ -1,0 +1,152 @@
+"""Checks before any work: outputs never touch inputs, and can be written.
+
+- An output folder that is, holds or lies inside any input (the review file and a standard's
+  TOML file included) is refused, and so is an output file that is an input or lies inside an
+  input folder (a saved network). Writing into an earlier review's folder stays allowed.
+- An output folder that is an existing file, or whose nearest existing parent is a file or
+  cannot be written (read-only, no permission), is refused; so is an output file that is a
+  folder, has the wrong suffix or whose folder does not exist.
+- Staging folders left by a killed run beside an output are removed (`remove_stale_stages`).
+
+Every refusal is an InputError (exit 2) naming the flag or review-file key and the path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from planner._files import remove_stale_stages
+from planner.cli._config import Settings
+from planner.errors import InputError
+
+
+def _resolved(path: str | os.PathLike[str]) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def inputs_of(settings: Settings, names: Sequence[str]) -> list[tuple[str, Path]]:
+    """(where, resolved path) of the inputs given, the review file and a standard file too."""
+    found = [(settings.where(n), _resolved(settings.get(n))) for n in names if n in settings]
+    if settings.config is not None:
+        found.append((f"--config {settings.config}", _resolved(settings.config)))
+    standard = settings.get("standard")
+    if standard and Path(standard).is_file():
+        found.append((settings.where("standard"), _resolved(standard)))
+    return found
+
+
+def refuse_overwrite(
+    settings: Settings,
+    *,
+    folders: Sequence[str] = (),
+    files: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+) -> None:
+    """Refuse outputs (option names of folders and files) that would touch any input."""
+    sources = inputs_of(settings, inputs)
+    for name in folders:
+        if name not in settings:
+            continue
+        out = _resolved(settings.get(name))
+        for where, source in sources:
+            if out == source:
+                relation = "is"
+            elif out in source.parents:
+                relation = "holds"
+            elif source in out.parents:
+                relation = "lies inside"
+            else:
+                continue
+            raise InputError(
+                f"{settings.where(name)} {settings.get(name)}: the output folder {relation} the "
+                f"input {where} ({source}); inputs are never overwritten: choose an output "
+                "folder that holds no input."
+            )
+    for name in files:
+        if name not in settings:
+            continue
+        out = _resolved(settings.get(name))
+        for where, source in sources:
+            if out == source or source in out.parents:
+                relation = "is" if out == source else "lies inside"
+                raise InputError(
+                    f"{settings.where(name)} {settings.get(name)}: the output file {relation} "
+                    f"the input {where} ({source}); inputs are never overwritten: write to "
+                    "another file."
+                )
+    outs = [(n, _resolved(settings.get(n))) for n in files if n in settings]
+    for i, (name, path) in enumerate(outs):
+        for other, other_path in outs[i + 1 :]:
+            if path == other_path:
+                raise InputError(
+                    f"{settings.where(name)} and {settings.where(other)} are the same file "
+                    f"({path}); give them different names."
+                )
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor or ".")
+
+
+def writable_folder(settings: Settings, name: str) -> Path:
+    """The output folder ``name``, refused unless it is (or can become) a writable folder."""
+    where = settings.where(name)
+    target = Path(settings.get(name))
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            f"{where} {target}: is an existing file, not a folder; give a folder to write "
+            "the outputs into (it is created when missing)."
+        )
+    base = _nearest_existing(target.resolve())
+    if not base.is_dir():
+        raise InputError(
+            f"{where} {target}: {base} is a file, so no folder can be made below it; "
+            "choose another output folder."
+        )
+    _refuse_unwritable(where, target, base)
+    remove_stale_stages(target.resolve())
+    return target
+
+
+def writable_file(
+    settings: Settings, name: str, suffixes: Sequence[str], what: str, *, make_folder: bool
+) -> Path:
+    """The output file ``name``, refused unless its suffix is one of ``suffixes`` and it can be
+    written (its folder exists, unless ``make_folder``)."""
+    where = settings.where(name)
+    target = Path(settings.get(name))
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise InputError(
+            f"{where} {target}: cannot write {what} as "
+            f"{target.suffix or 'a file without suffix'}; name it "
+            f"{' or '.join('FILE' + s for s in suffixes)}."
+        )
+    if target.is_dir():
+        raise InputError(f"{where} {target}: is a folder; give a file name ({what}).")
+    folder = target.resolve().parent
+    if not make_folder and not folder.is_dir():
+        raise InputError(f"{where} {target}: the folder {folder} does not exist; create it first.")
+    base = _nearest_existing(folder)
+    if not base.is_dir():
+        raise InputError(f"{where} {target}: {base} is a file, not a folder.")
+    _refuse_unwritable(where, target, base)
+    remove_stale_stages(target.resolve())
+    return target
+
+
+def _refuse_unwritable(where: str, target: Path, base: Path) -> None:
+    if not os.access(base, os.W_OK | os.X_OK):
+        try:
+            read_only = bool(os.statvfs(base).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):
+            read_only = False
+        why = "is on a read-only file system" if read_only else "cannot be written (no permission)"
+        raise InputError(f"{where} {target}: {base} {why}; choose a folder you can write to.")
+
+
+__all__ = ["inputs_of", "refuse_overwrite", "writable_file", "writable_folder"]

@@ -1,0 +1,290 @@
+"""Geometry from tables, CRS resolution and reprojection to WGS84.
+
+The CRS the coordinates are really in is resolved from the layer's own CRS and ``crs=``
+(anything pyproj knows, or GCJ-02); coordinates are checked against it (longitude/latitude in
+range, CGCS2000 Gauss-Kruger zone prefixes) before they are converted to EPSG:4326."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from planner._geo import GCJ02, WGS84, gcj02_geometries_to_wgs84
+from planner.layers._columns import _Funnel, _listing, _numeric_values, _Rows
+from planner.layers._sources import _Raw
+
+logger = logging.getLogger(__name__)
+
+_GCJ02_NAMES: Final = frozenset({"gcj02", "gcj-02", "gcj_02", "gcj"})
+_LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x", "经度")
+_LAT_NAMES: Final = ("lat", "latitude", "y", "纬度")
+_CRS_HINT: Final = (
+    "pass crs=... (or --crs), e.g. EPSG:4490 for CGCS2000 longitude/latitude, EPSG:4523 for "
+    "CGCS2000 3-degree Gauss-Kruger zone 35, EPSG:4326 for WGS84, gcj02 for Amap/Gaode coordinates"
+)
+
+
+def _is_gcj02(crs: object) -> bool:
+    # Never compare a pyproj CRS with a string: CRS.__eq__ parses the string (slow, ~1 s).
+    return isinstance(crs, str) and crs == GCJ02
+
+
+def _parse_crs(crs: Any, funnel: _Funnel) -> CRS | str | None:
+    """``None``, ``GCJ02`` or a pyproj CRS; records a problem and returns None when unknown."""
+    if crs is None:
+        return None
+    if isinstance(crs, str) and crs.strip().lower() in _GCJ02_NAMES:
+        return GCJ02
+    try:
+        return CRS.from_user_input(crs)
+    except CRSError as exc:
+        funnel.add(f"crs={crs!r} is not a CRS pyproj knows ({exc})", _CRS_HINT)
+        return None
+
+
+def _find_coordinate_column(
+    columns: Sequence[Any], given: str | None, names: Sequence[str], axis: str, funnel: _Funnel
+) -> Any | None:
+    flag = "lon" if axis == "longitude" else "lat"
+    if given is not None:
+        if given in columns:
+            return given
+        funnel.add(
+            f"{axis} column '{given}' is missing (columns: {_listing(list(columns), limit=30)})",
+            f"pass {flag}_col=... (or --{flag}-col) naming the {axis} column",
+        )
+        return None
+    found = [c for c in columns if str(c).strip().lower() in names]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        funnel.add(
+            f"no {axis} column found (looked for {', '.join(names)}; columns: "
+            f"{_listing(list(columns), limit=30)})",
+            f"pass {flag}_col=... (or --{flag}-col) naming the {axis} column",
+        )
+    else:
+        funnel.add(
+            f"several columns could be the {axis}: {', '.join(map(str, found))}",
+            f"pass {flag}_col=... (or --{flag}-col) to choose one",
+        )
+    return None
+
+
+def _points_from_table(
+    frame: pd.DataFrame,
+    *,
+    lon_col: str | None,
+    lat_col: str | None,
+    rows: _Rows,
+    funnel: _Funnel,
+) -> gpd.GeoSeries | None:
+    columns = list(frame.columns)
+    lon_name = _find_coordinate_column(columns, lon_col, _LON_NAMES, "longitude", funnel)
+    lat_name = _find_coordinate_column(columns, lat_col, _LAT_NAMES, "latitude", funnel)
+    if lon_name is None or lat_name is None:
+        return None
+    ok = True
+    coords = []
+    for name, axis in ((lon_name, "longitude"), (lat_name, "latitude")):
+        values, bad = _numeric_values(frame[name])
+        if bad.any():
+            ok = False
+            shown = _listing([repr(v) for v in frame[name].to_numpy()[bad]])
+            funnel.add(
+                f"{axis} column '{name}' has values that are not numbers at "
+                f"{rows.name(np.flatnonzero(bad))}: {shown}",
+                "write plain decimal degrees (or coordinates in the CRS given by crs=)",
+            )
+        missing = np.isnan(values) & ~bad
+        if missing.any():
+            ok = False
+            funnel.add(
+                f"{axis} column '{name}' is empty at {rows.name(np.flatnonzero(missing))}",
+                "fill in the coordinates or delete those rows",
+            )
+        coords.append(values)
+    if not ok:
+        return None
+    return gpd.GeoSeries(gpd.points_from_xy(coords[0], coords[1]), index=frame.index)
+
+
+def _resolve_crs(
+    file_crs: CRS | None,
+    declared: CRS | str | None,
+    *,
+    is_table: bool,
+    implicit: bool,
+    funnel: _Funnel,
+) -> CRS | str | None:
+    """The CRS the coordinates are really in (a pyproj CRS or GCJ02), or None with a problem."""
+    if _is_gcj02(declared):
+        if (
+            file_crs is None
+            or is_table
+            or implicit
+            or file_crs.equals(WGS84, ignore_axis_order=True)
+        ):
+            return GCJ02
+        funnel.add(
+            f"crs=gcj02 was given but the layer says its CRS is {file_crs.name} "
+            f"({file_crs.to_string()}); GCJ-02 data are longitude/latitude labelled WGS84",
+            "drop crs= if the layer's own CRS is right, or reproject the layer to EPSG:4326 first",
+        )
+        return None
+    if is_table:
+        if declared is None:
+            logger.info("table without a CRS: reading its coordinates as WGS84 (EPSG:4326)")
+            return WGS84
+        return declared
+    if file_crs is None:
+        if declared is None:
+            funnel.add("the layer has no coordinate reference system (CRS)", _CRS_HINT)
+        return declared
+    if declared is None:
+        return file_crs
+    assert isinstance(declared, CRS)
+    if file_crs.equals(declared, ignore_axis_order=True):
+        return file_crs
+    if implicit:
+        logger.warning(
+            "GeoJSON without a 'crs' member is WGS84 by convention; using the given %s instead",
+            declared.to_string(),
+        )
+        return declared
+    funnel.add(
+        f"crs={declared.to_string()} ({declared.name}) was given but the layer says its CRS is "
+        f"{file_crs.to_string()} ({file_crs.name})",
+        "drop crs= to use the layer's own CRS, or fix the CRS stored in the file (.prj)",
+    )
+    return None
+
+
+def _coordinates_fit(geoms: np.ndarray, src: CRS | str, rows: _Rows, funnel: _Funnel) -> bool:
+    """Whether longitude/latitude CRSs hold coordinates in range; records a problem if not."""
+    geographic = _is_gcj02(src) or (isinstance(src, CRS) and src.is_geographic)
+    if not geographic:
+        return True
+    bounds = shapely.bounds(geoms)
+    present = ~np.isnan(bounds[:, 0])
+    x_out = (np.abs(bounds[:, [0, 2]]) > 180.0).any(axis=1)
+    y_out = (np.abs(bounds[:, [1, 3]]) > 90.0).any(axis=1)
+    bad = present & (x_out | y_out)
+    if not bad.any():
+        return True
+    name = "GCJ-02" if isinstance(src, str) else f"{src.to_string()} ({src.name})"
+    first = int(np.flatnonzero(bad)[0])
+    example = f"x={bounds[first, 0]:.6g}, y={bounds[first, 1]:.6g}"
+    swapped = bad & ~x_out & (np.abs(bounds[:, [0, 2]]) <= 90.0).all(axis=1)
+    swapped &= (np.abs(bounds[:, [1, 3]]) <= 180.0).all(axis=1)
+    if swapped[bad].all():
+        funnel.add(
+            f"coordinates at {rows.name(np.flatnonzero(bad))} have latitudes beyond 90 degrees "
+            f"(e.g. {example}); longitude and latitude look swapped",
+            "swap the columns (lon_col= / lat_col=, or --lon-col / --lat-col) or fix the file",
+        )
+    else:
+        funnel.add(
+            f"coordinates at {rows.name(np.flatnonzero(bad))} are not longitude/latitude "
+            f"(e.g. {example}) although the CRS is {name}; they look projected",
+            _CRS_HINT,
+        )
+    return False
+
+
+def _gauss_kruger_problem(src: CRS, lon: np.ndarray, rows: _Rows, funnel: _Funnel) -> bool:
+    """CGCS2000 Gauss-Kruger (EPSG:4513-4554): eastings with/without the zone prefix mixed up."""
+    code = src.to_epsg()
+    if code is None or not 4513 <= code <= 4554 or src.area_of_use is None:
+        return False
+    west, east = src.area_of_use.west - 1.5, src.area_of_use.east + 1.5
+    bad = np.isfinite(lon) & ((lon < west) | (lon > east))
+    bad |= ~np.isfinite(lon)
+    if not bad.any():
+        return False
+    funnel.add(
+        f"coordinates at {rows.name(np.flatnonzero(bad))} fall outside {src.name} "
+        f"(EPSG:{code}, longitudes {src.area_of_use.west:g}-{src.area_of_use.east:g} E)",
+        "check the zone: EPSG:4513-4533 expect eastings prefixed with the zone number "
+        "(e.g. 35500000 for zone 35), EPSG:4534-4554 ('CM' variants) expect eastings near 500000",
+    )
+    return True
+
+
+def _reproject(
+    geoms: gpd.GeoSeries, src: CRS | str, rows: _Rows, funnel: _Funnel
+) -> gpd.GeoSeries | None:
+    """Geometries in WGS84, or None after recording problems."""
+    values = shapely.force_2d(np.asarray(geoms.array, dtype=object))
+    if not _coordinates_fit(values, src, rows, funnel):
+        return None
+    if _is_gcj02(src):
+        logger.info("converting GCJ-02 coordinates to WGS84")
+        out = gpd.GeoSeries(gcj02_geometries_to_wgs84(values), index=geoms.index, crs=WGS84)
+        return out
+    assert isinstance(src, CRS)
+    series = gpd.GeoSeries(values, index=geoms.index, crs=src)
+    if src.equals(WGS84, ignore_axis_order=True):
+        return series.set_crs(WGS84, allow_override=True)
+    logger.info("reprojecting from %s (%s) to WGS84", src.to_string(), src.name)
+    out = series.to_crs(WGS84)
+    out_bounds = shapely.bounds(np.asarray(out.array, dtype=object))
+    present = ~shapely.is_missing(values) & ~shapely.is_empty(values)
+    if _gauss_kruger_problem(src, np.where(present, out_bounds[:, 0], 0.0), rows, funnel):
+        return None
+    broken = present & ~np.isfinite(out_bounds).all(axis=1)
+    if broken.any():
+        funnel.add(
+            f"coordinates at {rows.name(np.flatnonzero(broken))} cannot be converted from "
+            f"{src.to_string()} ({src.name}) to WGS84",
+            "check that the layer's CRS is right; " + _CRS_HINT,
+        )
+        return None
+    return out
+
+
+def _layer_crs(raw: _Raw) -> CRS | None:
+    if raw.is_table:
+        return None
+    crs = raw.frame.crs
+    return None if crs is None else CRS.from_user_input(crs)
+
+
+def _geometry_in_wgs84(
+    raw: _Raw,
+    *,
+    crs: Any,
+    lon_col: str | None,
+    lat_col: str | None,
+    rows: _Rows,
+    funnel: _Funnel,
+) -> gpd.GeoSeries | None:
+    declared = _parse_crs(crs, funnel)
+    if raw.is_table:
+        geoms = _points_from_table(
+            raw.frame, lon_col=lon_col, lat_col=lat_col, rows=rows, funnel=funnel
+        )
+    else:
+        for name, value in (("lon_col", lon_col), ("lat_col", lat_col)):
+            if value is not None:
+                funnel.add(
+                    f"{name}='{value}' was given but the layer already has geometries",
+                    f"drop {name}= (it applies to CSV files and plain tables only)",
+                )
+        geoms = raw.frame.geometry
+    if crs is not None and declared is None:
+        return None  # the unknown crs= is already reported
+    src = _resolve_crs(
+        _layer_crs(raw), declared, is_table=raw.is_table, implicit=raw.crs_implicit, funnel=funnel
+    )
+    if geoms is None or src is None:
+        return None
+    return _reproject(geoms, src, rows, funnel)
