@@ -294,12 +294,23 @@ def run_batch(
             results[name] = run_check_distributed(
                 review, client=client, tile_m=tile_m, map_html=map_html, progress=progress
             )
-    rollup = rollup_table(results, {n: r.communities for n, r in zip(names, reviews, strict=True)})
+    layers = {n: r.communities for n, r in zip(names, reviews, strict=True)}
     first_out = next((r.out for r in reviews if r.out is not None), None)
     target = Path(out) if out is not None else (first_out.parent if first_out else Path.cwd())
+    written = write_rollup(results, layers, target)
+    rollup = rollup_table(results, layers)
+    return BatchResult(results=results, rollup=rollup, paths=written)
+
+
+def write_rollup(
+    results: dict[str, CheckResult], communities: dict[str, Any], target: Path
+) -> dict[str, Path]:
+    """``rollup.csv`` (`rollup_table`) and ``rollup.json`` (each area's summary) in ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     written = {"rollup_csv": target / "rollup.csv", "rollup_json": target / "rollup.json"}
-    rollup.to_csv(written["rollup_csv"], index=False, float_format="%.6f")
+    rollup_table(results, communities).to_csv(
+        written["rollup_csv"], index=False, float_format="%.6f"
+    )
     written["rollup_json"].write_text(
         json.dumps(
             {
@@ -312,7 +323,7 @@ def run_batch(
         ),
         encoding="utf-8",
     )
-    return BatchResult(results=results, rollup=rollup, paths=written)
+    return written
 
 
 def rollup_table(
@@ -364,7 +375,8 @@ def rollup_table(
         for level in ("district", "subdistrict"):
             if comm is None or level not in comm.columns:
                 continue
-            level_of = dict(zip(comm["id"], comm[level], strict=True))
+            ids = comm["community_id"] if "community_id" in comm.columns else comm["id"]
+            level_of = dict(zip(ids, comm[level], strict=True))
             values = np.array([level_of.get(c) for c in cid], dtype=object)
             for value in sorted({v for v in values if v is not None}, key=str):
                 rows.append(_row(level, value, values == value))
@@ -395,4 +407,5 @@ __all__ = [
     "run_batch",
     "run_check_distributed",
     "save_network_tiles",
+    "write_rollup",
 ]

@@ -72,4 +72,9 @@ def assert_same(single, split) -> None:
         pd.testing.assert_frame_equal(
             pd.DataFrame(single.communities), pd.DataFrame(split.communities), check_exact=True
         )
+    for level in ("subdistricts", "districts"):
+        one, other = getattr(single, level), getattr(split, level)
+        assert (one is None) == (other is None)
+        if one is not None:
+            pd.testing.assert_frame_equal(one, other, check_exact=True)
     assert single.summary == split.summary
