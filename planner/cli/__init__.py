@@ -26,8 +26,7 @@ from types import FrameType
 from typing import Any
 
 from planner._version import __version__
-from planner.cli._check import run_check, run_isochrones, run_network, run_propose
-from planner.cli._cluster import run_batch
+from planner.cli._check import run_batch, run_check, run_isochrones, run_network, run_propose
 from planner.cli._config import add_arguments, settings
 from planner.cli._households import run_households
 from planner.cli._terminal import error, logging_to_stderr

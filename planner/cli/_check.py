@@ -7,6 +7,7 @@ computes, then writes through `planner.outputs` (staged, moved into place when c
 
 from __future__ import annotations
 
+import argparse
 import time
 import warnings
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from planner._files import file_sha256
-from planner.cli._config import ISOCHRONE_DEFAULTS, Settings
+from planner.cli._config import ISOCHRONE_DEFAULTS, Settings, settings
 from planner.cli._guards import refuse_overwrite, writable_file, writable_folder
 from planner.cli._terminal import for_cli, log, print_summary, progress, reading
 from planner.errors import InputError
@@ -227,6 +228,66 @@ def review_and_write(settings: Settings, *, client: Any = None) -> Any:
         time.perf_counter() - started,
     )
     return result
+
+
+def run_batch(config: Settings) -> int:
+    """Each review file's outputs, then ``rollup.csv`` / ``rollup.json`` of every area."""
+    from planner.distributed.runner import write_rollup
+    from planner.outputs import exit_code
+
+    started = time.perf_counter()
+    paths = [Path(p) for p in config.get("review", [])]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"planner batch: review file not found: {', '.join(missing)}.")
+    areas = [settings(argparse.Namespace(config=str(p)), "check") for p in paths]
+    for area in areas:
+        for name in ("workers", "scheduler", "tile_m", "unit_level", "quiet"):
+            if name in config:
+                area.values[name] = config.get(name)
+                area.origins[name] = config.where(name)
+        if "out" not in area:
+            raise InputError(f"{area.config}: needs out (the folder of this area's outputs).")
+    names = [_area_name(a.config) for a in areas]
+    if len(set(names)) != len(names):
+        names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
+    target = (
+        Path(config.get("out")) if "out" in config else Path(areas[0].get("out")).resolve().parent
+    )
+    results: dict[str, Any] = {}
+    communities: dict[str, Any] = {}
+    with _client(config) as client:
+        for name, area in zip(names, areas, strict=True):
+            log.info("Area %s (%s)", name, area.config)
+            results[name] = review_and_write(area, client=client)
+            communities[name] = results[name].communities
+    config.values.setdefault("out", str(target))
+    writable_folder(config, "out")
+    written = write_rollup(results, communities, target)
+    passes = all(r.passes for r in results.values())
+    print(
+        f"{len(results)} areas: {sum(r.passes for r in results.values())} pass; roll-up in "
+        f"{written['rollup_csv']}"
+    )
+    log.info("Batch done (%.1f s)", time.perf_counter() - started)
+    return exit_code({"passes": passes})
+
+
+@contextmanager
+def _client(config: Settings) -> Iterator[Any]:
+    if "workers" in config or "scheduler" in config:
+        from planner.cli._cluster import cluster_for
+
+        with cluster_for(config) as client:
+            yield client
+    else:
+        yield None
+
+
+def _area_name(path: Path | None) -> str:
+    if path is None:
+        return "review"
+    return path.parent.name if path.stem == "review" else path.stem
 
 
 def run_propose(settings: Settings) -> int:

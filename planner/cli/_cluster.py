@@ -8,15 +8,11 @@ stops the review with exit 2 and its name, after the others have finished.
 
 from __future__ import annotations
 
-import argparse
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from planner.cli._config import Settings, settings
-from planner.cli._guards import writable_folder
+from planner.cli._config import Settings
 from planner.cli._terminal import log, reading
 from planner.errors import InputError
 
@@ -90,63 +86,4 @@ def split_check(config: Settings, client: Any) -> Callable[..., Any]:
     return run
 
 
-def run_batch(config: Settings) -> int:
-    """Each review file's outputs, then ``rollup.csv`` / ``rollup.json`` of every area."""
-    from planner.cli._check import review_and_write
-    from planner.distributed.runner import write_rollup
-    from planner.outputs import exit_code
-
-    started = time.perf_counter()
-    paths = [Path(p) for p in config.get("review", [])]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise InputError(f"planner batch: review file not found: {', '.join(missing)}.")
-    areas = [settings(argparse.Namespace(config=str(p)), "check") for p in paths]
-    for area in areas:
-        for name in ("workers", "scheduler", "tile_m", "unit_level", "quiet"):
-            if name in config:
-                area.values[name] = config.get(name)
-                area.origins[name] = config.where(name)
-        if "out" not in area:
-            raise InputError(f"{area.config}: needs out (the folder of this area's outputs).")
-    names = [_area_name(a.config) for a in areas]
-    if len(set(names)) != len(names):
-        names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
-    target = (
-        Path(config.get("out")) if "out" in config else Path(areas[0].get("out")).resolve().parent
-    )
-    results: dict[str, Any] = {}
-    communities: dict[str, Any] = {}
-    with _client(config) as client:
-        for name, area in zip(names, areas, strict=True):
-            log.info("Area %s (%s)", name, area.config)
-            results[name] = review_and_write(area, client=client)
-            communities[name] = results[name].communities
-    config.values.setdefault("out", str(target))
-    writable_folder(config, "out")
-    written = write_rollup(results, communities, target)
-    passes = all(r.passes for r in results.values())
-    print(
-        f"{len(results)} areas: {sum(r.passes for r in results.values())} pass; roll-up in "
-        f"{written['rollup_csv']}"
-    )
-    log.info("Batch done (%.1f s)", time.perf_counter() - started)
-    return exit_code({"passes": passes})
-
-
-@contextmanager
-def _client(config: Settings) -> Iterator[Any]:
-    if "workers" in config or "scheduler" in config:
-        with cluster_for(config) as client:
-            yield client
-    else:
-        yield None
-
-
-def _area_name(path: Path | None) -> str:
-    if path is None:
-        return "review"
-    return path.parent.name if path.stem == "review" else path.stem
-
-
-__all__ = ["cluster_for", "open_source", "run_batch", "split_check"]
+__all__ = ["cluster_for", "open_source", "split_check"]

@@ -175,9 +175,7 @@ def _table() -> tuple[Option, ...]:
     rows += [
         Option("quiet", "bool", "no progress output", "--quiet", commands=_ALL, switch=True),
         # on a Dask cluster (planner check, planner batch; issue #20)
-        Option(
-            "review", "paths", "review TOML files, one per area", "review", commands=("batch",)
-        ),
+        Option("review", "paths", "review TOML files, one per area", "review", commands=("batch",)),
         Option(
             "workers",
             "count",

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_same
+from split_helpers import ROOT, assert_same
 
 import planner
 from planner import distributed

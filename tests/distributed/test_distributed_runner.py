@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_same
+from split_helpers import ROOT, assert_same
 
 import planner
 from planner.distributed.runner import (

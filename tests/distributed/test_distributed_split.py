@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_same
+from split_helpers import ROOT, assert_same
 
 import planner
 from planner import distributed

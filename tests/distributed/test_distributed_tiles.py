@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_same
+from split_helpers import assert_same
 
 import planner
 from planner import distributed
