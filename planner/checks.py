@@ -7,6 +7,7 @@ residence, per facility, per community, a gap list and a JSON-ready summary.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from planner.communities import (
 )
 from planner.engine import ids_at, nearest
 from planner.errors import InputError
-from planner.network import Network
+from planner.network import Network, layer_ids_of
 from planner.schema import (
     ALLOCATIONS,
     DEFAULT_BUFFER_M,
@@ -158,7 +159,34 @@ def _escape(text: Any) -> str:
     return html.escape(str(text))
 
 
-def _rules_to_check(
+@dataclass(frozen=True)
+class Walks:
+    """What the network says about a review, per row of its facility and residence tables.
+
+    `measure` computes it on one network; a review split into units merges it from its units
+    (`planner.distributed`). `assemble` turns it into the `CheckResult`, the same way for both.
+
+    Attributes
+    ----------
+    fac_on, fac_access_m, res_on, res_access_m
+        Snapped on the network or not, and the straight distance to it (m).
+    nearest
+        Rule key to (row of the nearest counted facility, -1 when none; walk in m, inf when
+        none) for every rule that checks coverage.
+    floor_area
+        The floor-area rule's walking allocation (`planner.floor_area.allocate`); None without
+        a floor-area rule or with ``community`` allocation.
+    """
+
+    fac_on: np.ndarray
+    fac_access_m: np.ndarray
+    res_on: np.ndarray
+    res_access_m: np.ndarray
+    nearest: dict[str, tuple[np.ndarray, np.ndarray]]
+    floor_area: floor_area.Allocation | None = None
+
+
+def rules_to_check(
     standard: Standard, facilities: gpd.GeoDataFrame, speed_kmh: float
 ) -> list[CheckedRule]:
     """The standard's rules (required) plus every other category present (measured only)."""
@@ -178,7 +206,12 @@ def _rules_to_check(
     return checked
 
 
-def _standard_for(
+def floor_area_rule(rules: list[CheckedRule]) -> CheckedRule | None:
+    """The required rule with a floor area per 100 households, if any."""
+    return next((cr for cr in rules if cr.required and cr.rule.has_floor_area), None)
+
+
+def standard_for(
     standard: str | Standard,
     speed_kmh: float | None,
     allocation: str,
@@ -198,7 +231,8 @@ def _standard_for(
     return load_standard(standard, speed_kmh=speed_kmh)
 
 
-def _require_columns(layer: gpd.GeoDataFrame, what: str, needed: tuple[str, ...]) -> None:
+def require_columns(layer: gpd.GeoDataFrame, what: str, needed: tuple[str, ...]) -> None:
+    """Stop the review when the layer lacks a column it needs."""
     missing = [c for c in needed if c not in layer.columns]
     if missing:
         raise InputError(
@@ -208,33 +242,62 @@ def _require_columns(layer: gpd.GeoDataFrame, what: str, needed: tuple[str, ...]
         )
 
 
-def _coverage(
+def measure(
     network: Network,
     rules: list[CheckedRule],
     fac: gpd.GeoDataFrame,
-    fac_snap: SnappedPoints,
     res: gpd.GeoDataFrame,
+    fac_snap: SnappedPoints,
     res_snap: SnappedPoints,
+    allocation: str,
+) -> Walks:
+    """On one network: each coverage rule's nearest pass, and the floor-area allocation."""
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for cr in rules:
+        if not cr.rule.checks_coverage:
+            continue
+        in_category = floor_area.counted(cr.rule, fac)
+        rows = np.flatnonzero(in_category)
+        which, walk_m = nearest(network, fac_snap.subset(in_category), res_snap)
+        pos = rows[np.maximum(which, 0)] if rows.size else np.zeros(len(which), dtype=np.int64)
+        found[cr.key] = (np.where(which >= 0, pos, -1), walk_m)
+    fa = floor_area_rule(rules)
+    alloc = None
+    if fa is not None:
+        households = res["households"].to_numpy(dtype=np.float64)
+        alloc = floor_area.allocate(
+            network, fa.rule, allocation, fac, fac_snap, res_snap, households
+        )
+    return Walks(
+        fac_on=fac_snap.on_network,
+        fac_access_m=fac_snap.access_m,
+        res_on=res_snap.on_network,
+        res_access_m=res_snap.access_m,
+        nearest=found,
+        floor_area=alloc,
+    )
+
+
+def coverage_pass(
+    rules: list[CheckedRule],
+    fac: gpd.GeoDataFrame,
+    res_out: gpd.GeoDataFrame,
+    walks: Walks,
     speed_kmh: float,
     min_rate: float | None,
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[pd.DataFrame], list[np.ndarray]]:
-    """One nearest pass per rule: the residence table, coverage summaries, gaps, covered masks."""
-    households = res["households"].to_numpy(dtype=np.float64)
+    """Each coverage rule's columns, summary, gaps and covered mask, from its nearest pass."""
+    households = res_out["households"].to_numpy(dtype=np.float64)
     categories = fac["category"].astype(object).to_numpy()
-    res_out = _residence_frame(res, res_snap)
+    fac_ids = layer_ids_of(fac)
     coverage: list[dict[str, Any]] = []
     gaps: list[pd.DataFrame] = []
     required_covered = []
     per_rule: dict[str, Any] = {}
-    areas = (
-        fac["floor_area_m2"].to_numpy(dtype=np.float64)
-        if "floor_area_m2" in fac
-        else np.full(len(fac), np.nan)
-    )
     for cr in rules:
         if not cr.rule.checks_coverage:
             continue
-        in_category = cr.rule.accepts_facilities(categories, areas)
+        in_category = floor_area.counted(cr.rule, fac)
         if cr.required and not in_category.any():
             log.warning(
                 "No facility of category %s (rule %s): nobody is covered. Categories present: %s",
@@ -242,19 +305,18 @@ def _coverage(
                 cr.key,
                 ", ".join(sorted(set(categories.astype(str)))),
             )
-        src = fac_snap.subset(in_category)
-        which, walk_m = nearest(network, src, res_snap)
+        row, walk_m = walks.nearest[cr.key]
         covered = walk_m <= cr.max_walk_m
-        per_rule[column("nearest_id", cr.key)] = ids_at(src.ids, which)
+        per_rule[column("nearest_id", cr.key)] = ids_at(fac_ids, row)
         per_rule[column("walk_m", cr.key)] = walk_m
         per_rule[column("walk_min", cr.key)] = m_to_minutes(walk_m, speed_kmh)
         per_rule[column("covered", cr.key)] = covered
         coverage.append(
-            _coverage_summary(
+            coverage_summary(
                 cr,
                 covered,
                 households,
-                res_snap.on_network,
+                walks.res_on,
                 speed_kmh,
                 in_category,
                 cr.rule.min_coverage_rate if min_rate is None else min_rate,
@@ -262,7 +324,7 @@ def _coverage(
         )
         if cr.required:
             required_covered.append(covered)
-            gaps.append(_gap_rows(res_out, cr, walk_m, covered, res_snap.on_network))
+            gaps.append(gap_rows(res_out, cr, walk_m, covered, walks.res_on))
     res_out = gpd.GeoDataFrame(
         pd.concat([res_out, pd.DataFrame(per_rule, index=res_out.index)], axis=1),
         geometry=res_out.geometry.name,
@@ -340,35 +402,76 @@ def check(
     >>> result.summary["coverage"][0]["rate"], result.summary["floor_area"]["shortfall_m2"]
     (0.215973, 1295.55)
     """
-    std = _standard_for(standard, speed_kmh, allocation, communities)
+    std = standard_for(standard, speed_kmh, allocation, communities)
     speed_kmh = float(std.speed_kmh)
-    _require_columns(facilities, "facilities", ("id", "category"))
-    _require_columns(residences, "residences", ("id", "households"))
+    require_columns(facilities, "facilities", ("id", "category"))
+    require_columns(residences, "residences", ("id", "households"))
     fac = facilities.to_crs(4326).reset_index(drop=True)
     res = residences.to_crs(4326).reset_index(drop=True)
     fac_snap = snap_points(network, fac, snap_cap_m=snap_cap_m, what="facilities")
     res_snap = snap_points(network, res, snap_cap_m=snap_cap_m, what="residences")
-    households = res["households"].to_numpy(dtype=np.float64)
-    res_on = res_snap.on_network
-
-    rules = _rules_to_check(std, fac, speed_kmh)
-    fac_out = _facility_frame(fac, fac_snap)
-    review_targets = targets if targets is not None else _standard_targets(std)
-    res_out, coverage, gaps, required_covered = _coverage(
-        network, rules, fac, fac_snap, res, res_snap, speed_kmh, review_targets.min_coverage_rate
+    rules = rules_to_check(std, fac, speed_kmh)
+    walks = measure(network, rules, fac, res, fac_snap, res_snap, allocation)
+    result = assemble(
+        std,
+        rules,
+        fac,
+        res,
+        walks,
+        network=network,
+        communities=communities,
+        allocation=allocation,
+        targets=targets,
+        snap_cap_m=snap_cap_m,
+        buffer_m=buffer_m,
+        inputs=inputs,
     )
+    if not isochrones:
+        return result
+    iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m)
+    return dataclasses.replace(result, isochrones=iso)
 
+
+def assemble(
+    std: Standard,
+    rules: list[CheckedRule],
+    fac: gpd.GeoDataFrame,
+    res: gpd.GeoDataFrame,
+    walks: Walks,
+    *,
+    network: Network,
+    communities: gpd.GeoDataFrame | None = None,
+    allocation: str = "catchment",
+    targets: Targets | None = None,
+    snap_cap_m: float = DEFAULT_SNAP_CAP_M,
+    buffer_m: float = DEFAULT_BUFFER_M,
+    inputs: dict[str, Any] | None = None,
+) -> CheckResult:
+    """The review's tables, community verdicts and summary from what the network gave (`Walks`).
+
+    ``fac`` and ``res`` are the facility and residence layers in EPSG:4326 with a fresh index,
+    ``rules`` from `rules_to_check`; the rest as in `check`. ``network`` is attached to the
+    result and gives the summary its load report.
+    """
+    speed_kmh = float(std.speed_kmh)
+    households = res["households"].to_numpy(dtype=np.float64)
+    res_out = residence_frame(res, walks.res_on, walks.res_access_m)
+    fac_out = facility_frame(fac, walks.fac_on, walks.fac_access_m)
+    review_targets = targets if targets is not None else std.targets
+    res_out, coverage, gaps, required_covered = coverage_pass(
+        rules, fac, res_out, walks, speed_kmh, review_targets.min_coverage_rate
+    )
     if float(households.sum()) <= 0:
         raise InputError(
             f"The residences have no households (all {len(res):,} have 0 or none in column "
             "'households'): no verdict can rest on them. Give the household counts "
             "(households column, --households-col) or estimate them with `planner households`."
         )
-    fa_rule = next((cr for cr in rules if cr.required and cr.rule.has_floor_area), None)
+    fa_rule = floor_area_rule(rules)
     fac_out["households_in_catchment"] = np.nan
     fac_out["m2_per_100hh"] = np.nan
     fac_out["floor_area_ok"] = pd.array([pd.NA] * len(fac_out), dtype="boolean")
-    comm_in = None if communities is None else _communities_in(communities)
+    comm_in = None if communities is None else communities_in(communities)
     fac_comm = None
     if comm_in is not None:
         res_out["community_id"] = floor_area.community_of(res_out, comm_in)
@@ -376,12 +479,11 @@ def check(
     floor_area_summary = None
     if fa_rule is not None:
         floor_area_summary = floor_area.check_floor_area(
-            network,
             fa_rule.rule,
             allocation,
+            walks.floor_area,
             fac,
-            fac_snap,
-            res_snap,
+            walks.fac_on,
             households,
             res_out,
             fac_out,
@@ -391,48 +493,41 @@ def check(
     comm_out, levels = None, {}
     if comm_in is not None:
         assert fac_comm is not None
-        comm_rules = _community_rules(rules, review_targets)
+        comm_rules = community_rules(rules, review_targets)
         comm_out = community_table(comm_in, res_out, fac_out, fac_comm, comm_rules)
         levels = rollups(comm_out, comm_rules, review_targets)
         if floor_area_summary is not None and fa_rule is not None:
             floor_area.per_community(floor_area_summary, comm_out, fa_rule.rule)
-
-    res_out["status"] = _status(required_covered, res_on)
-    gap_table = _gap_table(gaps)
-
-    summary = _summary(
+    res_out["status"] = status(required_covered, walks.res_on)
+    summary = review_summary(
         std,
         rules,
         coverage,
         floor_area_summary,
         res,
-        households,
-        res_snap,
-        fac_snap,
-        network,
-        speed_kmh=speed_kmh,
+        walks,
+        layer_ids_of(fac),
+        network.report.to_dict(),
         snap_cap_m=snap_cap_m,
         allocation=allocation,
         buffer_m=buffer_m,
         inputs=inputs or {},
         communities=summary_sections(comm_out, levels, res_out, households, review_targets),
     )
-    iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m) if isochrones else None
     return CheckResult(
         residences=res_out,
         facilities=fac_out,
         communities=comm_out,
         subdistricts=levels.get("subdistrict"),
         districts=levels.get("district"),
-        gaps=gap_table,
+        gaps=gap_table(gaps),
         summary=summary,
         network=network,
         standard=std,
-        isochrones=iso,
     )
 
 
-def _communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The communities layer in WGS84 with an ``id`` (the row number when it has none)."""
     comm = communities.to_crs(4326).reset_index(drop=True)
     if "id" not in comm.columns:
@@ -440,12 +535,7 @@ def _communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return comm
 
 
-def _standard_targets(std: Standard) -> Targets:
-    """The standard's default programme targets (none unless the standard sets them)."""
-    return std.targets
-
-
-def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[CommunityRule]:
+def community_rules(rules: list[CheckedRule], targets: Targets) -> list[CommunityRule]:
     out = []
     for cr in rules:
         if not cr.required:
@@ -466,7 +556,10 @@ def _community_rules(rules: list[CheckedRule], targets: Targets) -> list[Communi
     return out
 
 
-def _residence_frame(res: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
+def residence_frame(
+    res: gpd.GeoDataFrame, on_network: np.ndarray, access_m: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The residence table's first columns: id, name, households and how they were counted."""
     keep = [c for c in ("id", "name", "households") if c in res.columns]
     out = gpd.GeoDataFrame(res[keep].copy(), geometry=res.geometry.to_numpy(), crs=4326)
     if "name" not in out.columns:
@@ -481,12 +574,15 @@ def _residence_frame(res: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataF
         if "households_estimated" in res.columns
         else False
     )
-    out["on_network"] = snap.on_network
-    out["access_m"] = np.round(snap.access_m, 3)
+    out["on_network"] = on_network
+    out["access_m"] = np.round(access_m, 3)
     return out
 
 
-def _facility_frame(fac: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFrame:
+def facility_frame(
+    fac: gpd.GeoDataFrame, on_network: np.ndarray, access_m: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The facility table's first columns: id, name, category, floor area, proposed."""
     keep = [c for c in ("id", "name", "category", "floor_area_m2") if c in fac.columns]
     out = gpd.GeoDataFrame(fac[keep].copy(), geometry=fac.geometry.to_numpy(), crs=4326)
     if "name" not in out.columns:
@@ -498,12 +594,12 @@ def _facility_frame(fac: gpd.GeoDataFrame, snap: SnappedPoints) -> gpd.GeoDataFr
         if "proposed" in fac
         else False
     )
-    out["on_network"] = snap.on_network
-    out["access_m"] = np.round(snap.access_m, 3)
+    out["on_network"] = on_network
+    out["access_m"] = np.round(access_m, 3)
     return out
 
 
-def _coverage_summary(
+def coverage_summary(
     cr: CheckedRule,
     covered: np.ndarray,
     households: np.ndarray,
@@ -542,7 +638,7 @@ def _coverage_summary(
     }
 
 
-def _gap_rows(
+def gap_rows(
     res_out: gpd.GeoDataFrame,
     cr: CheckedRule,
     walk_m: np.ndarray,
@@ -562,7 +658,7 @@ def _gap_rows(
     )
 
 
-def _gap_table(gaps: list[pd.DataFrame]) -> pd.DataFrame:
+def gap_table(gaps: list[pd.DataFrame]) -> pd.DataFrame:
     """Every rule's gaps in one table, most households first."""
     table = (
         pd.concat(gaps, ignore_index=True)
@@ -574,7 +670,7 @@ def _gap_table(gaps: list[pd.DataFrame]) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.ndarray:
+def status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.ndarray:
     if required_covered:
         stack = np.vstack(required_covered)
         status = np.where(
@@ -585,24 +681,26 @@ def _status(required_covered: list[np.ndarray], on_network: np.ndarray) -> np.nd
     return np.where(on_network, status, "off_network").astype(object)
 
 
-def _summary(
+def review_summary(
     std: Standard,
     rules: list[CheckedRule],
     coverage: list[dict[str, Any]],
     floor_area: dict[str, Any] | None,
     res: gpd.GeoDataFrame,
-    households: np.ndarray,
-    res_snap: SnappedPoints,
-    fac_snap: SnappedPoints,
-    network: Network,
+    walks: Walks,
+    fac_ids: np.ndarray,
+    network_report: dict[str, Any],
     *,
-    speed_kmh: float,
     snap_cap_m: float,
     allocation: str,
     buffer_m: float,
     inputs: dict[str, Any],
     communities: dict[str, Any] | None,
 ) -> dict[str, Any]:
+    """The JSON-ready ``summary.json`` of the review."""
+    speed_kmh = float(std.speed_kmh)
+    households = res["households"].to_numpy(dtype=np.float64)
+    res_on = walks.res_on
     methods = ["column"]
     if "households_method" in res:
         # Per-row methods carry their numbers ("estimate:buildings(600 m2 x 6 ...)"): keep kinds.
@@ -637,15 +735,15 @@ def _summary(
             "method": "; ".join(methods),
             "estimated": estimated,
             "residences": int(len(res)),
-            "off_network_residences": int((~res_snap.on_network).sum()),
+            "off_network_residences": int((~res_on).sum()),
         },
         "coverage": coverage,
         "floor_area": floor_area,
         "off_network": {
-            "facilities": jsonable(fac_snap.ids[~fac_snap.on_network]),
-            "residences": jsonable(res_snap.ids[~res_snap.on_network]),
+            "facilities": jsonable(fac_ids[~walks.fac_on]),
+            "residences": jsonable(layer_ids_of(res)[~res_on]),
         },
-        "network": network.report.to_dict(),
+        "network": network_report,
         **(communities or {}),
     }
 

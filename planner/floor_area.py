@@ -53,6 +53,65 @@ def _ratio(supply: np.ndarray, demand: np.ndarray) -> np.ndarray:
     return out
 
 
+def catchment_ratio(
+    pair_fac: np.ndarray,
+    pair_res: np.ndarray,
+    supply: np.ndarray,
+    in_category: np.ndarray,
+    households: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Round one of the two-step catchment: each facility's m² per household reaching it.
+
+    ``pair_fac`` / ``pair_res`` are the (facility row, residence row) pairs within the walk, in
+    any order: they are summed by facility then residence, so a review split into units gives
+    the same bits. Returns the ratio (NaN outside the category or without demand) and the demand
+    (households) of every facility.
+    """
+    order = np.lexsort((pair_res, pair_fac))
+    s, t = pair_fac[order], pair_res[order]
+    demand = np.bincount(s, weights=households[t], minlength=len(supply))
+    ratio = np.full(len(supply), np.nan)
+    np.divide(supply, demand, out=ratio, where=(demand > 0) & in_category)
+    return ratio, demand
+
+
+def catchment_shares(
+    ratio: np.ndarray, pair_fac: np.ndarray, pair_res: np.ndarray, res_rows: np.ndarray
+) -> np.ndarray:
+    """Round two: m² per 100 households of each of ``res_rows`` (sorted residence rows).
+
+    Sums each residence's facilities in facility order; ``res_rows`` may be a unit's residences
+    (its pairs only) or all of them.
+    """
+    local = np.searchsorted(res_rows, pair_res)
+    order = np.lexsort((local, pair_fac))
+    s, t = pair_fac[order], local[order]
+    return np.bincount(t, weights=np.nan_to_num(ratio[s]), minlength=len(res_rows)) * 100.0
+
+
+def by_catchment_pairs(
+    pair_fac: np.ndarray,
+    pair_res: np.ndarray,
+    supply: np.ndarray,
+    in_category: np.ndarray,
+    households: np.ndarray,
+    *,
+    required: float,
+    per_residence: np.ndarray | None = None,
+) -> Allocation:
+    """Two-step floating catchment from precomputed pairs (facility row, residence row).
+
+    ``per_residence``: round two already computed (e.g. unit by unit); None: computed here.
+    """
+    ratio, demand = catchment_ratio(pair_fac, pair_res, supply, in_category, households)
+    if per_residence is None:
+        rows = np.arange(len(households))
+        per_residence = catchment_shares(ratio, pair_fac, pair_res, rows)
+    served = np.where(in_category, demand, 0.0)
+    shortfall = float(np.sum(np.clip(required - per_residence, 0.0, None) * households / 100.0))
+    return Allocation(per_residence, served, ratio[in_category] * 100.0, shortfall)
+
+
 def by_catchment(
     network: Network,
     sources: SnappedPoints,
@@ -70,13 +129,9 @@ def by_catchment(
     the floor area of every facility. A household's ratio sums the facilities it reaches.
     """
     s, t, _ = pairs_within(network, sources, res_snap, cutoff_m=cutoff_m)
-    demand = np.bincount(s, weights=households[t], minlength=len(sources))
-    served = np.zeros(len(supply))
-    served[rows] = demand
-    ratio = _ratio(supply[rows], demand)
-    per_res = np.bincount(t, weights=np.nan_to_num(ratio[s]), minlength=len(households)) * 100.0
-    shortfall = float(np.sum(np.clip(required - per_res, 0.0, None) * households / 100.0))
-    return Allocation(per_res, served, ratio * 100.0, shortfall)
+    in_category = np.zeros(len(supply), dtype=bool)
+    in_category[rows] = True
+    return by_catchment_pairs(rows[s], t, supply, in_category, households, required=required)
 
 
 def by_nearest(
@@ -167,21 +222,24 @@ def by_community(
     return Allocation(per_res, served, fac_ratio[rows], shortfall)
 
 
-def check_floor_area(
-    network: Network,
-    rule: Rule,
-    allocation: str,
-    fac: gpd.GeoDataFrame,
-    fac_snap: SnappedPoints,
-    res_snap: SnappedPoints,
-    households: np.ndarray,
-    res_out: gpd.GeoDataFrame,
-    fac_out: gpd.GeoDataFrame,
-    comm_in: gpd.GeoDataFrame | None,
-    fac_comm: np.ndarray | None,
-) -> dict[str, Any]:
-    """Allocate floor area of the rule's category to households; fill frames; return summary."""
-    required = float(rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
+def counted(rule: Rule, fac: gpd.GeoDataFrame) -> np.ndarray:
+    """Which facilities count toward the rule (category and, where set, minimum size)."""
+    areas = (
+        fac["floor_area_m2"].to_numpy(dtype=np.float64)
+        if "floor_area_m2" in fac
+        else np.full(len(fac), np.nan)
+    )
+    return np.asarray(rule.accepts_facilities(fac["category"].astype(object).to_numpy(), areas))
+
+
+def rule_supply(rule: Rule, fac: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rule's facilities: of its category, counted (and big enough), and their m² (else 0).
+
+    Raises
+    ------
+    InputError
+        A facility of the category without floor area.
+    """
     area = fac["floor_area_m2"].to_numpy(dtype=np.float64) if "floor_area_m2" in fac else None
     if area is None:
         area = np.full(len(fac), np.nan)
@@ -194,14 +252,29 @@ def check_floor_area(
             f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
         )
     in_category = rule.accepts_facilities(categories, area)  # and, where set, big enough
-    supply = np.where(in_category, area, 0.0)
-    total_supply = float(supply.sum())
-    total_hh = float(households.sum())
+    return of_category, in_category, np.where(in_category, area, 0.0)
+
+
+def allocate(
+    network: Network,
+    rule: Rule,
+    allocation: str,
+    fac: gpd.GeoDataFrame,
+    fac_snap: SnappedPoints,
+    res_snap: SnappedPoints,
+    households: np.ndarray,
+) -> Allocation | None:
+    """The walking allocations (``catchment``, ``nearest``) on the network; None: ``community``."""
+    if allocation == "community":
+        return None
+    _, in_category, supply = rule_supply(rule, fac)
     rows = np.flatnonzero(in_category)
+    required = float(rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
+    src = fac_snap.subset(in_category)
     if allocation == "catchment":
-        alloc = by_catchment(
+        return by_catchment(
             network,
-            fac_snap.subset(in_category),
+            src,
             rows,
             supply,
             res_snap,
@@ -209,17 +282,32 @@ def check_floor_area(
             cutoff_m=rule.max_walk_m,
             required=required,
         )
-    elif allocation == "nearest":
-        alloc = by_nearest(
-            network,
-            fac_snap.subset(in_category),
-            rows,
-            supply,
-            res_snap,
-            households,
-            required=required,
-        )
-    else:
+    return by_nearest(network, src, rows, supply, res_snap, households, required=required)
+
+
+def check_floor_area(
+    rule: Rule,
+    allocation: str,
+    alloc: Allocation | None,
+    fac: gpd.GeoDataFrame,
+    fac_on: np.ndarray,
+    households: np.ndarray,
+    res_out: gpd.GeoDataFrame,
+    fac_out: gpd.GeoDataFrame,
+    comm_in: gpd.GeoDataFrame | None,
+    fac_comm: np.ndarray | None,
+) -> dict[str, Any]:
+    """Fill the frames with an allocation of the rule's floor area; return the summary section.
+
+    ``alloc`` comes from `allocate` (or `by_catchment_pairs`); None with ``community``
+    allocation, which is computed here from the communities.
+    """
+    required = float(rule.min_floor_area_m2_per_100_households)  # type: ignore[arg-type]
+    of_category, in_category, supply = rule_supply(rule, fac)
+    total_supply = float(supply.sum())
+    total_hh = float(households.sum())
+    rows = np.flatnonzero(in_category)
+    if alloc is None:
         assert comm_in is not None and fac_comm is not None
         res_comm = res_out["community_id"].to_numpy()
         scratch = gpd.GeoDataFrame(
@@ -243,7 +331,7 @@ def check_floor_area(
     # No verdict for a facility no household reaches (off the network, or nobody within walk).
     ok[np.isnan(ratio)] = pd.NA
     fac_out.loc[in_category, "floor_area_ok"] = ok
-    unreached = in_category & ~fac_snap.on_network
+    unreached = in_category & ~fac_on
     if unreached.any():
         log.warning(
             "%d %s facilit%s off the network (no household reaches %s): %s. Their floor area "
@@ -317,12 +405,18 @@ def floor_area_note(rule: Rule, has_communities: bool) -> str:
 
 __all__ = [
     "Allocation",
+    "allocate",
     "by_catchment",
+    "by_catchment_pairs",
     "by_community",
     "by_nearest",
+    "catchment_ratio",
+    "catchment_shares",
     "check_floor_area",
+    "counted",
     "community_of",
     "floor_area_note",
     "per_community",
+    "rule_supply",
     "sum_by",
 ]

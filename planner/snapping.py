@@ -201,9 +201,8 @@ class SegmentIndex:
         coords, owner = shapely.get_coordinates(network.edge_geometry, return_index=True)
         same = owner[1:] == owner[:-1]
         piece_len = np.hypot(*np.diff(coords, axis=0).T)
-        along = np.cumsum(np.concatenate(([0.0], piece_len)))
         first_of_edge = np.concatenate(([0], np.flatnonzero(~same) + 1))
-        along_in_edge = along - np.repeat(along[first_of_edge], np.bincount(owner))
+        along_in_edge = _along_each_edge(piece_len, first_of_edge, coords.shape[0])
         start, end, piece_len = coords[:-1][same], coords[1:][same], piece_len[same]
         # Cut each piece into n equal segments of at most max_segment_m.
         n = np.maximum(1, np.ceil(piece_len / max_segment_m)).astype(np.int64)
@@ -251,6 +250,23 @@ class SegmentIndex:
             access[rows] = shapely.distance(geoms, pts[which])
             offset[rows] = shapely.line_locate_point(geoms, pts[which])
         return edge.astype(np.int64), offset, access
+
+
+def _along_each_edge(piece_len: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+    """Distance of each vertex from its edge's first vertex, summed within the edge only.
+
+    A network-wide running sum would make offsets depend, in the last bits, on every edge
+    before this one, so a network cut to a unit's halo would snap differently.
+    """
+    counts = np.diff(np.append(first, n))
+    pos = np.arange(n) - np.repeat(first, counts)
+    out = np.zeros(n)
+    order = np.argsort(pos, kind="stable")
+    bounds = np.cumsum(np.bincount(pos))
+    for j in range(1, bounds.shape[0]):
+        idx = order[bounds[j - 1] : bounds[j]]
+        out[idx] = out[idx - 1] + piece_len[idx - 1]
+    return out
 
 
 _SEGMENT_INDEX: weakref.WeakKeyDictionary[Network, SegmentIndex] = weakref.WeakKeyDictionary()

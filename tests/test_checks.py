@@ -102,9 +102,7 @@ def test_catchment_one_huge_circle_equals_total_ratio(street):
 
 
 def test_nearest_allocation(street):
-    result = check(
-        street, _facilities(areas=(60.0, 100.0)), _residences(), allocation="nearest"
-    )
+    result = check(street, _facilities(areas=(60.0, 100.0)), _residences(), allocation="nearest")
     res = result.residences.set_index("id")
     np.testing.assert_allclose(res["floor_area_m2_per_100hh"], [20, 20, 50, 50])
     assert result.summary["floor_area"]["shortfall_m2"] == pytest.approx(30)

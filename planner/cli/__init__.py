@@ -9,7 +9,8 @@ moved into place and no staging folder is left.
 The modules: `_table` (every flag and review-file key, with its type and range), `_option`
 (one option and its conversion), `_config` (argparse from the table, the review-file reader),
 `_guards` (outputs never touch inputs, and can be written), `_check` (check, propose,
-isochrones, network), `_households`, `_terminal` (logging, progress, summary, messages).
+isochrones, network), `_cluster` (check on Dask, batch), `_households`, `_terminal`
+(logging, progress, summary, messages).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from types import FrameType
 from typing import Any
 
 from planner._version import __version__
-from planner.cli._check import run_check, run_isochrones, run_network, run_propose
+from planner.cli._check import run_batch, run_check, run_isochrones, run_network, run_propose
 from planner.cli._config import add_arguments, settings
 from planner.cli._households import run_households
 from planner.cli._terminal import error, logging_to_stderr
@@ -40,6 +41,13 @@ from planner.outputs import (
 
 _HELP = {
     "check": ("review coverage and floor area; exit 0 pass, 1 fail", None),
+    "batch": (
+        "review many areas (REVIEW.toml files), each with its outputs, and one roll-up",
+        "Review every area of REVIEW.toml... (on --workers N or --scheduler ADDRESS when "
+        "given), write each area's outputs to its review file's out, and one roll-up "
+        "(rollup.csv, rollup.json: area, district, sub-district, community) into --out "
+        "(default: the folder above the first area's outputs). Exit 0 when every area passes.",
+    ),
     "propose": ("propose sites and floor areas of new facilities; exit as the after-review", None),
     "network": ("load an OSM file, report it, optionally save it", None),
     "isochrones": ("walking isochrones of points", None),
@@ -59,6 +67,7 @@ _RUNNERS: dict[str, Callable[[Any], int]] = {
     "network": run_network,
     "isochrones": run_isochrones,
     "households": run_households,
+    "batch": run_batch,
 }
 
 

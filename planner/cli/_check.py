@@ -7,7 +7,9 @@ computes, then writes through `planner.outputs` (staged, moved into place when c
 
 from __future__ import annotations
 
+import argparse
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from planner._files import file_sha256
-from planner.cli._config import ISOCHRONE_DEFAULTS, Settings
+from planner.cli._config import ISOCHRONE_DEFAULTS, Settings, settings
 from planner.cli._guards import refuse_overwrite, writable_file, writable_folder
 from planner.cli._terminal import for_cli, log, print_summary, progress, reading
 from planner.errors import InputError
@@ -153,13 +155,36 @@ def _speed(settings: Settings) -> float | None:
 
 
 def run_check(settings: Settings) -> int:
+    from planner.outputs import exit_code
+
+    if "workers" in settings or "scheduler" in settings:
+        from planner.cli._cluster import cluster_for
+
+        with cluster_for(settings) as client:
+            result = review_and_write(settings, client=client)
+    else:
+        result = review_and_write(settings)
+    return exit_code(result.summary)
+
+
+def review_and_write(settings: Settings, *, client: Any = None) -> Any:
+    """Read, review (on ``client``'s cluster, or split in this process, when the settings ask
+    for a cluster), write the outputs, print the summary; return the `CheckResult`."""
     from planner.checks import check
-    from planner.outputs import exit_code, write_review
+    from planner.outputs import write_review
 
     started = time.perf_counter()
     out = _review_settings(settings, _REVIEW_INPUTS)
     inputs = _read_inputs(settings)
-    network = _load(settings)
+    split = "workers" in settings or "scheduler" in settings or client is not None
+    network: Any
+    if split:
+        from planner.cli._cluster import open_source, split_check
+
+        network = open_source(settings)
+        check = split_check(settings, client)  # noqa: F811 (the same call, split into units)
+    else:
+        network = _load(settings)
     options = {
         "standard": settings.get("standard", DEFAULT_STANDARD),
         "communities": inputs.communities,
@@ -167,7 +192,7 @@ def run_check(settings: Settings) -> int:
         "allocation": settings.get("allocation", "catchment"),
         "snap_cap_m": float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
         "buffer_m": float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
-        "isochrones": bool(settings.get("isochrones", True)),
+        "isochrones": bool(settings.get("isochrones", True)) and not split,
         "inputs": _inputs(settings),
     }
     facilities, residences = inputs.facilities, inputs.residences
@@ -180,14 +205,18 @@ def run_check(settings: Settings) -> int:
         log.info("Checking %d facilities for %d residences", len(facilities), len(residences))
         result = check(network, facilities, residences, **options)
     log.info("Writing the map and tables into %s ...", out)
-    paths = write_review(
-        result,
-        str(out),
-        lang=settings.get("lang", "zh"),
-        basemap=settings.get("basemap", "osm"),
-        tianditu_key=settings.get("tianditu_key"),
-        baseline=baseline,
-    )
+    with warnings.catch_warnings():
+        # GeoJSON has no infinity: walks beyond a split review's largest threshold ("more
+        # than X m") are null in residences.geojson, inf in the CSV.
+        warnings.filterwarnings("ignore", "NaN of Infinity", RuntimeWarning)
+        paths = write_review(
+            result,
+            str(out),
+            lang=settings.get("lang", "zh"),
+            basemap=settings.get("basemap", "osm"),
+            tianditu_key=settings.get("tianditu_key"),
+            baseline=baseline,
+        )
     print_summary(
         result.summary,
         baseline.summary if baseline is not None else None,
@@ -198,7 +227,67 @@ def run_check(settings: Settings) -> int:
         ", ".join(str(p) for p in paths.values()),
         time.perf_counter() - started,
     )
-    return exit_code(result.summary)
+    return result
+
+
+def run_batch(config: Settings) -> int:
+    """Each review file's outputs, then ``rollup.csv`` / ``rollup.json`` of every area."""
+    from planner.distributed.runner import write_rollup
+    from planner.outputs import exit_code
+
+    started = time.perf_counter()
+    paths = [Path(p) for p in config.get("review", [])]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"planner batch: review file not found: {', '.join(missing)}.")
+    areas = [settings(argparse.Namespace(config=str(p)), "check") for p in paths]
+    for area in areas:
+        for name in ("workers", "scheduler", "tile_m", "unit_level", "quiet"):
+            if name in config:
+                area.values[name] = config.get(name)
+                area.origins[name] = config.where(name)
+        if "out" not in area:
+            raise InputError(f"{area.config}: needs out (the folder of this area's outputs).")
+    names = [_area_name(a.config) for a in areas]
+    if len(set(names)) != len(names):
+        names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
+    target = (
+        Path(config.get("out")) if "out" in config else Path(areas[0].get("out")).resolve().parent
+    )
+    results: dict[str, Any] = {}
+    communities: dict[str, Any] = {}
+    with _client(config) as client:
+        for name, area in zip(names, areas, strict=True):
+            log.info("Area %s (%s)", name, area.config)
+            results[name] = review_and_write(area, client=client)
+            communities[name] = results[name].communities
+    config.values.setdefault("out", str(target))
+    writable_folder(config, "out")
+    written = write_rollup(results, communities, target)
+    passes = all(r.passes for r in results.values())
+    print(
+        f"{len(results)} areas: {sum(r.passes for r in results.values())} pass; roll-up in "
+        f"{written['rollup_csv']}"
+    )
+    log.info("Batch done (%.1f s)", time.perf_counter() - started)
+    return exit_code({"passes": passes})
+
+
+@contextmanager
+def _client(config: Settings) -> Iterator[Any]:
+    if "workers" in config or "scheduler" in config:
+        from planner.cli._cluster import cluster_for
+
+        with cluster_for(config) as client:
+            yield client
+    else:
+        yield None
+
+
+def _area_name(path: Path | None) -> str:
+    if path is None:
+        return "review"
+    return path.parent.name if path.stem == "review" else path.stem
 
 
 def run_propose(settings: Settings) -> int:
@@ -323,6 +412,8 @@ def run_network(settings: Settings) -> int:
     from planner.network import load_network
 
     source = str(settings.get("source"))
+    if "tiles" in settings and "save" not in settings:
+        raise InputError("--tiles needs --save FOLDER (where the tiles go).")
     if "save" in settings:
         refuse_overwrite(settings, folders=("save",), inputs=("source",))
         save = Path(settings.get("save"))
@@ -342,8 +433,14 @@ def run_network(settings: Settings) -> int:
     )
     if "save" in settings:
         with reading("network", "--save", str(settings.get("save"))):
-            network.save(settings.get("save"))
-        print(f"  saved to {settings.get('save')}")
+            if "tiles" in settings:
+                from planner.distributed.tiles import save_tiles
+
+                save_tiles(network, settings.get("save"), tile_m=float(settings.get("tiles")))
+            else:
+                network.save(settings.get("save"))
+        tiles = f" in tiles of {settings.get('tiles'):g} m" if "tiles" in settings else ""
+        print(f"  saved to {settings.get('save')}{tiles}")
     return 0
 
 

@@ -50,7 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             target = groups[option.group]
         help_text = option.help
         if not option.flag.startswith("--"):
-            target.add_argument(option.flag, help=help_text, metavar=option.flag.upper())
+            target.add_argument(
+                option.flag,
+                help=help_text,
+                metavar=option.flag.upper(),
+                nargs="+" if option.kind == "paths" else None,
+            )
         elif option.switch is not None:
             target.add_argument(
                 option.flag,

@@ -11,10 +11,12 @@ from typing import Any, Final, Literal
 
 from planner.errors import InputError
 
-Kind = Literal["path", "text", "name", "choice", "number", "count", "bool", "numbers", "encoding"]
+Kind = Literal[
+    "path", "paths", "text", "name", "choice", "number", "count", "bool", "numbers", "encoding"
+]
 
 REVIEW: Final = ("check", "propose")  # the commands that read a review file
-COMMANDS: Final = ("check", "propose", "network", "isochrones", "households")
+COMMANDS: Final = ("check", "propose", "network", "isochrones", "households", "batch")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Option:
             return "a text encoding Python knows, e.g. utf-8, gbk, gb18030"
         if self.kind == "path":
             return "a path (text in quotes)"
+        if self.kind == "paths":
+            return "one or more paths"
         return "text in quotes" if self.kind == "text" else "a column or layer name in quotes"
 
     def convert(self, value: Any, where: str, *, from_flag: bool) -> Any:
@@ -112,6 +116,11 @@ class Option:
         return None
 
     def _checked(self, value: Any, from_flag: bool) -> Any:
+        if self.kind == "paths":
+            values = value if isinstance(value, list) else [value]
+            if not values or not all(str(v).strip() for v in values):
+                raise ValueError("empty")
+            return [str(v) for v in values]
         if self.kind == "bool":
             return bool(value)
         if self.kind in ("number", "count"):

@@ -15,6 +15,7 @@ from planner.households import DEFAULT_HOUSEHOLD_SIZE
 from planner.schema import DEFAULT_BUFFER_M, DEFAULT_CATEGORY, DEFAULT_SPEED_KMH
 
 _ALL: Final = COMMANDS
+_CLUSTER: Final = ("check", "batch")
 
 TABLES: Final = {"columns": "your column names, if they differ"}
 
@@ -173,6 +174,50 @@ def _table() -> tuple[Option, ...]:
     rows += layer_rows
     rows += [
         Option("quiet", "bool", "no progress output", "--quiet", commands=_ALL, switch=True),
+        # on a Dask cluster (planner check, planner batch; issue #20)
+        Option("review", "paths", "review TOML files, one per area", "review", commands=("batch",)),
+        Option(
+            "workers",
+            "count",
+            "review on a local Dask cluster of N worker processes",
+            "--workers",
+            "workers",
+            commands=_CLUSTER,
+            low=1,
+            metavar="N",
+            group="cluster",
+        ),
+        Option(
+            "scheduler",
+            "text",
+            "review on an existing Dask cluster, e.g. tcp://host:8786",
+            "--scheduler",
+            "scheduler",
+            commands=_CLUSTER,
+            metavar="ADDRESS",
+            group="cluster",
+        ),
+        Option(
+            "tile_m",
+            "number",
+            "side of the square units of a split review (5000)",
+            "--tile-m",
+            "tile_m",
+            commands=_CLUSTER,
+            low=0.0,
+            low_open=True,
+            unit="m",
+        ),
+        Option(
+            "unit_level",
+            "choice",
+            "units of a split review with communities (default: one per community)",
+            "--unit-level",
+            "unit_level",
+            commands=_CLUSTER,
+            choices=("subdistrict", "district"),
+        ),
+        Option("out", "path", "folder of the combined roll-up", "--out", commands=("batch",)),
         # planner propose
         Option(
             "sites",
@@ -274,6 +319,16 @@ def _table() -> tuple[Option, ...]:
             "save the prepared network into this folder",
             "--save",
             commands=("network",),
+        ),
+        Option(
+            "tiles",
+            "number",
+            "with --save: write the network as GeoParquet tiles of this side (e.g. 5000)",
+            "--tiles",
+            commands=("network",),
+            low=0.0,
+            low_open=True,
+            unit="m",
         ),
         # planner isochrones
         Option(
