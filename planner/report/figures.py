@@ -19,13 +19,13 @@ import shapely
 
 from planner._geo import utm_crs_of
 from planner.maps import (
-    _TEXT as MAP_TEXT,  # the map's own legend words, so the report's legends read the same
-)
-from planner.maps import (
     NO_DATA_COLOUR,
     RATIO_COLOURS,
     STATUS_COLOURS,
     category_colours,
+)
+from planner.maps.texts import (
+    _TEXT as MAP_TEXT,  # the map's own legend words, so the report's legends read the same
 )
 from planner.report.data import Review, as_bool
 from planner.report.fonts import matplotlib_family

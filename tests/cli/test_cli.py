@@ -22,6 +22,7 @@ def _args(review: dict[str, Path], out: Path, *extra: str) -> list[str]:
         "--network", str(review["network"]),
         "--facilities", str(review["facilities"]),
         "--residences", str(review["residences"]),
+        "--crs", "EPSG:4326",
         "--out", str(out),
         "--quiet",
         "--no-isochrones",
@@ -132,12 +133,14 @@ def test_config_file_with_relative_paths_and_flag_override(review, tmp_path):
         "\n".join(
             [
                 f'network = "{review["network"].name}"',
-                f'facilities = "{review["facilities"].name}"',
-                f'residences = "{review["residences"].name}"',
+                f'facilities = "{review["facilities"].name}"',  # the old form still works
                 'out = "configured"',
                 "speed_kmh = 3.6",
                 "isochrones = false",
                 'lang = "en"',
+                "[residences]",  # a layer's own table: the CSV's CRS is its own
+                f'path = "{review["residences"].name}"',
+                'crs = "EPSG:4326"',
             ]
         ),
         encoding="utf-8",

@@ -39,7 +39,11 @@ class Case:
     tags: tuple[str, ...] = field(default=())
 
 
-CHECK = "check --network {net} --facilities {fac} --residences {res} --quiet --no-isochrones"
+# The residences are a CSV: its coordinates' CRS must be stated (WGS84 here).
+CHECK = (
+    "check --network {net} --facilities {fac} --residences {res} --crs EPSG:4326 --quiet "
+    "--no-isochrones"
+)
 PROPOSE = CHECK.replace("check", "propose", 1) + " --sites 1"
 ISO = "isochrones --network {net} --points {fac} --quiet"
 HH = "households --buildings {bld} --quiet"
@@ -56,6 +60,7 @@ def _toml(body: str, *, encoding: str = "utf-8", bom: bool = False) -> Setup:
             "residences": '"residences.csv"',
             "isochrones": "false",
             "out": '"../out"',
+            "crs": '"EPSG:4326"',
         }
         given = set(re.findall(r"^(\w+)\s*=", body, flags=re.MULTILINE))
         lines = [f"{k} = {v}" for k, v in head.items() if k not in given]

@@ -59,6 +59,7 @@ def _argv(files: dict[str, Path], out: Path, *extra: str) -> list[str]:
         "--network", str(files["network"]),
         "--facilities", str(files["facilities"]),
         "--residences", str(files["residences"]),
+        "--crs", "EPSG:4326",
         "--out", str(out),
         "--quiet",
         "--no-isochrones",
