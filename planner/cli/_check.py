@@ -157,7 +157,8 @@ def _speed(settings: Settings) -> float | None:
 
 
 def _report_options(settings: Settings) -> dict[str, Any] | None:
-    """The report's keyword arguments (``[report]``, ``--report-title`` ...), or None with --no-report."""
+    """The report's keyword arguments (``[report]``, ``--report-title`` ...); None with
+    --no-report."""
     if settings.get("report") is False:
         return None
     keys = ("title", "district", "organisation", "date")
@@ -490,4 +491,63 @@ def run_isochrones(settings: Settings) -> int:
     return 0
 
 
-__all__ = ["run_check", "run_isochrones", "run_network", "run_propose"]
+def run_report(settings: Settings) -> int:
+    """``planner report REVIEW_FOLDER``: rebuild report.pdf/.html from a written review."""
+    from planner.report import write_report
+
+    folder = Path(settings.get("review"))
+    if not (folder / "summary.json").is_file():
+        raise InputError(
+            f"planner report {folder}: no summary.json there; give the output folder of "
+            "planner check or planner propose (its --out)."
+        )
+    keys = ("title", "district", "organisation", "date")
+    options = {k: settings.get(f"report.{k}") for k in keys if f"report.{k}" in settings}
+    with reading("report", "planner report", str(folder)), phase("writing the report"):
+        paths = write_report(folder, lang=settings.get("lang", "zh"), **options)
+    log.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def run_init(settings: Settings) -> int:
+    """``planner init FOLDER``: guess the review's inputs, write FOLDER/review.toml."""
+    from planner.guess import guess_review, write_review_toml
+
+    folder = Path(settings.get("folder"))
+    if not folder.is_dir():
+        raise InputError(f"planner init {folder}: not a folder; give the folder of your files.")
+    target = folder / "review.toml"
+    if target.exists() and not settings.get("force"):
+        raise InputError(
+            f"planner init {folder}: {target} exists; it is never overwritten unless you pass "
+            "--force."
+        )
+    guess = guess_review(folder)
+    write_review_toml(guess, target)
+    print(f"Wrote {target}: check every line before planner check --config {target}")
+    print(
+        f"  network: {guess.network or 'NOT FOUND'}"
+        + (f" ({guess.network_note})" if guess.network else "")
+    )
+    for kind, layer in guess.layers.items():
+        columns = ", ".join(f"{k}={v}" for k, v in layer.columns.items())
+        crs = layer.crs or "NOT KNOWN: " + layer.crs_from.split(";")[0]
+        encoding = f", encoding {layer.encoding}" if layer.encoding else ""
+        print(f"  {kind}: {layer.path} ({layer.geometry}s; CRS {crs}{encoding}; {columns})")
+        for note in layer.notes:
+            print(f"    note: {note}")
+    for note in guess.notes:
+        print(f"  not guessed: {note}")
+    for item in guess.unplaced:
+        print(f"  not used: {item}")
+    return 0
+
+
+__all__ = [
+    "run_check",
+    "run_init",
+    "run_isochrones",
+    "run_network",
+    "run_propose",
+    "run_report",
+]
