@@ -527,6 +527,16 @@ def test_a_required_category_without_facilities_stops_the_run(bureau, tmp_path, 
     assert summary["category_labels_unmapped"] == {"早市": 1}
 
 
+def test_a_category_really_absent_is_checked_not_refused(bureau, tmp_path, capsys):
+    from planner.cli import main
+
+    # Every label is a known category, none a community service: a real absence, exit 1.
+    folder = _bureau_folder(bureau, tmp_path, {"F1": "幼儿园", "F4": "菜市场"})
+    config = folder / "review.toml"
+    config.write_text(BUREAU_TOML, "utf-8")
+    assert main(["check", "--config", str(config), "--quiet", "--no-report"]) == 1
+
+
 def test_planner_init_writes_a_review_file_that_runs(bureau, tmp_path, capsys):
     from planner.cli import main
 

@@ -198,10 +198,12 @@ def _labels_listing(counts: dict[str, int]) -> str:
 
 
 def _refuse_missing_categories(
-    settings: Settings, frames: list[Any], exempt: str | None = None
+    settings: Settings, frames: list[Any], unmapped: dict[str, int], exempt: str | None = None
 ) -> None:
-    """A required rule no facility counts for stops the run (exit 2) instead of reporting 0 %:
-    the labels seen and how to map them (``[categories]``, --map-category)."""
+    """A required rule no facility counts for, while some labels are unknown, stops the run
+    (exit 2) instead of reporting 0 %: the labels seen and how to map them (``[categories]``,
+    --map-category). When every label is a known category the absence is real: the rule is
+    checked (everyone uncovered) and `planner.checks` warns."""
     import numpy as np
 
     from planner.standards import load_standard
@@ -220,21 +222,31 @@ def _refuse_missing_categories(
             missing.append(rule)
     if not missing:
         return
-    labels = frames[0]["category"].astype(object).value_counts().sort_index()
-    seen = _labels_listing({str(k): int(v) for k, v in labels.items()}) or "none"
     rules = "; ".join(
         f"{r.key} (category {' or '.join(sorted(r.accepted_categories))})" for r in missing
     )
-    example = next(iter(labels.index), "LABEL")
+    labels = _counts(present)
+    if not unmapped:
+        return  # every label is a category: the absence is real (checks says so, once)
+    example = next(iter(unmapped))
     raise InputError(
         f"{settings.where('facilities')} {settings.get('facilities')}: no facility counts for "
         f"the required rule{'s' if len(missing) > 1 else ''} {rules} of the standard "
-        f"{standard.name}, so every household would be reported uncovered. Category labels "
-        f"seen ({settings.column_where('facilities', 'category')}): {seen}. Map a label to its "
-        f'category in the review file\'s [categories] table ("{example}" = '
+        f"{standard.name}, so every household would be reported uncovered. Labels planner does "
+        f"not know ({settings.column_where('facilities', 'category')}): "
+        f"{_labels_listing(unmapped)}; all labels seen: {_labels_listing(labels)}. Map a label "
+        f'to its category in the review file\'s [categories] table ("{example}" = '
         f'"{missing[0].category}") or with --map-category "{example}={missing[0].category}", '
         "or name the category column with --facilities-col category=NAME."
     )
+
+
+def _counts(values: Any) -> dict[str, int]:
+    """Counts of each value, sorted by value."""
+    import pandas as pd
+
+    counts = pd.Series(values, dtype=object).value_counts().sort_index()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 def run_check(settings: Settings) -> int:
@@ -251,7 +263,7 @@ def run_check(settings: Settings) -> int:
         for label, n in more.items():
             unmapped[label] = unmapped.get(label, 0) + n
     _refuse_missing_categories(
-        settings, [facilities] + ([proposed] if proposed is not None else [])
+        settings, [facilities] + ([proposed] if proposed is not None else []), unmapped
     )
     _say_unmapped(unmapped, settings)
     network = _load(settings)
@@ -333,7 +345,7 @@ def run_propose(settings: Settings) -> int:
     inputs = _read_inputs(settings)
     facilities, unmapped = _categorised(inputs.facilities, settings)
     category = settings.get("category")
-    _refuse_missing_categories(settings, [facilities], exempt=category)
+    _refuse_missing_categories(settings, [facilities], unmapped, exempt=category)
     _say_unmapped(unmapped, settings)
     network = _load(settings)
     cover_all = bool(settings.get("cover_all"))
