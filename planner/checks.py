@@ -836,9 +836,12 @@ def compare(results: Mapping[str, CheckResult]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per scenario and check: ``scenario``, ``check`` (a rule key, or
-        ``floor_area_<category>``), ``required``, ``speed_kmh``, ``max_walk_m``, ``households``,
-        ``households_covered``, ``rate``, ``m2_per_100hh``, ``shortfall_m2``, ``passes``.
+        A row per measure, a column per scenario (in the order given). The index has two
+        levels: ``check`` (a rule key, or ``floor_area_<category>``) and ``measure``: for a
+        coverage rule ``required``, ``speed_kmh``, ``max_walk_m``, ``households``,
+        ``households_covered``, ``rate``, ``passes``; for the floor area ``speed_kmh``,
+        ``max_walk_m``, ``households``, ``m2_per_100hh``, ``shortfall_m2``, ``passes``; and
+        ``overall``/``passes``, the review's verdict. A check a scenario does not have is NaN.
 
     Examples
     --------
@@ -849,43 +852,45 @@ def compare(results: Mapping[str, CheckResult]) -> pd.DataFrame:
     >>> today = planner.check(network, facilities, residences)
     >>> elderly = planner.check(network, facilities, residences, speed_kmh=3.6)
     >>> table = planner.compare({"4.0 km/h": today, "3.6 km/h": elderly})
-    >>> table.loc[table["check"] == "community_service", ["scenario", "max_walk_m"]].values.tolist()
-    [['4.0 km/h', 1000.0], ['3.6 km/h', 900.0]]
+    >>> table.loc[("community_service", "max_walk_m")].tolist()
+    [1000.0, 900.0]
     """
-    rows = []
+    columns: dict[str, dict[tuple[str, str], Any]] = {}
+    order: dict[tuple[str, str], None] = {}
     for scenario, result in results.items():
+        figures: dict[tuple[str, str], Any] = {}
         speed = result.summary["parameters"]["speed_kmh"]
         for c in result.summary["coverage"]:
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "check": c["key"],
-                    "required": c["required"],
-                    "speed_kmh": speed,
-                    "max_walk_m": c["max_walk_m"],
-                    "households": c["households_total"],
-                    "households_covered": c["households_covered"],
-                    "rate": c["rate"],
-                    "m2_per_100hh": np.nan,
-                    "shortfall_m2": np.nan,
-                    "passes": c["passes"],
-                }
-            )
+            for measure, value in (
+                ("required", c["required"]),
+                ("speed_kmh", speed),
+                ("max_walk_m", c["max_walk_m"]),
+                ("households", c["households_total"]),
+                ("households_covered", c["households_covered"]),
+                ("rate", c["rate"]),
+                ("passes", c["passes"]),
+            ):
+                figures[(c["key"], measure)] = value
         fa = result.summary["floor_area"]
         if fa is not None:
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "check": f"floor_area_{fa['category']}",
-                    "required": True,
-                    "speed_kmh": speed,
-                    "max_walk_m": fa["max_walk_m"],
-                    "households": fa["households"],
-                    "households_covered": np.nan,
-                    "rate": np.nan,
-                    "m2_per_100hh": fa["m2_per_100hh"],
-                    "shortfall_m2": fa["shortfall_m2"],
-                    "passes": fa["passes"],
-                }
-            )
-    return pd.DataFrame(rows)
+            check_key = f"floor_area_{fa['category']}"
+            for measure, value in (
+                ("speed_kmh", speed),
+                ("max_walk_m", fa["max_walk_m"]),
+                ("households", fa["households"]),
+                ("m2_per_100hh", fa["m2_per_100hh"]),
+                ("shortfall_m2", fa["shortfall_m2"]),
+                ("passes", fa["passes"]),
+            ):
+                figures[(check_key, measure)] = value
+        figures[("overall", "passes")] = result.summary["passes"]
+        order.update(dict.fromkeys(figures))
+        columns[str(scenario)] = figures
+    index = pd.MultiIndex.from_tuples(list(order), names=["check", "measure"])
+    table = pd.DataFrame(
+        {name: [figures.get(key, np.nan) for key in order] for name, figures in columns.items()},
+        index=index,
+        dtype=object,
+    )
+    table.columns.name = "scenario"
+    return table

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -111,6 +112,7 @@ def write_review(
     map_html: bool = True,
     offset_system: str | None = None,
     workbook: bool = True,
+    report: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write the output contract (docs/ARCHITECTURE.md) into ``out_dir``.
 
@@ -129,6 +131,11 @@ def write_review(
         GeoPackage and GeoJSON stay WGS84 only.
     workbook
         Write ``review.xlsx`` (default True).
+    report
+        Also write ``report.pdf`` and ``report.html`` (`planner.report.write_report`), with
+        these keyword arguments (``lang``, ``title``, ``district``, ``organisation``,
+        ``date``); None (default) writes no report. The report is built inside the staging
+        folder from the files just written, so it is moved into place with them or not at all.
 
     Returns
     -------
@@ -192,8 +199,18 @@ def write_review(
             write_workbook(
                 result, stage / names["workbook"], lang=lang, offset_system=offset_system
             )
+        if report is not None:
+            names.update(_write_report(stage, Path(out_dir), {"lang": lang, **report}))
     target = Path(out_dir)
     return {kind: target / name for kind, name in names.items()}
+
+
+def _write_report(stage: Path, target: Path, options: Mapping[str, Any]) -> dict[str, str]:
+    """``report.pdf``/``.html`` into the staging folder ``stage`` of ``target``; their names."""
+    from planner.report import write_report
+
+    written = write_report(stage, final_dir=target.resolve(), **options)
+    return {f"report_{kind}": path.name for kind, path in written.items()}
 
 
 def write_table_csv(frame: pd.DataFrame, path: Path, *, float_format: str = "%.6f") -> None:
@@ -317,6 +334,7 @@ def write_proposal(
     map_html: bool = True,
     offset_system: str | None = None,
     workbook: bool = True,
+    report: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write a proposal: ``proposals.gpkg`` and the after-review with the before/after summary.
 
@@ -327,7 +345,8 @@ def write_proposal(
     *after*
     review (`write_review` with ``baseline=before``: ``summary.json`` with the
     comparison, ``facilities.gpkg`` with the proposed sites flagged ``proposed``, the map...).
-    Everything is staged and moved into ``out_dir`` only when all is written.
+    Everything is staged and moved into ``out_dir`` only when all is written; with ``report``
+    (as for `write_review`) the report, with the proposals, is written last inside the stage.
 
     Returns
     -------
@@ -357,7 +376,9 @@ def write_proposal(
         (stage / "proposal.json").write_text(summary_json(proposal.summary), encoding="utf-8")
         write_table_csv(proposal.uncoverable, stage / "uncoverable.csv", float_format="%.3f")
         write_table_csv(proposal.expansions, stage / "expansions.csv", float_format="%.3f")
+        reports = {} if report is None else _write_report(stage, target, {"lang": lang, **report})
     paths = {kind: target / path.name for kind, path in written.items()}
+    paths.update({kind: target / name for kind, name in reports.items()})
     paths.update(
         {
             "proposals": target / "proposals.gpkg",

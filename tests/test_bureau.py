@@ -87,7 +87,12 @@ def by_hand():
         RES[["id", "name", "households"]], geometry=gpd.points_from_xy(r_lon, r_lat), crs=4326
     )
     communities = gpd.GeoDataFrame(
-        {"id": ["C1", "C2"], "name": ["花桥社区", "球场社区"], "subdistrict": ["花桥街道"] * 2},
+        {
+            "id": ["C1", "C2"],
+            "name": ["花桥社区", "球场社区"],
+            "subdistrict": ["花桥街道"] * 2,
+            "面积": [2.9, 2.6],  # an attribute of the bureau's layer, kept
+        },
         geometry=[shapely.box(*b) for b in COMMUNITY_BOXES],
         crs=UTM,
     ).to_crs(4326)
@@ -180,7 +185,23 @@ def _assert_same_review(a, b) -> None:
     shared = [c for c in left.columns if c in right.columns]  # the bureau's layer keeps 面积
     pd.testing.assert_frame_equal(left[shared], right[shared], check_exact=False, atol=1e-3)
     for key in ("passes", "households", "coverage", "floor_area"):
-        assert a.summary[key] == pytest.approx(b.summary[key], abs=1e-3), key
+        _assert_close(a.summary[key], b.summary[key], key)
+
+
+def _assert_close(a, b, where: str) -> None:
+    """Nested JSON-like values equal, numbers within 1e-3 (pytest.approx takes no text)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), where
+        for key in a:
+            _assert_close(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_close(x, y, f"{where}[{i}]")
+    elif isinstance(a, float | int) and not isinstance(a, bool) and b is not None:
+        assert a == pytest.approx(b, abs=1e-3, nan_ok=True), where
+    else:
+        assert a == b, where
 
 
 @pytest.fixture(scope="module")
@@ -362,3 +383,198 @@ def test_guess_review_writes_a_review_file_that_reads_the_same_layers(bureau, ne
     )
     again = check(network, *layers[:2], communities=layers[2], isochrones=False)
     _assert_same_review(again, reviews[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The same case through the `planner` command, from one review file as the bureau writes it
+# ---------------------------------------------------------------------------------------------
+
+BUREAU_TOML = """\
+# 江岸区 15分钟社区生活圈审查
+network = "network"
+standard = "community_service"
+lang = "zh"
+crs = "gcj02"            # our coordinates come from Amap; layers with their own CRS keep it
+isochrones = false
+out = "审查结果"
+
+[facilities]             # GBK Shapefile, CGCS2000 Gauss-Kruger (.prj), no .cpg
+path = "公共服务设施.shp"
+encoding = "gbk"
+columns = { id = "编号", name = "名称", category = "类别", floor_area_m2 = "建筑面积" }
+
+[residences]             # Excel-saved CSV, GCJ-02
+path = "居住小区.csv"
+crs = "gcj02"
+encoding = "gbk"
+columns = { id = "小区编号", name = "小区名称", households = "户数", lon = "经度", lat = "纬度" }
+
+[communities]            # CGCS2000 polygons
+path = "社区边界.gpkg"
+columns = { id = "社区代码", name = "社区名称", subdistrict = "街道" }
+
+[categories]
+"邻里中心" = "community_service"
+
+[report]
+organisation = "江岸区规划分局"
+date = "2025-06-30"
+"""
+
+
+def _bureau_folder(bureau, tmp_path: Path, labels: dict[str, str]) -> Path:
+    """A copy of the bureau's folder whose facilities carry ``labels`` (id -> label)."""
+    import shutil
+
+    folder = tmp_path / "bureau"
+    shutil.copytree(bureau["folder"], folder, ignore=shutil.ignore_patterns("review.toml"))
+    shp = gpd.read_file(folder / "公共服务设施.shp", encoding="gbk")
+    shp["类别"] = [labels.get(i, c) for i, c in zip(shp["编号"], shp["类别"], strict=True)]
+    for old in folder.glob("公共服务设施.*"):
+        old.unlink()
+    shp.to_file(folder / "公共服务设施.shp", encoding="gbk")
+    for cpg in folder.glob("*.cpg"):
+        cpg.unlink()
+    return folder
+
+
+def test_the_planner_command_reviews_the_bureau_s_files(bureau, reviews, tmp_path, capsys):
+    from pypdf import PdfReader
+
+    from planner.cli import main
+
+    folder = _bureau_folder(bureau, tmp_path, {"F4": "邻里中心"})  # a label only [categories] maps
+    config = folder / "review.toml"
+    config.write_text(BUREAU_TOML, encoding="utf-8")
+    code = main(["check", "--config", str(config)])
+    captured = capsys.readouterr()
+    expected = reviews[0]
+    assert code == (0 if expected.passes else 1), captured.err
+    out = folder / "审查结果"
+    # The review equals the review of the same data prepared by hand in WGS84.
+    got = gpd.read_file(out / "residences.gpkg")
+    assert list(got["id"]) == list(expected.residences["id"])
+    for col in ("households", "walk_m_community_service", "nearest_id_community_service"):
+        left, right = got[col].to_numpy(), expected.residences[col].to_numpy()
+        if left.dtype.kind == "f":
+            np.testing.assert_allclose(left, right, atol=1e-3)
+        else:
+            assert list(left) == list(right), col
+    assert list(got["status"]) == list(expected.residences["status"])
+    np.testing.assert_allclose(
+        shapely.get_coordinates(got.geometry),
+        shapely.get_coordinates(expected.residences.geometry),
+        atol=1e-8,
+    )
+    summary = __import__("json").loads((out / "summary.json").read_text(encoding="utf-8"))
+    expected_summary = __import__("json").loads(
+        __import__("planner.outputs", fromlist=["summary_json"]).summary_json(expected.summary)
+    )
+    for key in ("passes", "coverage", "floor_area"):
+        _assert_close(summary[key], expected_summary[key], key)
+    assert summary["category_labels_unmapped"] == {}
+    communities = pd.read_csv(out / "communities.csv", encoding="utf-8-sig")
+    assert list(communities["name"]) == ["花桥社区", "球场社区"]
+    assert list(communities["compliant"]) == list(expected.communities["compliant"])
+    # The terminal speaks Chinese; the paths it names are the final ones.
+    assert "达标" in captured.out.splitlines()[0]
+    assert "的住户在 1000 米 / 15 分钟内" in captured.out
+    assert "花桥街道" in captured.out
+    assert ".partial-" not in captured.err and str(out) in captured.err
+    assert "\r" not in captured.err  # not a terminal: no progress bars
+    # The workbook, read back: Chinese sheets, GCJ-02 coordinates beside WGS84.
+    book = openpyxl.load_workbook(out / "review.xlsx")
+    assert book.sheetnames == ["社区", "街道", "设施", "缺口", "居住点", "参数"]
+    headers = [c.value for c in book["居住点"][1]]
+    assert "经度（GCJ-02）" in headers and "户数" in headers
+    table = pd.read_csv(out / "residences.csv", encoding="utf-8-sig")
+    np.testing.assert_allclose(table["lon_gcj02"], bureau["gcj02"][0], atol=2e-7)
+    # The report, in the review's language, with the cover's keys.
+    text = "".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "江岸区规划分局" in text and "花桥社区" in text and "2025-06-30" in text
+    assert (out / "report.html").is_file()
+    # planner report rebuilds it, in English, with another title; nothing else changes.
+    before = _digest(out / "summary.json")
+    assert main(["report", str(out), "--lang", "en", "--report-title", "Jiang'an review"]) == 0
+    text = "".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "Jiang'an review" in text and _digest(out / "summary.json") == before
+    # --no-report writes none.
+    assert main(["check", "--config", str(config), "--quiet", "--no-report", "--out",
+                 str(tmp_path / "bare")]) in (0, 1)  # fmt: skip
+    assert not (tmp_path / "bare" / "report.pdf").exists()
+    assert (tmp_path / "bare" / "review.xlsx").is_file()
+
+
+def test_a_required_category_without_facilities_stops_the_run(bureau, tmp_path, capsys):
+    from planner.cli import main
+
+    # 社区服务 relabelled 邻里中心 (unknown): no facility would count for community_service.
+    folder = _bureau_folder(bureau, tmp_path, {"F1": "邻里中心", "F4": "邻里中心", "F3": "早市"})
+    config = folder / "review.toml"
+    config.write_text(BUREAU_TOML.replace('"邻里中心" = "community_service"', ""), "utf-8")
+    assert main(["check", "--config", str(config), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "community_service" in err and "邻里中心 (2)" in err and "早市 (1)" in err
+    assert "[categories]" in err and "--map-category" in err
+    assert not (folder / "审查结果").exists()
+    # Mapped with the flag: it runs; the label still unknown is listed with its count.
+    argv = ["check", "--config", str(config), "--map-category", "邻里中心=community_service"]
+    assert main(argv) in (0, 1)
+    err = capsys.readouterr().err
+    assert "早市 (1)" in err and err.count("早市 (1)") == 1  # said once
+    summary = __import__("json").loads(
+        (folder / "审查结果" / "summary.json").read_text(encoding="utf-8")
+    )
+    assert summary["category_labels_unmapped"] == {"早市": 1}
+
+
+def test_a_category_really_absent_is_checked_not_refused(bureau, tmp_path, capsys):
+    from planner.cli import main
+
+    # Every label is a known category, none a community service: a real absence, exit 1.
+    folder = _bureau_folder(bureau, tmp_path, {"F1": "幼儿园", "F4": "菜市场"})
+    config = folder / "review.toml"
+    config.write_text(BUREAU_TOML, "utf-8")
+    assert main(["check", "--config", str(config), "--quiet", "--no-report"]) == 1
+
+
+def test_planner_init_writes_a_review_file_that_runs(bureau, tmp_path, capsys):
+    from planner.cli import main
+
+    folder = _bureau_folder(bureau, tmp_path, {})
+    assert main(["init", str(folder)]) == 0
+    said = capsys.readouterr().out
+    assert "facilities: 公共服务设施.shp" in said and "EPSG:4547" in said
+    assert "residences: 居住小区.csv" in said and "NOT KNOWN" in said
+    config = folder / "review.toml"
+    assert main(["init", str(folder)]) == 2  # never overwritten ...
+    assert "--force" in capsys.readouterr().err
+    assert main(["init", str(folder), "--force"]) == 0  # ... unless asked
+    capsys.readouterr()
+    # As guessed, the CSV's CRS is not stated: refused, naming the key to set.
+    args = ["check", "--config", str(config), "--quiet", "--no-isochrones", "--no-report"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "[residences]" in err and "--residences-crs" in err
+    # The bureau uncomments the line the file proposes: it runs.
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('# crs = "gcj02"', 'crs = "gcj02"'), encoding="utf-8")
+    assert main(args) in (0, 1), capsys.readouterr().err
+    assert (folder / "review" / "summary.json").is_file()
+
+
+def test_planner_propose_writes_the_report_with_the_proposals(bureau, tmp_path, capsys):
+    from pypdf import PdfReader
+
+    from planner.cli import main
+
+    folder = _bureau_folder(bureau, tmp_path, {"F4": "邻里中心"})
+    config = folder / "review.toml"
+    config.write_text(BUREAU_TOML, encoding="utf-8")
+    out = tmp_path / "plan"
+    argv = ["propose", "--config", str(config), "--sites", "1", "--out", str(out), "--quiet"]
+    assert main(argv) in (0, 1), capsys.readouterr().err
+    assert (out / "proposal.json").is_file() and (out / "report.html").is_file()
+    sites = gpd.read_file(out / "proposals.gpkg")
+    text = "".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert str(sites["id"].iloc[0]) in text

@@ -187,11 +187,15 @@ def test_inputs_not_mutated(street):
 def test_compare_scenarios_side_by_side(street):
     base = check(street, _facilities(), _residences())
     slow = check(street, _facilities(), _residences(), speed_kmh=3.6)
-    table = compare({"today": base, "elderly": slow}).set_index(["scenario", "check"])
-    assert table.loc[("today", "community_service"), "rate"] == 1.0
-    assert table.loc[("elderly", "community_service"), "rate"] == pytest.approx(0.8)
-    assert table.loc[("elderly", "community_service"), "max_walk_m"] == pytest.approx(900)
-    assert table.loc[("today", "floor_area_community_service"), "m2_per_100hh"] == 80
+    table = compare({"today": base, "elderly": slow})
+    # A row per measure, a column per scenario, as the README promises.
+    assert list(table.columns) == ["today", "elderly"]
+    assert table.index.names == ["check", "measure"]
+    assert table.loc[("community_service", "rate"), "today"] == 1.0
+    assert table.loc[("community_service", "rate"), "elderly"] == pytest.approx(0.8)
+    assert table.loc[("community_service", "max_walk_m"), "elderly"] == pytest.approx(900)
+    assert table.loc[("floor_area_community_service", "m2_per_100hh"), "today"] == 80
+    assert table.loc[("overall", "passes")].tolist() == [base.passes, slow.passes]
 
 
 def test_proposed_flag_defaults_to_false_for_existing(street):

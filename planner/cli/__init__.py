@@ -26,7 +26,15 @@ from types import FrameType
 from typing import Any
 
 from planner._version import __version__
-from planner.cli._check import run_batch, run_check, run_isochrones, run_network, run_propose
+from planner.cli._check import (
+    run_batch,
+    run_check,
+    run_init,
+    run_isochrones,
+    run_network,
+    run_propose,
+    run_report,
+)
 from planner.cli._config import add_arguments, settings
 from planner.cli._households import run_households
 from planner.cli._terminal import error, logging_to_stderr
@@ -50,7 +58,26 @@ _HELP = {
     ),
     "propose": ("propose sites and floor areas of new facilities; exit as the after-review", None),
     "network": ("load an OSM file, report it, optionally save it", None),
-    "isochrones": ("walking isochrones of points", None),
+    "isochrones": (
+        "walking isochrones of points",
+        "Walking isochrones (served areas) of any points: the street pieces walkable within "
+        "each band (--minutes, or --distances-m), each with --buffer-m of land either side, as "
+        "a GeoPackage or GeoJSON (--out), and optionally an HTML map (--map). One polygon per "
+        "point and band, or one per band with --dissolve.",
+    ),
+    "report": (
+        "rebuild report.pdf and report.html from a written review",
+        "Rebuild report.pdf and report.html in a review's output folder (written by planner "
+        "check or propose) from its files, e.g. with another title or language; the review is "
+        "not rerun.",
+    ),
+    "init": (
+        "guess a review file from a folder of files",
+        "Look at the files in FOLDER, guess the network, facilities, residences and "
+        "communities, their columns, encodings and CRS, and write FOLDER/review.toml, "
+        "commented, for you to check. A table's CRS (WGS84, GCJ-02 or BD-09) cannot be seen "
+        "and is never guessed.",
+    ),
     "households": (
         "estimate households from building footprints (optionally a population grid) and "
         "write the residences layer planner check reads",
@@ -68,6 +95,8 @@ _RUNNERS: dict[str, Callable[[Any], int]] = {
     "isochrones": run_isochrones,
     "households": run_households,
     "batch": run_batch,
+    "report": run_report,
+    "init": run_init,
 }
 
 

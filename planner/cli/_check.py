@@ -19,7 +19,7 @@ from typing import Any
 from planner._files import file_sha256
 from planner.cli._config import ISOCHRONE_DEFAULTS, Settings, settings
 from planner.cli._guards import refuse_overwrite, writable_file, writable_folder
-from planner.cli._terminal import for_cli, log, print_summary, progress, reading
+from planner.cli._terminal import for_cli, log, phase, print_summary, progress, reading
 from planner.errors import InputError
 from planner.schema import DEFAULT_BUFFER_M, DEFAULT_SNAP_CAP_M, DEFAULT_STANDARD
 
@@ -73,50 +73,54 @@ class _Inputs:
 
 
 def _read(settings: Settings, name: str, read: Any, **kwargs: Any) -> Any:
+    """Read the input ``name`` with its own settings (``[<name>]``, ``--<name>-...``) over the
+    top-level ones: its CRS as ``crs=``, the top-level CRS as ``default_crs=`` (so a GCJ-02
+    default never contradicts a Shapefile's .prj), its encoding, layer, sheet and columns."""
     path = str(settings.get(name))
+    layer_args: dict[str, Any] = {
+        "crs": settings.get(f"{name}_crs"),
+        "default_crs": settings.get("crs"),
+        "encoding": settings.get(f"{name}_encoding") or settings.get("encoding"),
+        "layer": settings.get(f"{name}_layer"),
+    }
+    if settings.get(f"{name}_sheet") is not None:
+        layer_args["sheet"] = settings.get(f"{name}_sheet")
+    columns = settings.layer_columns(name)
+    for key, argument in _COLUMN_ARGUMENTS.items():
+        if key in columns:
+            layer_args[argument] = columns[key]
     with reading(settings.command, settings.where(name), path, layer_of=name):
-        return read(path, layer=settings.get(f"{name}_layer"), **kwargs)
+        return read(path, **layer_args, **kwargs)
+
+
+_COLUMN_ARGUMENTS = {
+    "id": "id_col",
+    "name": "name_col",
+    "category": "category_col",
+    "floor_area_m2": "floor_area_col",
+    "households": "households_col",
+    "lon": "lon_col",
+    "lat": "lat_col",
+    "subdistrict": "subdistrict_col",
+    "district": "district_col",
+}
 
 
 def _read_inputs(settings: Settings) -> _Inputs:
     from planner import layers
 
-    columns = settings.columns()
-    common = {
-        "crs": settings.get("crs"),
-        "encoding": settings.get("encoding"),
-        "lon_col": columns.get("lon"),
-        "lat_col": columns.get("lat"),
-        "id_col": columns.get("id", "id"),
-        "name_col": columns.get("name", "name"),
-    }
-    facility_columns = {
-        "category_col": columns.get("category", "category"),
-        "floor_area_col": columns.get("floor_area_m2", "floor_area_m2"),
-    }
-    households_col = columns.get("households", "households")
-    facilities = _read(settings, "facilities", layers.read_facilities, **common, **facility_columns)
-    residences = _read(
-        settings, "residences", layers.read_residences, households_col=households_col, **common
-    )
+    command = settings.command
+    facilities = _read(settings, "facilities", layers.read_facilities)
+    residences = _read(settings, "residences", layers.read_residences)
     communities = proposed = candidates = mask = None
-    if "communities" in settings and settings.command in ("check", "propose"):
-        communities = _read(
-            settings,
-            "communities",
-            layers.read_communities,
-            crs=common["crs"],
-            encoding=common["encoding"],
-            id_col=common["id_col"],
-            name_col=common["name_col"],
-            households_col=households_col,
-        )
-    if "proposed" in settings and settings.command == "check":
-        proposed = _read(settings, "proposed", layers.read_facilities, **common, **facility_columns)
-    if "candidates" in settings and settings.command == "propose":
-        candidates = _read(settings, "candidates", layers.read_layer, crs=common["crs"])
-    if "mask" in settings and settings.command == "propose":
-        mask = _read(settings, "mask", layers.read_layer, crs=common["crs"])
+    if "communities" in settings and command in ("check", "propose"):
+        communities = _read(settings, "communities", layers.read_communities)
+    if "proposed" in settings and command == "check":
+        proposed = _read(settings, "proposed", layers.read_facilities, kind="proposed")
+    if "candidates" in settings and command == "propose":
+        candidates = _read(settings, "candidates", layers.read_layer, kind="candidates")
+    if "mask" in settings and command == "propose":
+        mask = _read(settings, "mask", layers.read_layer, kind="mask")
     return _Inputs(facilities, residences, communities, proposed, candidates, mask)
 
 
@@ -125,7 +129,7 @@ def _load(settings: Settings) -> Any:
 
     path = str(settings.get("network"))
     log.info("Loading the walking network from %s", path)
-    with reading(settings.command, settings.where("network"), path):
+    with reading(settings.command, settings.where("network"), path), phase("loading the network"):
         network = load_network(path, progress=progress)
     log.info("  %s", network)
     return network
@@ -154,6 +158,99 @@ def _speed(settings: Settings) -> float | None:
     return float(settings.get("speed_kmh")) if "speed_kmh" in settings else None
 
 
+def _report_options(settings: Settings) -> dict[str, Any] | None:
+    """The report's keyword arguments (``[report]``, ``--report-title`` ...); None with
+    --no-report."""
+    if settings.get("report") is False:
+        return None
+    keys = ("title", "district", "organisation", "date")
+    return {k: settings.get(f"report.{k}") for k in keys if f"report.{k}" in settings}
+
+
+def _offset_system(settings: Settings) -> str | None:
+    """The offset system (GCJ-02, BD-09) the bureau's coordinates are in, for the tables."""
+    from planner.layers import offset_system_of
+
+    for name in ("residences_crs", "facilities_crs", "crs"):
+        found = offset_system_of(settings.get(name))
+        if found is not None:
+            return found
+    return "gcj02" if settings.get("basemap") == "amap" else None
+
+
+def _categorised(frame: Any, settings: Settings) -> tuple[Any, dict[str, int]]:
+    """``frame`` with the ``[categories]`` labels mapped, and the labels still unknown (counts)."""
+    from planner.standards import is_known_category, normalise_category
+
+    mapping: dict[str, str] = {}
+    for label, category in dict(settings.get("categories", {})).items():
+        mapping[label] = category
+        try:
+            mapping[normalise_category(label)] = category
+        except InputError:
+            pass
+    categories = frame["category"].astype(object).map(lambda c: mapping.get(c, c))
+    out = frame.assign(category=categories.astype("string"))
+    counts = categories[~categories.map(lambda c: isinstance(c, str) and is_known_category(c))]
+    return out, {str(k): int(v) for k, v in counts.value_counts().sort_index().items()}
+
+
+def _labels_listing(counts: dict[str, int]) -> str:
+    return ", ".join(f"{label} ({n})" for label, n in counts.items())
+
+
+def _refuse_missing_categories(
+    settings: Settings, frames: list[Any], unmapped: dict[str, int], exempt: str | None = None
+) -> None:
+    """A required rule no facility counts for, while some labels are unknown, stops the run
+    (exit 2) instead of reporting 0 %: the labels seen and how to map them (``[categories]``,
+    --map-category). When every label is a known category the absence is real: the rule is
+    checked (everyone uncovered) and `planner.checks` warns."""
+    import numpy as np
+
+    from planner.standards import load_standard
+
+    with _computing(settings, ("facilities",)):
+        standard = load_standard(settings.get("standard", DEFAULT_STANDARD))
+    present = np.concatenate([f["category"].astype(object).to_numpy() for f in frames])
+    missing = []
+    for rule in standard.rules:
+        if exempt and exempt in rule.accepted_categories:
+            continue  # planner propose adds that category
+        # by category only: a facility below the rule's minimum size is a failure, not a label
+        size = rule.min_facility_floor_area_m2
+        areas = None if size is None else np.full(len(present), float(size))
+        if not rule.accepts_facilities(present, areas).any():
+            missing.append(rule)
+    if not missing:
+        return
+    rules = "; ".join(
+        f"{r.key} (category {' or '.join(sorted(r.accepted_categories))})" for r in missing
+    )
+    labels = _counts(present)
+    if not unmapped:
+        return  # every label is a category: the absence is real (checks says so, once)
+    example = next(iter(unmapped))
+    raise InputError(
+        f"{settings.where('facilities')} {settings.get('facilities')}: no facility counts for "
+        f"the required rule{'s' if len(missing) > 1 else ''} {rules} of the standard "
+        f"{standard.name}, so every household would be reported uncovered. Labels planner does "
+        f"not know ({settings.column_where('facilities', 'category')}): "
+        f"{_labels_listing(unmapped)}; all labels seen: {_labels_listing(labels)}. Map a label "
+        f'to its category in the review file\'s [categories] table ("{example}" = '
+        f'"{missing[0].category}") or with --map-category "{example}={missing[0].category}", '
+        "or name the category column with --facilities-col category=NAME."
+    )
+
+
+def _counts(values: Any) -> dict[str, int]:
+    """Counts of each value, sorted by value."""
+    import pandas as pd
+
+    counts = pd.Series(values, dtype=object).value_counts().sort_index()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
 def run_check(settings: Settings) -> int:
     from planner.outputs import exit_code
 
@@ -176,6 +273,16 @@ def review_and_write(settings: Settings, *, client: Any = None) -> Any:
     started = time.perf_counter()
     out = _review_settings(settings, _REVIEW_INPUTS)
     inputs = _read_inputs(settings)
+    facilities, unmapped = _categorised(inputs.facilities, settings)
+    proposed = inputs.proposed
+    if proposed is not None:
+        proposed, more = _categorised(proposed, settings)
+        for label, n in more.items():
+            unmapped[label] = unmapped.get(label, 0) + n
+    _refuse_missing_categories(
+        settings, [facilities] + ([proposed] if proposed is not None else []), unmapped
+    )
+    _say_unmapped(unmapped, settings)
     split = "workers" in settings or "scheduler" in settings or client is not None
     network: Any
     if split:
@@ -195,39 +302,64 @@ def review_and_write(settings: Settings, *, client: Any = None) -> Any:
         "isochrones": bool(settings.get("isochrones", True)) and not split,
         "inputs": _inputs(settings),
     }
-    facilities, residences = inputs.facilities, inputs.residences
+    residences = inputs.residences
     baseline = None
     with _computing(settings, ("facilities", "residences", "communities", "proposed")):
-        if inputs.proposed is not None:
+        if proposed is not None:
             log.info("Checking the current facilities (baseline)")
-            baseline = check(network, facilities, residences, **{**options, "isochrones": False})
-            facilities = _with_proposed(facilities, inputs.proposed, settings)
+            with phase("checking the current facilities"):
+                baseline = check(
+                    network, facilities, residences, **{**options, "isochrones": False}
+                )
+            facilities = _with_proposed(facilities, proposed, settings)
         log.info("Checking %d facilities for %d residences", len(facilities), len(residences))
-        result = check(network, facilities, residences, **options)
-    log.info("Writing the map and tables into %s ...", out)
-    with warnings.catch_warnings():
+        what = "snapping, walking, served areas" if options["isochrones"] else "snapping, walking"
+        with phase(f"checking ({what})"):
+            result = check(network, facilities, residences, **options)
+    result.summary["category_labels_unmapped"] = unmapped
+    lang = settings.get("lang", "zh")
+    log.info(
+        "Writing the map, tables%s into %s ...",
+        "" if settings.get("report") is False else " and report",
+        out,
+    )
+    with phase("writing the map, tables and report"), warnings.catch_warnings():
         # GeoJSON has no infinity: walks beyond a split review's largest threshold ("more
         # than X m") are null in residences.geojson, inf in the CSV.
         warnings.filterwarnings("ignore", "NaN of Infinity", RuntimeWarning)
         paths = write_review(
             result,
             str(out),
-            lang=settings.get("lang", "zh"),
+            lang=lang,
             basemap=settings.get("basemap", "osm"),
             tianditu_key=settings.get("tianditu_key"),
             baseline=baseline,
+            offset_system=_offset_system(settings),
+            report=_report_options(settings),
         )
-    print_summary(
-        result.summary,
-        baseline.summary if baseline is not None else None,
-        settings.get("lang", "zh"),
-    )
+    print_summary(result.summary, baseline.summary if baseline is not None else None, lang)
+    _say_wrote(paths, started)
+    return result
+
+
+def _say_unmapped(unmapped: dict[str, int], settings: Settings) -> None:
+    if unmapped:
+        log.warning(
+            "Facility category labels planner does not know (measured only, no rule counts "
+            "them): %s; map them in the review file's [categories] table or with --map-category "
+            "LABEL=CATEGORY.",
+            _labels_listing(unmapped),
+        )
+
+
+def _say_wrote(paths: dict[str, Path], started: float) -> None:
+    folders = sorted({str(p.parent) for p in paths.values()})
     log.info(
-        "Wrote %s (%.1f s)",
-        ", ".join(str(p) for p in paths.values()),
+        "Wrote %s into %s (%.1f s)",
+        ", ".join(p.name for p in paths.values()),
+        ", ".join(folders),
         time.perf_counter() - started,
     )
-    return result
 
 
 def run_batch(config: Settings) -> int:
@@ -236,7 +368,7 @@ def run_batch(config: Settings) -> int:
     from planner.outputs import exit_code
 
     started = time.perf_counter()
-    paths = [Path(p) for p in config.get("review", [])]
+    paths = [Path(p) for p in config.get("reviews", [])]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise InputError(f"planner batch: review file not found: {', '.join(missing)}.")
@@ -313,6 +445,10 @@ def run_propose(settings: Settings) -> int:
         )
     out = _review_settings(settings, _PROPOSE_INPUTS)
     inputs = _read_inputs(settings)
+    facilities, unmapped = _categorised(inputs.facilities, settings)
+    category = settings.get("category")
+    _refuse_missing_categories(settings, [facilities], unmapped, exempt=category)
+    _say_unmapped(unmapped, settings)
     network = _load(settings)
     cover_all = bool(settings.get("cover_all"))
     sites = settings.get("sites")
@@ -322,10 +458,13 @@ def run_propose(settings: Settings) -> int:
         "each community's" if target == "communities" else "the fewest" if cover_all else sites,
     )
     names = ("facilities", "residences", "communities", "candidates", "mask")
-    with _computing(settings, names):
+    with (
+        _computing(settings, names),
+        phase("proposing sites (snapping, walking, solving, re-checking)"),
+    ):
         proposal = propose(
             network,
-            inputs.facilities,
+            facilities,
             inputs.residences,
             category=category,
             sites=sites,
@@ -346,13 +485,17 @@ def run_propose(settings: Settings) -> int:
             communities=inputs.communities,
             target=target,
         )
-    paths = write_proposal(
-        proposal,
-        str(out),
-        lang=settings.get("lang", "zh"),
-        basemap=settings.get("basemap", "osm"),
-        tianditu_key=settings.get("tianditu_key"),
-    )
+    proposal.after.summary["category_labels_unmapped"] = unmapped
+    with phase("writing the map, tables and report"):
+        paths = write_proposal(
+            proposal,
+            str(out),
+            lang=settings.get("lang", "zh"),
+            basemap=settings.get("basemap", "osm"),
+            tianditu_key=settings.get("tianditu_key"),
+            offset_system=_offset_system(settings),
+            report=_report_options(settings),
+        )
     gap = proposal.gap
     print(
         f"Proposed {len(proposal.sites)} new {category} sites "
@@ -370,11 +513,7 @@ def run_propose(settings: Settings) -> int:
         )
     _print_communities(proposal)
     print_summary(proposal.after.summary, proposal.before.summary, settings.get("lang", "zh"))
-    log.info(
-        "Wrote %s (%.1f s)",
-        ", ".join(str(p) for p in paths.values()),
-        time.perf_counter() - started,
-    )
+    _say_wrote(paths, started)
     return exit_code(proposal.after.summary)
 
 
@@ -499,4 +638,63 @@ def run_isochrones(settings: Settings) -> int:
     return 0
 
 
-__all__ = ["run_check", "run_isochrones", "run_network", "run_propose"]
+def run_report(settings: Settings) -> int:
+    """``planner report REVIEW_FOLDER``: rebuild report.pdf/.html from a written review."""
+    from planner.report import write_report
+
+    folder = Path(settings.get("review"))
+    if not (folder / "summary.json").is_file():
+        raise InputError(
+            f"planner report {folder}: no summary.json there; give the output folder of "
+            "planner check or planner propose (its --out)."
+        )
+    keys = ("title", "district", "organisation", "date")
+    options = {k: settings.get(f"report.{k}") for k in keys if f"report.{k}" in settings}
+    with reading("report", "planner report", str(folder)), phase("writing the report"):
+        paths = write_report(folder, lang=settings.get("lang", "zh"), **options)
+    log.info("Wrote %s", ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def run_init(settings: Settings) -> int:
+    """``planner init FOLDER``: guess the review's inputs, write FOLDER/review.toml."""
+    from planner.guess import guess_review, write_review_toml
+
+    folder = Path(settings.get("folder"))
+    if not folder.is_dir():
+        raise InputError(f"planner init {folder}: not a folder; give the folder of your files.")
+    target = folder / "review.toml"
+    if target.exists() and not settings.get("force"):
+        raise InputError(
+            f"planner init {folder}: {target} exists; it is never overwritten unless you pass "
+            "--force."
+        )
+    guess = guess_review(folder)
+    write_review_toml(guess, target)
+    print(f"Wrote {target}: check every line before planner check --config {target}")
+    print(
+        f"  network: {guess.network or 'NOT FOUND'}"
+        + (f" ({guess.network_note})" if guess.network else "")
+    )
+    for kind, layer in guess.layers.items():
+        columns = ", ".join(f"{k}={v}" for k, v in layer.columns.items())
+        crs = layer.crs or "NOT KNOWN: " + layer.crs_from.split(";")[0]
+        encoding = f", encoding {layer.encoding}" if layer.encoding else ""
+        print(f"  {kind}: {layer.path} ({layer.geometry}s; CRS {crs}{encoding}; {columns})")
+        for note in layer.notes:
+            print(f"    note: {note}")
+    for note in guess.notes:
+        print(f"  not guessed: {note}")
+    for item in guess.unplaced:
+        print(f"  not used: {item}")
+    return 0
+
+
+__all__ = [
+    "run_check",
+    "run_init",
+    "run_isochrones",
+    "run_network",
+    "run_propose",
+    "run_report",
+]

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             target.add_argument(
                 option.flag,
                 help=help_text,
-                metavar=option.flag.upper(),
+                metavar=option.metavar or option.flag.upper(),
                 nargs="+" if option.kind == "paths" else None,
             )
         elif option.switch is not None:
@@ -70,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                 option.flag,
                 dest=option.name,
                 nargs="+" if option.kind == "numbers" else None,
+                action="append" if option.kind in ("pairs", "labels") else "store",
                 metavar=option.metavar
                 or ("{" + ",".join(option.choices) + "}" if option.choices else None),
                 help=help_text,
@@ -101,10 +102,31 @@ class Settings:
         """Where a value came from, for messages: ``--out`` or ``review.toml: out``."""
         return self.origins.get(name) or option_named(self.command, name).shown(self.command)
 
-    def columns(self) -> dict[str, str]:
-        """The ``[columns]`` settings, by column key."""
-        prefix = "columns."
+    def columns(self, layer: str | None = None) -> dict[str, str]:
+        """The ``[columns]`` settings, by column key; with ``layer``, only that layer's own
+        (``[<layer>].columns`` and ``--<layer>-col``)."""
+        prefix = "columns." if layer is None else f"{layer}.columns."
         return {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix) and v}
+
+    def layer_columns(self, layer: str) -> dict[str, str]:
+        """The columns ``layer`` reads: its own over ``[columns]``, only the keys it needs."""
+        from planner.cli._table import LAYER_COLUMNS
+
+        shared = {
+            k: v
+            for k, v in self.columns().items()
+            # [columns] households is the residences' count: communities need none of theirs
+            if not (layer == "communities" and k == "households")
+        }
+        both = {**shared, **self.columns(layer)}
+        return {k: v for k, v in both.items() if k in LAYER_COLUMNS[layer]}
+
+    def column_where(self, layer: str, key: str) -> str:
+        """Where the column ``key`` of ``layer`` was set, for messages."""
+        for name in (f"{layer}.columns.{key}", f"columns.{key}"):
+            if name in self.origins:
+                return self.origins[name]
+        return f"--{layer}-col {key}=NAME"
 
 
 def option_named(command: str, name: str) -> Option:
@@ -145,7 +167,9 @@ def _walk(table: Mapping[str, Any], path: Path, prefix: str) -> Iterable[tuple[s
     """(dotted key, value) of every value in a TOML table, refusing keys not in the table."""
     for name, value in table.items():
         key = f"{prefix}{name}"
-        if isinstance(value, dict):
+        if key in KEYS and KEYS[key].kind == "labels":
+            yield key, value  # a table of any labels ([categories]): checked as one value
+        elif isinstance(value, dict):
             if key not in TABLES:
                 if key in KEYS:
                     raise InputError(
@@ -168,8 +192,14 @@ def _keys_under(prefix: str) -> list[str]:
     return [k[len(prefix) :] for k in KEYS if k.startswith(prefix) and "." not in k[len(prefix) :]]
 
 
+def _tables_under(prefix: str) -> list[str]:
+    return [
+        t[len(prefix) :] for t in TABLES if t.startswith(prefix) and "." not in t[len(prefix) :]
+    ]
+
+
 def _unknown(path: Path, key: str, prefix: str) -> InputError:
-    allowed = _keys_under(prefix) + ([t for t in TABLES if "." not in t] if not prefix else [])
+    allowed = sorted(set(_keys_under(prefix)) | set(_tables_under(prefix)))
     close = difflib.get_close_matches(key[len(prefix) :], allowed, n=1)
     where = f"[{prefix[:-1]}] " if prefix else ""
     hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
@@ -238,6 +268,13 @@ def settings(args: argparse.Namespace, command: str) -> Settings:
             value = given
         else:
             value = option.convert(given, option.flag, from_flag=True)
+        if option.kind == "pairs":  # --facilities-col id=编号: one setting per column key
+            for key, column in value.items():
+                result.values[f"{option.layer_of}.columns.{key}"] = column
+                result.origins[f"{option.layer_of}.columns.{key}"] = f"{option.flag} {key}="
+            continue
+        if option.kind == "labels":  # --map-category over [categories]
+            value = {**result.values.get(option.name, {}), **value}
         result.values[option.name] = value
         result.origins[option.name] = option.flag if option.flag.startswith("--") else command
     for option in options(command):

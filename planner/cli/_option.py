@@ -12,11 +12,31 @@ from typing import Any, Final, Literal
 from planner.errors import InputError
 
 Kind = Literal[
-    "path", "paths", "text", "name", "choice", "number", "count", "bool", "numbers", "encoding"
+    "path",
+    "paths",
+    "text",
+    "name",
+    "choice",
+    "number",
+    "count",
+    "bool",
+    "numbers",
+    "encoding",
+    "pairs",
+    "labels",
 ]
 
 REVIEW: Final = ("check", "propose")  # the commands that read a review file
-COMMANDS: Final = ("check", "propose", "network", "isochrones", "households", "batch")
+COMMANDS: Final = (
+    "check",
+    "propose",
+    "network",
+    "isochrones",
+    "households",
+    "report",
+    "init",
+    "batch",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,13 @@ class Option:
             return "a path (text in quotes)"
         if self.kind == "paths":
             return "one or more paths"
+        if self.kind == "pairs":
+            return "KEY=NAME, KEY one of " + ", ".join(self.choices)
+        if self.kind == "labels":
+            return (
+                'a table of label = "category" (e.g. "社区党群服务中心" = "community_service"), '
+                "each category one of planner's categories"
+            )
         return "text in quotes" if self.kind == "text" else "a column or layer name in quotes"
 
     def convert(self, value: Any, where: str, *, from_flag: bool) -> Any:
@@ -87,6 +114,13 @@ class Option:
         """Why ``value`` has the wrong type (None: the type is right)."""
         if from_flag:
             return None  # flags are text; _checked parses them
+        if self.kind == "labels":
+            if not isinstance(value, dict):
+                return f"a {toml_type(value)}, not a table"
+            for label, category in value.items():
+                if not isinstance(category, str):
+                    return f"the label {label!r} maps to a {toml_type(category)}, not text"
+            return None
         if self.kind in ("number", "count"):
             if isinstance(value, bool):
                 return "a boolean (true/false), not a number"
@@ -121,6 +155,15 @@ class Option:
             if not values or not all(str(v).strip() for v in values):
                 raise ValueError("empty")
             return [str(v) for v in values]
+        if self.kind == "pairs":
+            return dict(_pair(v, self.choices) for v in _listed(value))
+        if self.kind == "labels":
+            pairs = (
+                [_pair(v, ()) for v in _listed(value)]
+                if from_flag
+                else [(str(k), str(v)) for k, v in value.items()]
+            )
+            return dict(_label(label, category) for label, category in pairs)
         if self.kind == "bool":
             return bool(value)
         if self.kind in ("number", "count"):
@@ -171,6 +214,49 @@ class Option:
         if flag and key:
             return f"{flag} (review file: {key})"
         return flag or (f"review file: {key}" if key else self.name)
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _pair(text: Any, keys: tuple[str, ...]) -> tuple[str, str]:
+    """``KEY=NAME`` as (KEY, NAME); KEY one of ``keys`` when given."""
+    key, sep, name = str(text).partition("=")
+    key, name = key.strip(), name.strip()
+    if not sep or not key or not name:
+        raise ValueError(f"{str(text)!r} is not KEY=NAME")
+    if keys and key not in keys:
+        close = difflib.get_close_matches(key, keys, n=1)
+        raise ValueError(
+            f"{key!r} is not a column key here" + (f" (did you mean {close[0]}?)" if close else "")
+        )
+    return key, name
+
+
+def _label(label: str, category: str) -> tuple[str, str]:
+    """A ``[categories]`` entry checked: a label with text, a category planner knows."""
+    from planner.standards import is_known_category, normalise_category
+
+    if not label.strip():
+        raise ValueError("an empty label")
+    try:
+        code = normalise_category(category)
+    except InputError:
+        code = ""
+    if not is_known_category(code):
+        close = difflib.get_close_matches(code or category, _categories(), n=1)
+        raise ValueError(
+            f"{category!r} (for the label {label!r}) is not one of planner's categories"
+            + (f" (did you mean {close[0]}?)" if close else "")
+        )
+    return label.strip(), code
+
+
+def _categories() -> list[str]:
+    from planner.standards import CATEGORIES
+
+    return list(CATEGORIES)
 
 
 def toml_type(value: Any) -> str:

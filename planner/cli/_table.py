@@ -17,7 +17,22 @@ from planner.schema import DEFAULT_BUFFER_M, DEFAULT_CATEGORY, DEFAULT_SPEED_KMH
 _ALL: Final = COMMANDS
 _CLUSTER: Final = ("check", "batch")
 
-TABLES: Final = {"columns": "your column names, if they differ"}
+LAYERED: Final = ("facilities", "residences", "communities", "proposed", "candidates", "mask")
+LAYER_COLUMNS: Final = {
+    # the column keys each layer reads (a layer is asked only for what it needs)
+    "facilities": ("id", "name", "category", "floor_area_m2", "lon", "lat"),
+    "proposed": ("id", "name", "category", "floor_area_m2", "lon", "lat"),
+    "residences": ("id", "name", "households", "lon", "lat"),
+    "communities": ("id", "name", "subdistrict", "district", "households"),
+    "candidates": ("lon", "lat"),
+    "mask": (),
+}
+TABLES: Final = {
+    "columns": "your column names, if they differ (defaults for every layer)",
+    **{k: f"the {k} layer's settings" for k in LAYERED},
+    **{f"{k}.columns": f"the {k} layer's column names" for k in LAYERED if LAYER_COLUMNS[k]},
+    "report": "the report's cover (title, district, organisation, date)",
+}
 
 _COLUMNS: Final = (
     ("id", "unique ids", "id_col"),
@@ -33,12 +48,93 @@ _INPUTS: Final = (
     ("network", "OSM file (.osm, .osm.bz2, .osm.pbf) or saved network", REVIEW),
     ("facilities", "facilities layer (GPKG, GeoJSON, SHP, CSV)", REVIEW),
     ("residences", "residences layer with households", REVIEW),
-    ("communities", "community polygons (optional)", ("check", "propose")),
+    (
+        "communities",
+        "community polygons (optional): reads the columns id (or 社区代码/社区编号), name (or "
+        "社区名称), subdistrict (or 街道), district (or 区县) and households (optional; else "
+        "counted from the residences); name others with --communities-col KEY=NAME",
+        ("check", "propose"),
+    ),
     ("proposed", "planned facilities to add; reports before and after", ("check",)),
     ("candidates", "candidate sites layer (default: along the streets)", ("propose",)),
     ("mask", "polygons where no site may go (with generated candidates)", ("propose",)),
 )
-LAYERED: Final = ("facilities", "residences", "communities", "proposed", "candidates", "mask")
+_COLUMN_MEANINGS: Final = {
+    **{column: meaning for column, meaning, _ in _COLUMNS},
+    "subdistrict": "sub-district (街道) names",
+    "district": "district (区/县) names",
+}
+
+
+def _layer_rows(name: str, commands: tuple[str, ...]) -> list[Option]:
+    """The ``[<name>]`` table: path is the input itself; crs, encoding, sheet, columns."""
+    rows = [
+        Option(name, "path", f"the {name} layer's file", key=f"{name}.path", commands=commands),
+        Option(
+            f"{name}_crs",
+            "text",
+            f"CRS of --{name} when it states none or is a table (default: --crs), e.g. "
+            "EPSG:4547, gcj02, bd09",
+            f"--{name}-crs",
+            f"{name}.crs",
+            commands=commands,
+            metavar="CRS",
+            kwarg="crs",
+            layer_of=name,
+        ),
+        Option(
+            f"{name}_encoding",
+            "encoding",
+            f"text encoding of --{name}'s attributes (default: --encoding, else detect)",
+            f"--{name}-encoding",
+            f"{name}.encoding",
+            commands=commands,
+            metavar="ENCODING",
+            kwarg="encoding",
+            layer_of=name,
+        ),
+    ]
+    if name not in ("communities", "mask"):  # polygon layers are never tables
+        rows.append(
+            Option(
+                f"{name}_sheet",
+                "name",
+                f"sheet of --{name} when it is an .xlsx workbook with several",
+                f"--{name}-sheet",
+                f"{name}.sheet",
+                commands=commands,
+                metavar="SHEET",
+                kwarg="sheet",
+                layer_of=name,
+            )
+        )
+    keys = LAYER_COLUMNS[name]
+    if keys:
+        rows.append(
+            Option(
+                f"{name}_columns",
+                "pairs",
+                f"a column of --{name}: KEY=NAME, KEY one of {', '.join(keys)} (repeatable; "
+                "over --id-col etc.)",
+                f"--{name}-col",
+                commands=commands,
+                choices=keys,
+                metavar="KEY=NAME",
+                layer_of=name,
+            )
+        )
+    for key in keys:
+        rows.append(
+            Option(
+                f"{name}.columns.{key}",
+                "name",
+                f"column of the {name} layer holding {_COLUMN_MEANINGS[key]}",
+                key=f"{name}.columns.{key}",
+                commands=commands,
+                layer_of=name,
+            )
+        )
+    return rows
 
 
 def _table() -> tuple[Option, ...]:
@@ -60,8 +156,10 @@ def _table() -> tuple[Option, ...]:
                 metavar="NAME",
                 kwarg="layer",
                 layer_of=name,
+                key=f"{name}.layer",
             )
         )
+        layer_rows += _layer_rows(name, commands)
     rows += [
         Option("standard", "text", "built-in standard name or TOML file", "--standard", "standard"),
         Option(
@@ -110,10 +208,10 @@ def _table() -> tuple[Option, ...]:
         Option(
             "lang",
             "choice",
-            "map language (default zh)",
+            "language of the map, tables, report and terminal (default zh)",
             "--lang",
             "lang",
-            commands=(*REVIEW, "isochrones"),
+            commands=(*REVIEW, "isochrones", "report"),
             choices=("zh", "en"),
         ),
         Option(
@@ -143,7 +241,8 @@ def _table() -> tuple[Option, ...]:
         Option(
             "crs",
             "text",
-            "CRS of layers that have none (CSV), e.g. EPSG:4490, gcj02",
+            "CRS of every layer that states none (a CSV/XLSX table, a Shapefile without .prj), "
+            "e.g. EPSG:4490, gcj02; a layer's own --<layer>-crs overrides it",
             "--crs",
             "crs",
             commands=(*REVIEW, "isochrones", "households"),
@@ -175,7 +274,9 @@ def _table() -> tuple[Option, ...]:
     rows += [
         Option("quiet", "bool", "no progress output", "--quiet", commands=_ALL, switch=True),
         # on a Dask cluster (planner check, planner batch; issue #20)
-        Option("review", "paths", "review TOML files, one per area", "review", commands=("batch",)),
+        Option(
+            "reviews", "paths", "review TOML files, one per area", "reviews", commands=("batch",)
+        ),
         Option(
             "workers",
             "count",
@@ -218,6 +319,69 @@ def _table() -> tuple[Option, ...]:
             choices=("subdistrict", "district"),
         ),
         Option("out", "path", "folder of the combined roll-up", "--out", commands=("batch",)),
+        Option(
+            "categories",
+            "labels",
+            "a facility category label and the category it means, LABEL=CATEGORY (repeatable; "
+            'review file: [categories] "社区党群服务中心" = "community_service")',
+            "--map-category",
+            "categories",
+            metavar="LABEL=CATEGORY",
+        ),
+        # the report (planner check, propose, report)
+        Option(
+            "report",
+            "bool",
+            "do not write report.pdf and report.html",
+            "--no-report",
+            switch=False,
+        ),
+        *(
+            Option(
+                f"report.{key}",
+                "text",
+                f"the report cover's {what}",
+                flag,
+                f"report.{key}",
+                commands=(*REVIEW, "report"),
+                metavar=key.upper(),
+            )
+            for key, flag, what in (
+                ("title", "--report-title", "title (default: the standard's report title)"),
+                (
+                    "district",
+                    "--report-district",
+                    "district (default: the review's districts, else the folder's name)",
+                ),
+                ("organisation", "--report-organisation", "organisation (default: none)"),
+                ("date", "--report-date", "date (default: today)"),
+            )
+        ),
+        Option(
+            "review",
+            "path",
+            "a review's output folder (written by planner check or propose)",
+            "review",
+            commands=("report",),
+            metavar="REVIEW_FOLDER",
+        ),
+        # planner init
+        Option(
+            "folder",
+            "path",
+            "the folder of the bureau's files (network, facilities, residences, communities)",
+            "folder",
+            commands=("init",),
+            metavar="FOLDER",
+        ),
+        Option(
+            "force",
+            "bool",
+            "replace an existing review.toml in the folder",
+            "--force",
+            commands=("init",),
+            switch=True,
+        ),
         # planner propose
         Option(
             "sites",
@@ -547,6 +711,7 @@ __all__ = [
     "ISOCHRONE_DEFAULTS",
     "KEYS",
     "LAYERED",
+    "LAYER_COLUMNS",
     "OPTIONS",
     "TABLES",
     "flags",

@@ -21,28 +21,106 @@ from planner.errors import InputError
 log = logging.getLogger("planner")
 
 
+class _Once(logging.Filter):
+    """Each warning (and each message) once per command: a check run several times (propose,
+    a proposed plan's baseline) says the same thing once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class _Bars:
+    """Progress bars of long phases (rich), on a terminal only and never with --quiet."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.live: Any = None  # the rich Progress while a phase runs
+        self.tasks: dict[str, Any] = {}
+
+
+_BARS = _Bars()
+
+
+def _is_terminal() -> bool:
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 @contextmanager
 def logging_to_stderr(quiet: bool) -> Iterator[None]:
-    """Show planner's log messages on stderr for one command, then put logging back as it was."""
+    """Show planner's log messages on stderr for one command (each warning once), progress bars
+    on a terminal unless ``quiet``, then put logging back as it was."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_Once())
     logger = logging.getLogger("planner")
     saved = (logger.handlers[:], logger.level, logger.propagate)
     logger.handlers[:] = [handler]
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
+    saved_bars = _BARS.enabled
+    _BARS.enabled = not quiet and _is_terminal()
     try:
         yield
     finally:
         logger.handlers[:], logger.level, logger.propagate = saved
+        _BARS.enabled = saved_bars
+
+
+@contextmanager
+def phase(label: str) -> Iterator[None]:
+    """A long phase (loading a city, checking, served areas, writing): a progress bar with the
+    time spent on a terminal, nothing otherwise. `progress` reports inside it add their counts."""
+    if not _BARS.enabled or _BARS.live is not None:
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    bars = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(file=sys.stderr, force_terminal=True),
+        transient=True,
+    )
+    _BARS.live, _BARS.tasks = bars, {}
+    bars.add_task(label, total=None)
+    try:
+        with bars:
+            yield
+    finally:
+        _BARS.live, _BARS.tasks = None, {}
 
 
 def progress(stage: str, done: int, total: int | None) -> None:
-    """The progress callback of long phases: one log line per report."""
-    if total:
-        log.info("  %s: %s / %s", stage, f"{done:,}", f"{total:,}")
-    else:
-        log.info("  %s: %s", stage, f"{done:,}")
+    """The progress callback of long phases: a bar per stage inside a `phase`, else nothing
+    (a log file gets no progress lines)."""
+    bars = _BARS.live
+    if bars is None:
+        return
+    task = _BARS.tasks.get(stage)
+    if task is None:
+        task = _BARS.tasks[stage] = bars.add_task(f"  {stage}", total=total)
+    bars.update(task, completed=done, total=total)
 
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -303,6 +381,7 @@ __all__ = [
     "logging_to_stderr",
     "display_width",
     "pad",
+    "phase",
     "print_summary",
     "summary_lines",
     "progress",

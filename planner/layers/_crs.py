@@ -159,8 +159,8 @@ def _table_crs_fix(kind: str) -> str:
     if kind in _LAYER_KINDS:
         return (
             f'state the CRS of its coordinates: crs = "gcj02" under [{kind}] in review.toml, or '
-            f"--{kind}-crs gcj02 (top-level crs = ... or --crs for every layer; "
-            f"crs=... in Python); {systems}"
+            f"--{kind}-crs gcj02 (a top-level crs = ... or --crs applies to every layer that "
+            f"states none; the crs argument in Python); {systems}"
         )
     return f"state the CRS of its coordinates: pass crs=... (or --crs), e.g. {systems}"
 

@@ -446,5 +446,5 @@ def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     page = m.get_root().render()
     target.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(target, page)
-    log.info("wrote map %s (%.1f MB)", target, target.stat().st_size / 1e6)
+    log.info("wrote map %s (%.1f MB)", target.name, target.stat().st_size / 1e6)
     return target

@@ -39,6 +39,7 @@ def write_report(
     district: str | None = None,
     organisation: str | None = None,
     date: str | None = None,
+    final_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``report.pdf`` and ``report.html`` for the review written in ``review_dir``.
 
@@ -54,6 +55,10 @@ def write_report(
     title, district, organisation, date
         The cover's lines (the review file's ``[report]`` keys). Defaults: the standard
         report title, the review's districts (else the folder's name), none, today (ISO).
+    final_dir
+        The folder the review ends up in, when ``review_dir`` is a staging folder (its name
+        is the default district): `planner.outputs.write_review` writes the report inside
+        its staging folder, so review and report are moved into place together.
 
     Returns
     -------
@@ -67,6 +72,8 @@ def write_report(
     """
     words(lang)  # an unknown language fails before anything is read
     review = read_review(Path(review_dir))
+    if final_dir is not None:
+        review.folder = Path(final_dir)
     doc = build_document(
         review, lang=lang, title=title, district=district, organisation=organisation, date=date
     )

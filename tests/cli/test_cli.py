@@ -133,13 +133,14 @@ def test_config_file_with_relative_paths_and_flag_override(review, tmp_path):
         "\n".join(
             [
                 f'network = "{review["network"].name}"',
-                f'facilities = "{review["facilities"].name}"',
-                f'residences = "{review["residences"].name}"',
-                'crs = "EPSG:4326"',
+                f'facilities = "{review["facilities"].name}"',  # the old form still works
                 'out = "configured"',
                 "speed_kmh = 3.6",
                 "isochrones = false",
                 'lang = "en"',
+                "[residences]",  # a layer's own table: the CSV's CRS is its own
+                f'path = "{review["residences"].name}"',
+                'crs = "EPSG:4326"',
             ]
         ),
         encoding="utf-8",

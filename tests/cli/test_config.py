@@ -61,6 +61,8 @@ def test_random_review_files_never_crash(raw):
             assert isinstance(value, int | float) and not isinstance(value, bool)
         elif option.kind == "bool":
             assert isinstance(value, bool)
+        elif option.kind == "labels":  # [categories]: label -> a known category
+            assert isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
         else:
             assert isinstance(value, str) and value.strip()
 
@@ -148,6 +150,32 @@ def test_library_hints_become_this_commands_flags():
         "pass layer=... (or --layer) to choose one", "households", layer_of="buildings"
     )
     assert for_cli("drop crs= if", "isochrones") == "drop --crs if"
+
+
+def test_layer_tables_and_categories_are_read():
+    raw = {
+        "crs": "gcj02",
+        "facilities": {"path": "f.shp", "encoding": "gbk", "columns": {"id": "编号"}},
+        "residences": "r.csv",
+        "categories": {"邻里中心": "community_service"},
+        "report": {"title": "审查"},
+    }
+    found = {k: v for k, (v, _) in review_values(raw, TOML_FILE).items()}
+    assert found["facilities"] == "/reviews/f.shp" and found["residences"] == "/reviews/r.csv"
+    assert found["facilities_encoding"] == "gbk" and found["facilities.columns.id"] == "编号"
+    assert found["categories"] == {"邻里中心": "community_service"}
+    assert found["report.title"] == "审查"
+    for bad, words in (
+        ({"categories": {"x": "no_such"}}, ("categories", "no_such")),
+        ({"facilities": {"columns": {"households": "户数"}}}, ("facilities", "households")),
+        ({"communities": {"sheet": "a"}}, ("communities", "sheet")),
+    ):
+        try:
+            review_values(bad, TOML_FILE)
+        except InputError as exc:
+            assert all(w in str(exc) for w in words), exc
+        else:
+            raise AssertionError(f"{bad} was accepted")
 
 
 def test_dates_are_reported_as_dates():

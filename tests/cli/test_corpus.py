@@ -39,8 +39,7 @@ class Case:
     tags: tuple[str, ...] = field(default=())
 
 
-# The residences are a CSV of WGS84 longitudes/latitudes: a table without a CRS is refused,
-# so every review states it.
+# The residences are a CSV: its coordinates' CRS must be stated (WGS84 here).
 CHECK = (
     "check --network {net} --facilities {fac} --residences {res} --crs EPSG:4326 --quiet "
     "--no-isochrones"
@@ -59,9 +58,9 @@ def _toml(body: str, *, encoding: str = "utf-8", bom: bool = False) -> Setup:
             "network": '"street.network"',
             "facilities": '"facilities.geojson"',
             "residences": '"residences.csv"',
-            "crs": '"EPSG:4326"',
             "isochrones": "false",
             "out": '"../out"',
+            "crs": '"EPSG:4326"',
         }
         given = set(re.findall(r"^(\w+)\s*=", body, flags=re.MULTILINE))
         lines = [f"{k} = {v}" for k, v in head.items() if k not in given]
