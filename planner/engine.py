@@ -139,15 +139,18 @@ def _leg_to_ends(
 
 
 def _same_edge_pairs(
-    sources: SnappedPoints, targets: SnappedPoints
+    sources: SnappedPoints, targets: SnappedPoints, *, by_target: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs on the same edge and their direct walk along it (both access legs included)."""
-    by_edge = np.argsort(targets.edge, kind="stable")
-    target_edges = targets.edge[by_edge]
-    lo = np.searchsorted(target_edges, sources.edge, side="left")
-    k = np.searchsorted(target_edges, sources.edge, side="right") - lo
-    s = np.repeat(np.arange(len(sources)), k)  # by source, then by target
-    t = by_edge[np.repeat(lo - np.cumsum(k) + k, k) + np.arange(int(k.sum()))]
+    """Pairs on the same edge and their direct walk along it (both access legs included),
+    sorted by source then target (``by_target``: by target then source)."""
+    outer, inner = (targets, sources) if by_target else (sources, targets)
+    by_edge = np.argsort(inner.edge, kind="stable")
+    inner_edges = inner.edge[by_edge]
+    lo = np.searchsorted(inner_edges, outer.edge, side="left")
+    k = np.searchsorted(inner_edges, outer.edge, side="right") - lo
+    i = np.repeat(np.arange(len(outer)), k)
+    j = by_edge[np.repeat(lo - np.cumsum(k) + k, k) + np.arange(int(k.sum()))]
+    s, t = (j, i) if by_target else (i, j)
     along = np.abs(sources.offset_m[s] - targets.offset_m[t])
     direct = along + sources.access_m[s] + targets.access_m[t]
     return s, t, direct
@@ -203,11 +206,13 @@ def nearest(
         walk = np.where(use_v, via_v, via_u)
         origin_node = np.where(use_v, origin[v], origin[u])
         which = np.where(np.isfinite(walk), origin_node - n, -1)
-        s, t, direct = _same_edge_pairs(src, tgt)
+        s, t, direct = _same_edge_pairs(src, tgt, by_target=True)
         if s.size:
-            order = np.lexsort((direct, t))
-            s, t, direct = s[order], t[order], direct[order]
-            first = np.concatenate(([True], t[1:] != t[:-1]))
+            # Each target's shortest direct walk, from its first source on a tie.
+            start = np.flatnonzero(np.concatenate(([True], t[1:] != t[:-1])))
+            run = np.repeat(np.arange(start.shape[0]), np.diff(np.append(start, t.shape[0])))
+            at = np.flatnonzero(direct == np.minimum.reduceat(direct, start)[run])
+            first = at[np.concatenate(([True], run[at][1:] != run[at][:-1]))]
             s, t, direct = s[first], t[first], direct[first]
             better = direct < walk[t]
             walk[t[better]] = direct[better]
