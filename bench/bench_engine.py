@@ -4,6 +4,19 @@ Run from the repository root::
 
     python bench/bench_engine.py            # Andorra + synthetic cities of 10^4, 10^5, 10^6 nodes
     python bench/bench_engine.py --quick    # Andorra + 10^4 and 10^5 only, fewer repeats
+    python bench/bench_engine.py --side-by-side   # issue 19: every real network in data/
+
+Side by side (``--side-by-side``, issue 19)
+-------------------------------------------
+Each real network in data/ (200 facilities, 20,000 residences) and a small district (Shanghai
+Jing'an, 400 × 5,000) runs in one process where every way is timed round by round, the order
+rotating: the floor (a nearest-node k-d tree query of both layers and bare
+``scipy.sparse.csgraph.dijkstra`` on the network's CSR: ``min_only`` for nearest, ``limit`` and
+a dense facilities × residences block for catchments), ours (whole call, snapping alone, and
+pre-snapped), igraph (super-source nearest; ``Graph.distances`` then the cutoff for
+catchments), pandana (``set_pois`` / ``nearest_pois``) and the networkx way (3 rounds).
+Ours / floor is the median of the per-round ratios, so both sides of a ratio ran under the
+same load. Targets: nearest <= 2x and catchments <= 1.5x the floor.
 
 Cases
 -----
