@@ -348,7 +348,6 @@ def _expand_to_targets(
     to_u: np.ndarray,
     to_v: np.ndarray,
     limit: float,
-    chunk_bytes: int = CHUNK_BYTES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (source row, target, walk) within ``limit`` from a sources × nodes distance block.
 
@@ -357,7 +356,7 @@ def _expand_to_targets(
     """
     reached = dist <= limit
     if np.count_nonzero(reached) >= DENSE_FROM_REACHED * reached.size:
-        return _dense_pairs(dist, tu, tv, to_u, to_v, limit, chunk_bytes)
+        return _dense_pairs(dist, tu, tv, to_u, to_v, limit)
     n = dist.shape[1]
     n_t = tu.shape[0]
     rows, nodes = np.nonzero(reached)
@@ -383,11 +382,16 @@ def _expand_to_targets(
     return s_all[order], t_all[order], w_all[order]
 
 
-DENSE_FROM_REACHED: Final = 0.1
+DENSE_FROM_REACHED: Final = 0.03
 """`_expand_to_targets` computes every (source, target) walk once sources reach this share of
-the nodes: about 25 ns per cell against 180 ns per pair found through reached nodes (gathers
-and a sort), and the pairs found are about the share reached; measured crossover 6-20 % on
-Helsinki and Shanghai Jing'an (bench/RESULTS.md, "dense pairing")."""
+the nodes: about 7 ns per cell against 140 ns per pair found through reached nodes (gathers and
+a sort), and the pairs found are about the share reached; measured crossover 2-3.5 % on
+Helsinki and Shanghai Jing'an (bench/RESULTS.md, 2026-12-02, "dense pairing")."""
+
+DENSE_BLOCK_BYTES: Final = 4 * 2**20
+"""`_dense_pairs` works on blocks of source rows whose two walk arrays take this much: on
+Helsinki (200 × 20,000) the pairing took 55 ms in one block of all rows and 32 ms in blocks of
+16 rows (5 MB), against 38 ms for the floor's pairing (bench/RESULTS.md, "dense pairing")."""
 
 
 def _dense_pairs(
@@ -397,11 +401,11 @@ def _dense_pairs(
     to_u: np.ndarray,
     to_v: np.ndarray,
     limit: float,
-    chunk_bytes: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`_expand_to_targets` over every (source, target) cell, in blocks of source rows."""
+    """`_expand_to_targets` over every (source, target) cell, in blocks of source rows small
+    enough for the CPU caches."""
     n_t = tu.shape[0]
-    block = max(1, int(chunk_bytes // (16 * max(n_t, 1))))
+    block = max(1, DENSE_BLOCK_BYTES // (16 * max(n_t, 1)))
     parts_s, parts_t, parts_w = [], [], []
     for start in range(0, dist.shape[0], block):
         rows = dist[start : start + block]
