@@ -18,10 +18,10 @@ from planner.schema import DEFAULT_SNAP_CAP_M
 log = logging.getLogger(__name__)
 
 K_FIRST = 3
-"""Entries read per point by the first snapping query. 3 proves the answer for 95-99.9 % of
-points on the real extracts in data/ (the rest read 16, then shapely's STRtree); 2 proves 76-97 %,
-and 4-5 cost more per query than the second queries they save (bench/RESULTS.md, 2026-12-02,
-"snapping index")."""
+"""Entries read per point by the first snapping query. 3 proves the answer for 94.7-99.9 % of
+points on the real extracts in data/ (the rest read 16, then shapely's STRtree); 2 proves
+76-97 %, and 4-5 cost more per query than the second queries they save (bench/RESULTS.md,
+2026-12-02, "snapping index")."""
 
 THREADS_FROM_POINTS = 100_000
 """Snapping queries of fewer points run in one thread. On 2 cores shared with other work, two
