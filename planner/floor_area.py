@@ -349,6 +349,8 @@ def check_floor_area(
     return {
         "rule": rule.key,
         "category": rule.category,
+        "label_zh": rule.label_zh,
+        "label_en": rule.label_en,
         "allocation": allocation,
         "max_walk_m": round(rule.max_walk_m, 3),
         "facilities": int(in_category.sum()),

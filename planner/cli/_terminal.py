@@ -153,9 +153,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "measured": "仅测量",
         "within": "{rate} % 的住户在 {m} 米 / {min} 分钟内{prior}",
         "before": "（之前 {rate} %）",
-        "fa": "每百户面积（{label}）：合计 {ratio} m²/百户（要求 {need}）；"
+        "fa": "{label}：合计 {ratio} m²/百户（要求 {need}）；"
         "缺口 {short} m²（{basis}）",
-        "fa_comm": "每百户面积（{label}）：{n} 个社区中 {fail} 个低于 {need} m²/百户；"
+        "fa_comm": "{label}：{n} 个社区中 {fail} 个低于 {need} m²/百户；"
         "缺口 {short} m²（按社区）",
         "comm": "社区：{n} 个中 {c} 个达标",
         "comm_none": "；{n} 个无住户（不评定）",
@@ -208,15 +208,7 @@ def summary_lines(
         lines.append(f"  {pad(label(c), width)}{text} [{tag}]")
     fa = summary["floor_area"]
     if fa is not None:
-        fa_label = fa["category"]
-        if lang == "zh":
-            fa_label = (
-                next(
-                    (c.get("label_zh") for c in summary["coverage"] if c["key"] == fa["category"]),
-                    None,
-                )
-                or fa_label
-            )
+        fa_label = (fa.get("label_zh") if lang == "zh" else None) or fa["category"]
         if fa.get("per") == "community":
             lines.append(
                 "  "

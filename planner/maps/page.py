@@ -386,7 +386,7 @@ def _new_group(m: PlannerMap, name: str, *, key: str, show: bool) -> Any:
 def _legend_markup(m: PlannerMap) -> str | None:
     if not m.legend:
         return None
-    order = ("status", "ratio", "facilities", "bands", "network")
+    order = ("verdict", "status", "ratio", "facilities", "bands", "network")
     body = "".join(m.legend[k] for k in order if k in m.legend)
     body += "".join(v for k, v in m.legend.items() if k not in order)
     return (

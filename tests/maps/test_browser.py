@@ -128,12 +128,12 @@ def maps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled demo reviewed as the README's first command does, into a temporary folder."""
+    """The bundled Haidian demo, reviewed into a temporary folder."""
     from planner.cli import main
 
     out = tmp_path_factory.mktemp("demo")
     code = main(["check", "--config", str(DEMO_CONFIG), "--out", str(out), "--quiet"])
-    assert code in (0, 1)  # 1: a standard fails, as the README says for this district
+    assert code in (0, 1)  # 1: a standard fails, as it does for this district
     return out
 
 
@@ -435,7 +435,7 @@ def test_legend_summary_and_credit_are_visible(open_map: Any, maps: dict[str, Pa
 
 
 # ---------------------------------------------------------------------------------------------
-# The bundled demo (README's first command), reviewed for real
+# The bundled Haidian demo, reviewed for real
 # ---------------------------------------------------------------------------------------------
 
 

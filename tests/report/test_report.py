@@ -29,7 +29,7 @@ A4_PT = (595.28, 841.89)
 
 @pytest.fixture(scope="module")
 def plain_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled demo, reviewed as the README's first command does (no communities)."""
+    """The bundled Haidian demo, reviewed (no communities)."""
     from planner.cli import main
 
     out = tmp_path_factory.mktemp("haidian")
