@@ -48,6 +48,8 @@ def _label(entry: dict[str, Any], review: Review, lang: str) -> str:
 
 
 def _fa_label(fa: dict[str, Any], review: Review, lang: str) -> str:
+    if fa.get(f"label_{lang}"):  # the floor-area rule's own label
+        return str(fa[f"label_{lang}"])
     key = str(fa.get("key", fa.get("category")))
     for entry in review.coverage:
         if str(entry.get("key")) == key or str(entry.get("category")) == key:

@@ -87,7 +87,11 @@ def _cover(
         )
     hh = s.get("households") or {}
     if hh:
-        how = t["hh_estimated"] if hh.get("estimated") else t["hh_given"]
+        how = t["hh_given"]
+        if hh.get("estimated"):  # say how: "estimate:buildings", "estimate:community_point"...
+            kinds = [m.split(":", 1)[-1] for m in str(hh.get("method", "")).split("; ")]
+            found = [t[f"hh_estimated_{k}"] for k in kinds if f"hh_estimated_{k}" in t]
+            how = ("、" if lang == "zh" else ", ").join(found) or t["hh_estimated"]
         points.append(
             Cell(t["cover_households"].format(hh=_num(hh.get("total")), how=how), "muted")
         )

@@ -45,6 +45,11 @@ def _rule_names(fails: Any, review: Review, lang: str) -> str:
     if is_missing(fails):
         return ""
     labels = {str(e.get("key")): _label(e, review, lang) for e in review.coverage}
+    for fa in review.floor_area:  # the floor-area rules, by their own key
+        if fa.get("rule"):
+            labels.setdefault(str(fa["rule"]), _fa_label(fa, review, lang))
+    none = "无住户（不评定）" if lang == "zh" else "no households (no verdict)"
+    labels["no_households"] = none
     keys = [k.strip() for k in str(fails).split(";") if k.strip()]
     return ("、" if lang == "zh" else ", ").join(labels.get(k, k) for k in keys)
 
