@@ -6,32 +6,21 @@ the generator returns, and its walk graph is recounted independently with networ
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import networkx as nx
 import osmium
 import pytest
 
+from bench import synth_osm as synth
+
 REPO = Path(__file__).resolve().parents[1]
 WALK_NODES = 2000
 FORMATS = (".osm", ".osm.bz2", ".osm.pbf")
 
 
-def _load_synth() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("synth_osm", REPO / "bench" / "synth_osm.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("synth_osm", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-synth = _load_synth()
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from split_helpers import ROOT
 
 import planner
+from bench.synth_osm import write_synthetic_city
+from bench.synth_review import write_review_inputs
 
 
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory):
     """A 2,000-node synthetic city, 40 facilities, 1,500 residences and 3 × 3 communities."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from synth_osm import write_synthetic_city
-        from synth_review import write_review_inputs
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     folder = tmp_path_factory.mktemp("synth")
     city = folder / "city.osm.pbf"
     write_synthetic_city(city, walk_nodes=2000, seed=3)
