@@ -391,7 +391,7 @@ def check(
         comm_rules = _community_rules(rules, review_targets)
         comm_out = community_table(comm_in, res_out, fac_out, fac_comm, comm_rules)
         levels = _rollups(comm_out, comm_rules, review_targets)
-        if floor_area_summary is not None:
+        if floor_area_summary is not None and fa_rule is not None:
             _floor_area_per_community(floor_area_summary, comm_out, fa_rule)
 
     res_out["status"] = _status(required_covered, res_on)

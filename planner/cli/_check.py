@@ -168,6 +168,7 @@ def run_check(settings: Settings) -> int:
         "snap_cap_m": float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
         "buffer_m": float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
         "isochrones": bool(settings.get("isochrones", True)),
+        "isochrone_polygons": bool(settings.get("isochrones_gpkg", False)),
         "inputs": _inputs(settings),
     }
     facilities, residences = inputs.facilities, inputs.residences
@@ -230,6 +231,7 @@ def run_propose(settings: Settings) -> int:
             method=settings.get("method"),
             snap_cap_m=float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
             isochrones=bool(settings.get("isochrones", True)),
+            isochrone_polygons=bool(settings.get("isochrones_gpkg", False)),
             buffer_m=float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
             inputs=_inputs(settings),
         )

@@ -140,6 +140,14 @@ def _table() -> tuple[Option, ...]:
             switch=False,
         ),
         Option(
+            "isochrones_gpkg",
+            "bool",
+            "also write the bands as polygons (isochrones.gpkg; slow on a city)",
+            "--isochrones-gpkg",
+            "isochrones_gpkg",
+            switch=True,
+        ),
+        Option(
             "crs",
             "text",
             "CRS of layers that have none (CSV), e.g. EPSG:4490, gcj02",

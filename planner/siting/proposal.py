@@ -109,6 +109,7 @@ def propose(
     isochrones: bool = False,
     buffer_m: float = DEFAULT_BUFFER_M,
     inputs: dict[str, Any] | None = None,
+    isochrone_polygons: bool = False,
 ) -> Proposal:
     """Propose sites and floor areas of new facilities of one category.
 
@@ -151,6 +152,8 @@ def propose(
     isochrones, buffer_m
         Compute the served areas (5/10/15-minute bands) of the *after* review, so that the map
         shows the catchments of the proposed sites.
+    isochrone_polygons
+        Also union them into polygons (``isochrones.gpkg``); see `planner.check`.
     inputs
         Provenance of the input files for the summaries.
 
@@ -251,6 +254,7 @@ def propose(
         snap_cap_m=snap_cap_m,
         isochrones=isochrones,
         buffer_m=buffer_m,
+        isochrone_polygons=isochrone_polygons,
         inputs=inputs,
     )
     expansions = (
