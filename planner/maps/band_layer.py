@@ -152,7 +152,7 @@ def add_bands(m: PlannerMap, served: Any, *, show: Sequence[str] | None = None) 
             (i for i, c in enumerate(cats) if c == cat),
             key=lambda i: float(table["band_min"].iloc[i]),
         )
-        data = _band_lines(m, served, rows)
+        data = {"cat": cat, **_band_lines(m, served, rows)}
         vertices += len(data["d"]) // 2
         if data["bounds"] is not None and cat in shown:
             m.bounds.append(tuple(data["bounds"]))
