@@ -12,7 +12,9 @@ Encoding (``"PMLines"``, one data block per category): the lines' vertices as de
 integer microdegrees (first vertex ``x0``, ``y0``; then ``d``: dx, dy per vertex, the first
 (0, 0)), vertices per line ``n``. The wholly reached edges come first, ordered by the smallest
 band that reaches them whole: band ``k`` draws lines ``[0, w[k])`` (bands nest) and its own
-loose lines (partly reached pieces and access legs) ``[e[k][0], e[k][1])``. Lines are simplified
+loose lines (partly reached pieces and access legs) ``[e[k][0], e[k][1])``; with ``nested``
+(always, as a walk reaches more with more time) the page strokes each band over the smaller
+one, only the lines ``[w[k-1], w[k])`` and its loose lines. Lines are simplified
 by `_BAND_SIMPLIFY_M` in the network's CRS (the drawn area is within that of the polygon's).
 """
 
@@ -46,6 +48,7 @@ def _band_lines(m: PlannerMap, served: Any, rows: Sequence[int]) -> dict[str, An
     seen = np.empty(0, dtype=np.int64)
     prefix: list[int] = []
     own_whole: list[np.ndarray] = []
+    nested = True
     for whole in whole_sets:
         if np.isin(seen, whole, assume_unique=True).all():  # nests: a prefix of the table
             new = np.setdiff1d(whole, seen, assume_unique=True)
@@ -54,6 +57,7 @@ def _band_lines(m: PlannerMap, served: Any, rows: Sequence[int]) -> dict[str, An
             own_whole.append(np.empty(0, dtype=np.int64))
         else:  # a band that does not hold the smaller one (never seen): its edges its own
             own_whole.append(whole)
+            nested = False
         prefix.append(int(seen.shape[0]))
     groups = [_ordered(network.edge_geometry[s]) for s in segments]
     extras: list[tuple[int, int]] = []
@@ -86,6 +90,7 @@ def _band_lines(m: PlannerMap, served: Any, rows: Sequence[int]) -> dict[str, An
         "d": deltas.tolist(),
         "n": np.bincount(index, minlength=len(lines)).tolist(),
         "w": prefix,
+        "nested": nested,
         "e": [list(e) for e in extras],
         "b": [float(table["band_min"].iloc[r]) for r in rows],
         "m": [round(float(table["band_m"].iloc[r])) for r in rows],

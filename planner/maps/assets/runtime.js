@@ -675,17 +675,18 @@ PM.isochrones = function (map, group, dataId, colour) {
 // Walking bands from the reached street pieces ("PMLines", planner/maps/band_layer.py): a line
 // stroked with round caps and joins 2 x buffer_m wide is exactly its buffer. Each band is
 // stroked opaque into an offscreen canvas (so overlaps do not darken), laid on the map with the
-// band's alpha once; a 1.2 px wider stroke, less the band, is its outline. Lines are grouped
+// band's alpha once; a 1.2 px wider stroke, less the band, is its outline (drawn where the band
+// is at least 4 px wide). Bands nest: the larger band's strokes go on top of the smaller's. Lines are grouped
 // by ~600 m cells (Mercator), one Path2D per cell, band and integer zoom, built when first
 // drawn and scaled for the fractional zooms below it, as the network's are.
 var EARTH_M = 2 * Math.PI * 6378137;
 var BAND_CELLS = 65536;  // cells per world width: ~600 m at the equator
-var bandCanvases = null;  // two offscreen canvases shared by every band layer
+var bandCanvases = null;  // offscreen canvases shared by every band layer
 function offscreen(w, h) {
   if (!bandCanvases) {
-    bandCanvases = [document.createElement("canvas"), document.createElement("canvas")];
+    bandCanvases = [0, 1, 2].map(function () { return document.createElement("canvas"); });
   }
-  for (var i = 0; i < 2; i++) {
+  for (var i = 0; i < 3; i++) {
     var c = bandCanvases[i];
     if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
   }
@@ -736,7 +737,9 @@ var BandLayer = CanvasLayer.extend({
           if (my[u] > c.box[3]) { c.box[3] = my[u]; }
         }
       };
-      for (i = 0; i < d.w[k]; i++) { add(i); }
+      // Bands nest (a band's area holds the smaller ones'), so each band's offscreen strokes
+      // go on top of the smaller band's: a band's cells hold only the lines it adds.
+      for (i = d.nested && k > 0 ? d.w[k - 1] : 0; i < d.w[k]; i++) { add(i); }
       for (i = d.e[k][0]; i < d.e[k][1]; i++) { add(i); }
       for (i = 0; i < cells.length; i++) {
         var cy = (cells[i].box[1] + cells[i].box[3]) / 2;
@@ -786,32 +789,40 @@ var BandLayer = CanvasLayer.extend({
     }
   },
   _draw: function (ctx) {
-    var W = this._canvas.width, H = this._canvas.height, n = this._bands.length;
+    var W = this._canvas.width, H = this._canvas.height, n = this._bands.length, d = this._d;
     var z = Math.min(Math.ceil(this._zoom - 1e-6), 22);
     var f = this._scale / this._map.options.crs.scale(z);
+    // The outline only where the band is wide enough on screen to need one.
+    var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * (this._oy + H / 2) / this._scale)));
+    var ring = 2 * d.buffer_m * this._scale / (EARTH_M * Math.cos(lat)) >= 4;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, W, H);
-    var off = offscreen(W, H), band = off[0], ring = off[1];
-    var gb = band.getContext("2d"), gr = ring.getContext("2d");
-    for (var k = n - 1; k >= 0; k--) {  // the largest band first, underneath
-      var gs = [gb, gr];
-      for (var i = 0; i < 2; i++) {
-        gs[i].setTransform(1, 0, 0, 1, 0, 0);
-        gs[i].globalCompositeOperation = "source-over";
-        gs[i].clearRect(0, 0, W, H);
-        gs[i].lineCap = "round";
-        gs[i].lineJoin = "round";
-        gs[i].strokeStyle = this._colour;
+    var off = offscreen(W, H), gs = [], i;
+    for (i = 0; i < 3; i++) {
+      gs.push(off[i].getContext("2d"));
+      gs[i].setTransform(1, 0, 0, 1, 0, 0);
+      gs[i].globalCompositeOperation = "source-over";
+      gs[i].clearRect(0, 0, W, H);
+      gs[i].lineCap = "round";
+      gs[i].lineJoin = "round";
+      gs[i].strokeStyle = this._colour;
+    }
+    for (var k = 0; k < n; k++) {  // the smallest band first; alpha on one colour commutes
+      if (!d.nested) {
+        for (i = 0; i < 2; i++) { gs[i].setTransform(1, 0, 0, 1, 0, 0); gs[i].clearRect(0, 0, W, H); }
       }
-      this._stroke(gb, k, 0, z, f);
-      this._stroke(gr, k, this.options.line, z, f);
-      gr.setTransform(1, 0, 0, 1, 0, 0);
-      gr.globalCompositeOperation = "destination-out";
-      gr.drawImage(band, 0, 0);
+      this._stroke(gs[0], k, 0, z, f);
       ctx.globalAlpha = 0.10 + 0.06 * (n - 1 - k);
-      ctx.drawImage(band, 0, 0);
+      ctx.drawImage(off[0], 0, 0);
+      if (!ring) { continue; }
+      this._stroke(gs[1], k, this.options.line, z, f);
+      gs[2].globalCompositeOperation = "copy";
+      gs[2].setTransform(1, 0, 0, 1, 0, 0);
+      gs[2].drawImage(off[1], 0, 0);
+      gs[2].globalCompositeOperation = "destination-out";
+      gs[2].drawImage(off[0], 0, 0);
       ctx.globalAlpha = this.options.lineOpacity;
-      ctx.drawImage(ring, 0, 0);
+      ctx.drawImage(off[2], 0, 0);
     }
     ctx.globalAlpha = 1;
     mark("drew bands");
