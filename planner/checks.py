@@ -29,6 +29,7 @@ from planner.communities import (
 )
 from planner.engine import ids_at, nearest
 from planner.errors import InputError
+from planner.isochrones.served import ServedBands, served_bands
 from planner.network import Network, layer_ids_of
 from planner.schema import (
     ALLOCATIONS,
@@ -84,7 +85,11 @@ class CheckResult:
     network, standard
         What was used.
     isochrones
-        Served area per category and band (EPSG:4326), or None when not asked for.
+        Served area per category and band as polygons (EPSG:4326), or None when not asked for
+        (``check(..., isochrone_polygons=True)``).
+    bands
+        Served area per category and band as the reached street pieces
+        (`planner.isochrones.served.ServedBands`: what the map draws), or None.
     """
 
     residences: gpd.GeoDataFrame
@@ -97,6 +102,7 @@ class CheckResult:
     isochrones: gpd.GeoDataFrame | None = None
     subdistricts: pd.DataFrame | None = None
     districts: pd.DataFrame | None = None
+    bands: ServedBands | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         verdict = "PASS" if self.passes else "FAIL"
@@ -345,6 +351,7 @@ def check(
     snap_cap_m: float = DEFAULT_SNAP_CAP_M,
     isochrones: bool = False,
     buffer_m: float = DEFAULT_BUFFER_M,
+    isochrone_polygons: bool = False,
     inputs: dict[str, Any] | None = None,
     targets: Targets | None = None,
 ) -> CheckResult:
@@ -373,9 +380,13 @@ def check(
     snap_cap_m
         Points farther than this from the network are off it (reported).
     isochrones
-        Also compute the served area of each category (5/10/15-minute bands).
+        Also find the served area of each category (5/10/15-minute bands) as the reached
+        street pieces (`CheckResult.bands`, what the map draws).
     buffer_m
         Width around reached streets for the served area, metres.
+    isochrone_polygons
+        With ``isochrones``, also union those pieces into polygons (`CheckResult.isochrones`,
+        what ``isochrones.gpkg`` holds; in parallel processes). Slow on a whole city.
     inputs
         Provenance of the input files (paths and hashes) for the summary.
     targets
@@ -428,8 +439,12 @@ def check(
     )
     if not isochrones:
         return result
-    iso = _served_areas(network, fac, fac_snap, rules, speed_kmh, buffer_m)
-    return dataclasses.replace(result, isochrones=iso)
+    bands = _served_areas(fac, fac_snap, rules, network, speed_kmh, buffer_m)
+    iso = None
+    if isochrone_polygons:
+        log.info("Unioning the served areas into polygons (isochrones.gpkg) ...")
+        iso = bands.polygons()
+    return dataclasses.replace(result, isochrones=iso, bands=bands)
 
 
 def assemble(
@@ -749,42 +764,25 @@ def review_summary(
 
 
 def _served_areas(
-    network: Network,
     fac: gpd.GeoDataFrame,
     fac_snap: SnappedPoints,
     rules: list[CheckedRule],
+    network: Network,
     speed_kmh: float,
     buffer_m: float,
-) -> gpd.GeoDataFrame:
-    from planner.isochrones import isochrones
-
-    frames = []
+) -> ServedBands:
+    """The 5/10/15-minute bands of every category a rule accepts, as reached pieces."""
+    wanted = sorted({c for cr in rules for c in cr.rule.accepted_categories})
     categories = fac["category"].astype(object).to_numpy()
-    for category in sorted({c for cr in rules for c in cr.rule.accepted_categories}):
-        in_category = categories == category
-        if not in_category.any():
-            continue
-        n = int(in_category.sum())
-        log.info(
-            "Drawing the 5/10/15-minute served areas of %s (%d %s) ...",
-            category,
-            n,
-            "facility" if n == 1 else "facilities",
-        )
-        bands = isochrones(
-            network,
-            fac[in_category],
-            minutes=(5, 10, 15),
-            speed_kmh=speed_kmh,
-            buffer_m=buffer_m,
-            dissolve=True,
-        )
-        frames.append(bands.assign(category=category))
-    if not frames:
-        return gpd.GeoDataFrame(
-            {"category": [], "band_min": [], "band_m": []}, geometry=[], crs=4326
-        )
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+    return served_bands(
+        network,
+        fac_snap,
+        categories,
+        speed_kmh=speed_kmh,
+        minutes=(5, 10, 15),
+        buffer_m=buffer_m,
+        only=wanted,
+    )
 
 
 def compare_summaries(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -300,6 +300,7 @@ def review_and_write(settings: Settings, *, client: Any = None) -> Any:
         "snap_cap_m": float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
         "buffer_m": float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
         "isochrones": bool(settings.get("isochrones", True)) and not split,
+        "isochrone_polygons": bool(settings.get("isochrones_gpkg", False)),
         "inputs": _inputs(settings),
     }
     residences = inputs.residences
@@ -480,6 +481,7 @@ def run_propose(settings: Settings) -> int:
             method=settings.get("method"),
             snap_cap_m=float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
             isochrones=bool(settings.get("isochrones", True)),
+            isochrone_polygons=bool(settings.get("isochrones_gpkg", False)),
             buffer_m=float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
             inputs=_inputs(settings),
             communities=inputs.communities,

@@ -239,6 +239,14 @@ def _table() -> tuple[Option, ...]:
             switch=False,
         ),
         Option(
+            "isochrones_gpkg",
+            "bool",
+            "also write the bands as polygons (isochrones.gpkg; slow on a city)",
+            "--isochrones-gpkg",
+            "isochrones_gpkg",
+            switch=True,
+        ),
+        Option(
             "crs",
             "text",
             "CRS of every layer that states none (a CSV/XLSX table, a Shapefile without .prj), "

@@ -153,10 +153,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "measured": "仅测量",
         "within": "{rate} % 的住户在 {m} 米 / {min} 分钟内{prior}",
         "before": "（之前 {rate} %）",
-        "fa": "{label}：合计 {ratio} m²/百户（要求 {need}）；"
-        "缺口 {short} m²（{basis}）",
-        "fa_comm": "{label}：{n} 个社区中 {fail} 个低于 {need} m²/百户；"
-        "缺口 {short} m²（按社区）",
+        "fa": "{label}：合计 {ratio} m²/百户（要求 {need}）；缺口 {short} m²（{basis}）",
+        "fa_comm": "{label}：{n} 个社区中 {fail} 个低于 {need} m²/百户；缺口 {short} m²（按社区）",
         "comm": "社区：{n} 个中 {c} 个达标",
         "comm_none": "；{n} 个无住户（不评定）",
         "comm_out": "；{hh} 户不在任何社区内",

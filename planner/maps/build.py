@@ -6,6 +6,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from planner.maps.band_layer import add_bands
 from planner.maps.community_layer import add_communities
 from planner.maps.layers import add_facilities, add_isochrones, add_residences
 from planner.maps.network_layer import add_network
@@ -92,8 +93,11 @@ def build_map(
     facilities = getattr(result, "facilities", None)
     if facilities is not None and len(facilities) > 0:
         add_facilities(m, facilities, show=focus or None)
+    bands = getattr(result, "bands", None)
     isochrones = getattr(result, "isochrones", None)
-    if isochrones is not None and len(isochrones) > 0:
+    if bands is not None and len(bands) > 0:  # strokes of the reached pieces: the exact area
+        add_bands(m, bands, show=focus[:1] or None)
+    elif isochrones is not None and len(isochrones) > 0:
         add_isochrones(m, isochrones, show=focus[:1] or None)
     communities = getattr(result, "communities", None)
     if communities is not None and len(communities) > 0:

@@ -358,6 +358,13 @@ def add_isochrones(
             f"{_js(m.colour(cat))});",
         )
         groups.append(group)
+    _bands_legend(m, all_bands)
+    return groups
+
+
+def _bands_legend(m: PlannerMap, all_bands: set[tuple[float, float | None]]) -> None:
+    """The legend rows of the walking bands: the shade each band shows over the larger ones."""
+    t = m.text
     bands_sorted = sorted(b for b in all_bands if not math.isnan(b[0]))
     if bands_sorted:
         n = len({b for b, _ in bands_sorted})
@@ -373,4 +380,3 @@ def add_isochrones(
                 f'rgba(60,60,60,{shade:.2f})"></span>{_esc(text)}</div>'
             )
         m.legend["bands"] = f"<h4>{_esc(t['legend_bands'])}</h4>{''.join(rows)}"
-    return groups

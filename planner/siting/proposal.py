@@ -121,6 +121,7 @@ def propose(
     inputs: dict[str, Any] | None = None,
     communities: gpd.GeoDataFrame | None = None,
     target: per_community.Target = "coverage",
+    isochrone_polygons: bool = False,
 ) -> Proposal:
     """Propose sites and floor areas of new facilities of one category.
 
@@ -163,6 +164,8 @@ def propose(
     isochrones, buffer_m
         Compute the served areas (5/10/15-minute bands) of the *after* review, so that the map
         shows the catchments of the proposed sites.
+    isochrone_polygons
+        Also union them into polygons (``isochrones.gpkg``); see `planner.check`.
     inputs
         Provenance of the input files for the summaries.
     communities
@@ -307,6 +310,7 @@ def propose(
         snap_cap_m=snap_cap_m,
         isochrones=isochrones,
         buffer_m=buffer_m,
+        isochrone_polygons=isochrone_polygons,
         inputs=inputs,
     )
     if plan is not None:

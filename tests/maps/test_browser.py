@@ -477,3 +477,96 @@ def test_demo_map_reads_at_a_glance(open_map: Any, demo: Path) -> None:
     assert f"{first['short_by_m']:,.0f} 米" in body
     assert opened.page_errors == []
     screenshot(opened, "map-popup.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking bands drawn from the reached pieces against the exact polygons
+# ---------------------------------------------------------------------------------------------
+
+BAND_ALPHA_JS = """([key, points]) => {
+  const map = PlannerMap.maps[0], layer = PlannerMap.groups[key].getLayers()[0];
+  const ctx = layer._canvas.getContext('2d'), ratio = layer._ratio;
+  return points.map(([lat, lon]) => {
+    const c = layer._canvasPoint(map.latLngToContainerPoint([lat, lon]));
+    return ctx.getImageData(Math.floor(c[0] * ratio), Math.floor(c[1] * ratio), 1, 1).data[3];
+  });
+}"""
+
+
+@pytest.fixture(scope="module")
+def bands_review(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The demo district reviewed with bands: its map and the bands' exact polygons."""
+    import planner
+
+    network = planner.load_network(REPO / "data" / "cn_beijing_haidian_cau_map.osm.bz2")
+    facilities = planner.read_facilities(REPO / "data" / "haidian" / "facilities.gpkg")
+    residences = planner.read_residences(REPO / "data" / "haidian" / "residences.gpkg")
+    result = planner.check(network, facilities, residences, isochrones=True)
+    assert result.bands is not None and result.isochrones is None  # polygons only when asked
+    polygons = result.bands.polygons(workers=1)
+    path = save_map(
+        build_map(result, lang="en", basemap="none"), tmp_path_factory.mktemp("b") / "b.html"
+    )
+    return path, polygons.to_crs(network.crs).assign(crs=str(network.crs))
+
+
+def test_drawn_bands_match_the_exact_polygons(
+    open_map: Any, bands_review: tuple[Path, Any]
+) -> None:
+    """Pixels well inside a band's polygon are shaded as that band, pixels well outside are not.
+
+    The page strokes the reached pieces 2 x buffer_m wide; the polygons are those pieces
+    buffered and unioned by planner.isochrones. Samples closer than 3 px to an outline (the
+    1.2 px outline, anti-aliasing, the polygons' 0.5 m chords) are left out.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    path, polygons = bands_review
+    crs = polygons["crs"].iloc[0]
+    key = "isochrones:community_service"
+    bands = polygons[polygons["category"] == "community_service"].sort_values("band_min")
+    shapes = bands.geometry.to_numpy()
+    n = len(shapes)
+    alpha = [0.10 + 0.06 * (n - 1 - k) for k in range(n)]  # the page's fill per band
+    opened = open_map(path)
+    centre = shapely.centroid(shapes[0])
+    lon, lat = gpd.GeoSeries([centre], crs=crs).to_crs(4326).iloc[0].coords[0]
+    rng = np.random.default_rng(19)
+    for zoom in (15, 17, 18):
+        opened.page.evaluate(
+            f"PlannerMap.maps[0].setView([{lat}, {lon}], {zoom}, {{animate: false}})"
+        )
+        opened.settle()
+        view = opened.page.evaluate(
+            "(() => { const b = PlannerMap.maps[0].getBounds(), m = PlannerMap.maps[0];"
+            " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth(),"
+            " m.distance(m.containerPointToLatLng([0, 0]),"
+            " m.containerPointToLatLng([100, 0])) / 100]; })()"
+        )
+        west, south, east, north, m_per_px = view
+        pts = gpd.GeoSeries(
+            shapely.points(rng.uniform(west, east, 3000), rng.uniform(south, north, 3000)), crs=4326
+        )
+        local = pts.to_crs(crs).to_numpy()
+        margin = 3.0 * m_per_px
+        inside = np.column_stack([shapely.contains(s, local) for s in shapes])
+        near = np.column_stack(
+            [shapely.distance(shapely.boundary(s), local) < margin for s in shapes]
+        )
+        clear = ~near.any(axis=1)
+        lonlat = [[p.y, p.x] for p in pts[clear]]
+        drawn = np.array(opened.page.evaluate(BAND_ALPHA_JS, [key, lonlat])) / 255.0
+        expected = np.array(
+            [
+                1.0 - np.prod([1.0 - a for a, i in zip(alpha, row, strict=True) if i])
+                for row in inside[clear]
+            ]
+        )
+        assert (expected == 0).sum() > 50 and (expected > 0).sum() > 50, zoom
+        only_largest = np.isclose(expected, alpha[-1])  # in the largest band, not the others
+        assert only_largest.sum() > 20 and (expected > alpha[-1] + 0.01).sum() > 20, zoom
+        wrong = np.abs(drawn - expected) > 2.5 / 255
+        assert not wrong.any(), (zoom, int(wrong.sum()), drawn[wrong][:5], expected[wrong][:5])
+    assert opened.page_errors == []

@@ -988,3 +988,61 @@ def test_communities_by_verdict(page_zh: str) -> None:
     assert [f["properties"]["name"] for f in outline[2]["features"]] == ["甲街道"]
     assert "0 / 2 个社区达标" in page_zh
     assert "甲街道：0 / 2 个达标（目标 1）" in page_zh
+
+
+# ---------------------------------------------------------------------------------------------
+# A review's bands drawn from the reached pieces ("PMLines")
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served_review() -> Any:
+    import planner
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    network = planner.load_network(data / "cn_beijing_haidian_cau_map.osm.bz2")
+    facilities = planner.read_facilities(data / "haidian" / "facilities.gpkg")
+    residences = planner.read_residences(data / "haidian" / "residences.gpkg")
+    return planner.check(network, facilities, residences, isochrones=True)
+
+
+def unpack_lines(data: dict[str, Any]) -> list[np.ndarray]:
+    """The lines of a "PMLines" block (as the page decodes them), lon/lat per vertex."""
+    assert data["type"] == "PMLines"
+    xy = np.cumsum(np.array(data["d"], dtype=np.int64).reshape(-1, 2), axis=0)
+    xy = (xy + [data["x0"], data["y0"]]) / 1e6
+    return np.split(xy, np.cumsum(data["n"])[:-1])
+
+
+@pytest.mark.parametrize("basemap", ["none", "amap"])
+def test_review_bands_are_the_reached_pieces(served_review: Any, basemap: str) -> None:
+    page = render(build_map(served_review, lang="en", basemap=basemap))
+    assert not call_args(page, "isochrones")  # no polygons: strokes of the pieces
+    calls = call_args(page, "bands")
+    bands = served_review.bands
+    assert len(calls) == len(set(bands.table["category"]))
+    assert calls[0][2]["cat"] == "community_service"  # the required category, shown first
+    for args in calls:
+        data = args[2]
+        assert all(isinstance(v, int) for v in data["d"][:1000])  # microdegrees
+        assert data["b"] == [5.0, 10.0, 15.0] and data["m"] == [333, 667, 1000]
+        assert data["buffer_m"] == 25.0
+        assert data["w"] == sorted(data["w"])  # bands nest: a prefix of the whole edges each
+    to_map = pyproj.Transformer.from_crs(bands.network.crs, 4326, always_xy=True)
+    first = calls[0][2]
+    rows = bands.table.index[bands.table["category"] == first["cat"]].tolist()
+    lines = unpack_lines(first)
+    for k, row in enumerate(rows):
+        drawn = lines[: first["w"][k]] + lines[first["e"][k][0] : first["e"][k][1]]
+        pieces = shapely.transform(
+            bands.pieces(row), lambda c: np.column_stack(to_map.transform(c[:, 0], c[:, 1]))
+        )
+        assert len(drawn) == len(pieces)
+        if basemap == "amap":
+            continue  # shifted to GCJ-02: hundreds of metres off WGS84
+        vertices = shapely.points(np.vstack(drawn))
+        # Every drawn vertex lies on a reached piece (lines simplified by 0.5 m, ~1e-5 deg).
+        assert np.max(shapely.distance(vertices, shapely.union_all(pieces))) < 1e-5
+        ends = shapely.points(np.vstack([p[[0, -1]] for p in drawn]))
+        piece_ends = shapely.boundary(pieces)
+        assert np.max(shapely.distance(ends, shapely.union_all(piece_ends))) < 2e-6

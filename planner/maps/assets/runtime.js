@@ -672,6 +672,167 @@ PM.isochrones = function (map, group, dataId, colour) {
   }
   if (group._pmShow) { build(); } else { PM.lazy(group, build); }
 };
+// Walking bands from the reached street pieces ("PMLines", planner/maps/band_layer.py): a line
+// stroked with round caps and joins 2 x buffer_m wide is exactly its buffer. Each band is
+// stroked opaque into an offscreen canvas (so overlaps do not darken), laid on the map with the
+// band's alpha once; a 1.2 px wider stroke, less the band, is its outline (drawn where the band
+// is at least 4 px wide). Bands nest: the larger band's strokes go on top of the smaller's. Lines are grouped
+// by ~600 m cells (Mercator), one Path2D per cell, band and integer zoom, built when first
+// drawn and scaled for the fractional zooms below it, as the network's are.
+var EARTH_M = 2 * Math.PI * 6378137;
+var BAND_CELLS = 65536;  // cells per world width: ~600 m at the equator
+var bandCanvases = null;  // offscreen canvases shared by every band layer
+function offscreen(w, h) {
+  if (!bandCanvases) {
+    bandCanvases = [0, 1, 2].map(function () { return document.createElement("canvas"); });
+  }
+  for (var i = 0; i < 3; i++) {
+    var c = bandCanvases[i];
+    if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+  }
+  return bandCanvases;
+}
+var BandLayer = CanvasLayer.extend({
+  options: {pane: "pmPolygons", zIndex: 420, rank: 1, prio: 0, line: 1.2, lineOpacity: 0.75},
+  initialize: function (d, colour, options) {
+    L.setOptions(this, options);
+    this._d = d;
+    this._colour = colour;
+    this._bands = null;
+  },
+  _prepare: function () {
+    if (this._bands) { return; }
+    var d = this._d, nv = d.d.length / 2, x = d.x0, y = d.y0, i, v;
+    var mx = new Float64Array(nv), my = new Float64Array(nv);
+    for (i = 0; i < nv; i++) {
+      x += d.d[2 * i];
+      y += d.d[2 * i + 1];
+      mx[i] = mercX(x / 1e6);
+      my[i] = mercY(y / 1e6);
+    }
+    var nl = d.n.length, start = new Int32Array(nl + 1), key = new Float64Array(nl);
+    for (i = 0; i < nl; i++) {
+      start[i + 1] = start[i] + d.n[i];
+      v = start[i];
+      key[i] = nl ? Math.floor(my[v] * BAND_CELLS) * BAND_CELLS + Math.floor(mx[v] * BAND_CELLS) : 0;
+    }
+    this._mx = mx;
+    this._my = my;
+    this._start = start;
+    var bands = [];
+    for (var k = 0; k < d.w.length; k++) {
+      var byCell = new Map(), cells = [];
+      var add = function (l) {
+        var c = byCell.get(key[l]);
+        if (!c) {
+          c = {lines: [], box: [Infinity, Infinity, -Infinity, -Infinity], z: null, path: null};
+          byCell.set(key[l], c);
+          cells.push(c);
+        }
+        c.lines.push(l);
+        for (var u = start[l]; u < start[l + 1]; u++) {
+          if (mx[u] < c.box[0]) { c.box[0] = mx[u]; }
+          if (my[u] < c.box[1]) { c.box[1] = my[u]; }
+          if (mx[u] > c.box[2]) { c.box[2] = mx[u]; }
+          if (my[u] > c.box[3]) { c.box[3] = my[u]; }
+        }
+      };
+      // Bands nest (a band's area holds the smaller ones'), so each band's offscreen strokes
+      // go on top of the smaller band's: a band's cells hold only the lines it adds.
+      for (i = d.nested && k > 0 ? d.w[k - 1] : 0; i < d.w[k]; i++) { add(i); }
+      for (i = d.e[k][0]; i < d.e[k][1]; i++) { add(i); }
+      for (i = 0; i < cells.length; i++) {
+        var cy = (cells[i].box[1] + cells[i].box[3]) / 2;
+        var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * cy)));
+        cells[i].mPerWorld = EARTH_M * Math.cos(lat);  // metres per world width at the cell
+      }
+      bands.push(cells);
+    }
+    this._bands = bands;
+  },
+  _cellPath: function (cell, z) {  // Path2D of a cell's lines in pixels of zoom z, from an anchor
+    if (cell.z === z) { return cell.path; }
+    var scale = this._map.options.crs.scale(z);
+    var mx = this._mx, my = this._my, st = this._start;
+    var ax = Math.floor(cell.box[0] * scale), ay = Math.floor(cell.box[1] * scale);
+    var parts = [];
+    for (var j = 0; j < cell.lines.length; j++) {
+      var l = cell.lines[j], a = st[l], b = st[l + 1], lx = 0, ly = 0;
+      for (var v = a; v < b; v++) {
+        var px = mx[v] * scale - ax, py = my[v] * scale - ay;
+        if (v > a && v < b - 1 && Math.abs(px - lx) < 0.25 && Math.abs(py - ly) < 0.25) {
+          continue;
+        }
+        parts.push((v === a ? "M" : "L") + px.toFixed(2) + " " + py.toFixed(2));
+        lx = px;
+        ly = py;
+      }
+    }
+    cell.z = z;
+    cell.anchor = [ax, ay];
+    cell.path = new Path2D(parts.join(""));
+    return cell.path;
+  },
+  // Stroke every visible cell of band k into g, `extra` CSS px wider than 2 x buffer_m.
+  _stroke: function (g, k, extra, z, f) {
+    var ratio = this._ratio, w = this._w, h = this._h, scale = this._scale;
+    var cells = this._bands[k], buf = this._d.buffer_m;
+    for (var c = 0; c < cells.length; c++) {
+      var cell = cells[c], b = cell.box, half = buf * scale / cell.mPerWorld + extra;
+      if (b[2] * scale - this._ox < -half || b[0] * scale - this._ox > w + half ||
+          b[3] * scale - this._oy < -half || b[1] * scale - this._oy > h + half) { continue; }
+      var path = this._cellPath(cell, z);
+      g.lineWidth = 2 * half / f;
+      g.setTransform(ratio * f, 0, 0, ratio * f, (cell.anchor[0] * f - this._ox) * ratio,
+        (cell.anchor[1] * f - this._oy) * ratio);
+      g.stroke(path);
+    }
+  },
+  _draw: function (ctx) {
+    var W = this._canvas.width, H = this._canvas.height, n = this._bands.length, d = this._d;
+    var z = Math.min(Math.ceil(this._zoom - 1e-6), 22);
+    var f = this._scale / this._map.options.crs.scale(z);
+    // The outline only where the band is wide enough on screen to need one.
+    var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * (this._oy + H / 2) / this._scale)));
+    var ring = 2 * d.buffer_m * this._scale / (EARTH_M * Math.cos(lat)) >= 4;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    var off = offscreen(W, H), gs = [], i;
+    for (i = 0; i < 3; i++) {
+      gs.push(off[i].getContext("2d"));
+      gs[i].setTransform(1, 0, 0, 1, 0, 0);
+      gs[i].globalCompositeOperation = "source-over";
+      gs[i].clearRect(0, 0, W, H);
+      gs[i].lineCap = "round";
+      gs[i].lineJoin = "round";
+      gs[i].strokeStyle = this._colour;
+    }
+    for (var k = 0; k < n; k++) {  // the smallest band first; alpha on one colour commutes
+      if (!d.nested) {
+        for (i = 0; i < 2; i++) { gs[i].setTransform(1, 0, 0, 1, 0, 0); gs[i].clearRect(0, 0, W, H); }
+      }
+      this._stroke(gs[0], k, 0, z, f);
+      ctx.globalAlpha = 0.10 + 0.06 * (n - 1 - k);
+      ctx.drawImage(off[0], 0, 0);
+      if (!ring) { continue; }
+      this._stroke(gs[1], k, this.options.line, z, f);
+      gs[2].globalCompositeOperation = "copy";
+      gs[2].setTransform(1, 0, 0, 1, 0, 0);
+      gs[2].drawImage(off[1], 0, 0);
+      gs[2].globalCompositeOperation = "destination-out";
+      gs[2].drawImage(off[0], 0, 0);
+      ctx.globalAlpha = this.options.lineOpacity;
+      ctx.drawImage(off[2], 0, 0);
+    }
+    ctx.globalAlpha = 1;
+    mark("drew bands");
+  }
+});
+PM.BandLayer = BandLayer;
+PM.bands = function (map, group, dataId, colour) {
+  function build() { group.addLayer(new BandLayer(PM.data(dataId), colour)); }
+  if (group._pmShow) { build(); } else { PM.lazy(group, build); }
+};
 // Names shown from a zoom on (communities, sub-districts): divIcon markers in the group.
 function zoomLabels(map, group, labels, minZoom, cls) {
   var layer = L.layerGroup();
