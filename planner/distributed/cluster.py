@@ -139,7 +139,8 @@ def check(
         Units that failed, by name; the others' results are in the exception.
     """
     started = time.perf_counter()
-    options.pop("isochrones", None)
+    options.pop("isochrones", None)  # no served areas on a cluster (see the module docs)
+    options.pop("isochrone_polygons", None)
     source = as_source(network)
     plan = plan_review(
         source, facilities, residences, tile_m=tile_m, unit_level=unit_level, **options
