@@ -21,6 +21,7 @@ from planner.cli._config import ISOCHRONE_DEFAULTS, Settings, settings
 from planner.cli._guards import refuse_overwrite, writable_file, writable_folder
 from planner.cli._terminal import for_cli, log, phase, print_summary, progress, reading
 from planner.errors import InputError
+from planner.guess import COLUMN_ARGUMENTS
 from planner.schema import DEFAULT_BUFFER_M, DEFAULT_SNAP_CAP_M, DEFAULT_STANDARD
 
 _REVIEW_INPUTS = ("network", "facilities", "residences", "communities", "proposed")
@@ -86,24 +87,11 @@ def _read(settings: Settings, name: str, read: Any, **kwargs: Any) -> Any:
     if settings.get(f"{name}_sheet") is not None:
         layer_args["sheet"] = settings.get(f"{name}_sheet")
     columns = settings.layer_columns(name)
-    for key, argument in _COLUMN_ARGUMENTS.items():
+    for key, argument in COLUMN_ARGUMENTS.items():
         if key in columns:
             layer_args[argument] = columns[key]
     with reading(settings.command, settings.where(name), path, layer_of=name):
         return read(path, **layer_args, **kwargs)
-
-
-_COLUMN_ARGUMENTS = {
-    "id": "id_col",
-    "name": "name_col",
-    "category": "category_col",
-    "floor_area_m2": "floor_area_col",
-    "households": "households_col",
-    "lon": "lon_col",
-    "lat": "lat_col",
-    "subdistrict": "subdistrict_col",
-    "district": "district_col",
-}
 
 
 def _read_inputs(settings: Settings) -> _Inputs:
