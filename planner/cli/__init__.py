@@ -37,7 +37,8 @@ from planner.cli._check import (
 )
 from planner.cli._config import add_arguments, settings
 from planner.cli._households import run_households
-from planner.cli._terminal import error, logging_to_stderr
+from planner.cli._table import options
+from planner.cli._terminal import error, logging_to_stderr, set_language
 from planner.errors import OutputError, PlannerError
 from planner.outputs import (
     EXIT_BAD_INPUT,
@@ -159,7 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     try:
         with _interruptible(), logging_to_stderr(bool(getattr(args, "quiet", False))):
-            return _RUNNERS[command](settings(args, command))
+            set_language(getattr(args, "lang", None))
+            config = settings(args, command)
+            speaks = any(o.name == "lang" for o in options(command))  # else English
+            set_language(config.get("lang", "zh") if speaks else "en")
+            return _RUNNERS[command](config)
     except OutputError as exc:
         error(str(exc))
         return EXIT_FAULT

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Final
 
 from planner.cli._config import Option, flags, options
+from planner.cli._zh import translate
 from planner.errors import InputError
 
 log = logging.getLogger("planner")
@@ -55,12 +56,35 @@ def _is_terminal() -> bool:
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
+class _Language:
+    """The language the terminal speaks: set by the command once its settings are read."""
+
+    lang = "en"
+
+
+def set_language(lang: str | None) -> None:
+    """Speak ``lang`` ("zh" or "en") on the terminal from now on (log lines; the summary)."""
+    _Language.lang = "zh" if lang == "zh" else "en"
+
+
+class _InLanguage(logging.Formatter):
+    """Log lines in the terminal's language: Chinese by their template (`planner.cli._zh`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if _Language.lang == "zh":
+            args = record.args if isinstance(record.args, tuple) else ()
+            line = translate(str(record.msg), args)
+            if line is not None:
+                return line
+        return super().format(record)
+
+
 @contextmanager
 def logging_to_stderr(quiet: bool) -> Iterator[None]:
     """Show planner's log messages on stderr for one command (each warning once), progress bars
     on a terminal unless ``quiet``, then put logging back as it was."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_InLanguage("%(message)s"))
     handler.addFilter(_Once())
     logger = logging.getLogger("planner")
     saved = (logger.handlers[:], logger.level, logger.propagate)
@@ -376,4 +400,5 @@ __all__ = [
     "summary_lines",
     "progress",
     "reading",
+    "set_language",
 ]
