@@ -480,7 +480,10 @@ def assemble(
         raise InputError(
             f"The residences have no households (all {len(res):,} have 0 or none in column "
             "'households'): no verdict can rest on them. Give the household counts "
-            "(households column, --households-col) or estimate them with `planner households`."
+            "(households column, --households-col) or estimate them with `planner households`.",
+            zh=f"居住点没有户数（全部 {len(res):,} 个在 'households' 列中为 0 或空）："
+            "无法据此评定。请给出户数（households 列，--households-col），"
+            "或用 `planner households` 估算。",
         )
     fa_rule = floor_area_rule(rules)
     fac_out["households_in_catchment"] = np.nan

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 
 class PlannerError(Exception):
-    """Base class of every error planner raises on purpose."""
+    """Base class of every error planner raises on purpose.
+
+    ``zh``, when given, is the same message in Chinese (what the ``planner`` command prints
+    first under ``lang = "zh"``, before the English one); messages without it stay English.
+    """
+
+    def __init__(self, *args: object, zh: str | None = None) -> None:
+        super().__init__(*args)
+        self.zh = zh
 
 
 class InputError(ValueError, PlannerError):
     """Bad user input: a file, a layer, a column or a value. The message names it and the fix."""
+
+    def __init__(self, *args: object, zh: str | None = None) -> None:
+        ValueError.__init__(self, *args)
+        self.zh = zh
 
 
 class NetworkError(PlannerError):

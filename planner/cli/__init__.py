@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error(str(exc))
         return EXIT_FAULT
     except PlannerError as exc:
-        error(str(exc))
+        error(str(exc), exc.zh)
         return EXIT_BAD_INPUT
     except MemoryError:
         error(f"planner {command} ran out of memory; nothing was written.")

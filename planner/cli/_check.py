@@ -46,7 +46,8 @@ def _review_settings(settings: Settings, inputs: tuple[str, ...]) -> Path:
         if name in settings and not Path(settings.get(name)).exists():
             raise InputError(
                 f"{settings.where(name)} {settings.get(name)}: the file does not exist; "
-                "check the path."
+                "check the path.",
+                zh=f"{settings.where(name)} {settings.get(name)}：文件不存在，请检查路径。",
             )
     refuse_overwrite(settings, folders=("out",), inputs=inputs)
     return writable_folder(settings, "out")
@@ -139,7 +140,8 @@ def _computing(settings: Settings, names: tuple[str, ...]) -> Iterator[None]:
                 + ", ".join(f"{settings.where(n)} {settings.get(n)}" for n in given)
                 + "]"
             )
-        raise InputError(message) from exc
+        zh = None if exc.zh is None else for_cli(exc.zh, settings.command)
+        raise InputError(message, zh=zh) from exc
 
 
 def _speed(settings: Settings) -> float | None:
@@ -586,7 +588,8 @@ def run_isochrones(settings: Settings) -> int:
         if not Path(settings.get(name)).exists():
             raise InputError(
                 f"{settings.where(name)} {settings.get(name)}: the file does not exist; "
-                "check the path."
+                "check the path.",
+                zh=f"{settings.where(name)} {settings.get(name)}：文件不存在，请检查路径。",
             )
     refuse_overwrite(settings, files=("out", "map"), inputs=("network", "points"))
     out = writable_file(settings, "out", (".gpkg", ".geojson"), "isochrones", make_folder=False)

@@ -279,9 +279,13 @@ def print_summary(summary: dict[str, Any], before: dict[str, Any] | None, lang: 
     print("\n".join(summary_lines(summary, before, lang)))
 
 
-def error(message: str) -> None:
-    """An error on stderr, as the last thing the command says."""
-    print(f"planner: error: {message}", file=sys.stderr)
+def error(message: str, zh: str | None = None) -> None:
+    """An error on stderr, as the last thing the command says: in Chinese first when the
+    terminal speaks it and the error has its Chinese text (`PlannerError.zh`), then English."""
+    if zh is not None and _Language.lang == "zh":
+        print(f"planner: error: {zh}\n  (English) {message}", file=sys.stderr)
+    else:
+        print(f"planner: error: {message}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,9 +382,11 @@ def reading(command: str, where: str, path: str, layer_of: str | None = None) ->
         yield
     except InputError as exc:
         message = for_cli(str(exc), command, layer_of)
+        zh = None if exc.zh is None else for_cli(exc.zh, command, layer_of)
         if path not in message and _name(path) not in message:
             message = f"{where} {path}: {message}"
-        raise InputError(message) from exc
+            zh = None if zh is None else f"{where} {path}：{zh}"
+        raise InputError(message, zh=zh) from exc
 
 
 def _name(path: str) -> str:

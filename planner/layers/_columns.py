@@ -30,9 +30,12 @@ class _Funnel:
     label: str  # "file 'x.gpkg'" or "facilities layer"
     row_note: str = ""
     problems: list[str] = field(default_factory=list)
+    problems_zh: list[str | None] = field(default_factory=list)
 
-    def add(self, what: str, fix: str) -> None:
+    def add(self, what: str, fix: str, *, zh: tuple[str, str] | None = None) -> None:
+        """A problem and its fix; ``zh``: the two in Chinese, where written."""
         self.problems.append(f"{self.label}: {what}. Fix: {fix}")
+        self.problems_zh.append(None if zh is None else f"{self.label}：{zh[0]}。修正：{zh[1]}")
 
     def fail_now(self, what: str, fix: str) -> InputError:
         self.add(what, fix)
@@ -43,7 +46,11 @@ class _Funnel:
         head = f"{self.label} cannot be used ({n} problem{'s' if n != 1 else ''}"
         head += f"; {self.row_note})" if self.row_note else ")"
         body = "\n".join(f"  {i}. {p}" for i, p in enumerate(self.problems, start=1))
-        return InputError(f"{head}:\n{body}")
+        zh = None
+        if all(p is not None for p in self.problems_zh):  # every problem written in Chinese
+            lines = "\n".join(f"  {i}. {p}" for i, p in enumerate(self.problems_zh, start=1))
+            zh = f"{self.label} 无法使用（{n} 个问题）：\n{lines}"
+        return InputError(f"{head}:\n{body}", zh=zh)
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -125,6 +132,11 @@ def _missing_column(frame: pd.DataFrame, col: _Col, funnel: _Funnel) -> None:
         f"column '{col.given}' ({col.meaning}) is missing (columns: {existing})",
         f"pass {col.flag.replace('-', '_')}=... (or --{col.flag.replace('_', '-')}) naming the "
         f"column that holds {col.meaning}",
+        zh=(
+            f"缺少列 '{col.given}'（{col.meaning}）（现有列：{existing}）",
+            f"用 {col.flag.replace('-', '_')}=...（或 --{col.flag.replace('_', '-')}）指明"
+            f"存放 {col.meaning} 的列",
+        ),
     )
 
 

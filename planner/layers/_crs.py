@@ -165,6 +165,20 @@ def _table_crs_fix(kind: str) -> str:
     return f"state the CRS of its coordinates: pass crs=... (or --crs), e.g. {systems}"
 
 
+def _table_crs_fix_zh(kind: str) -> str:
+    """`_table_crs_fix` in Chinese."""
+    systems = (
+        '"gcj02" 为高德/腾讯，"bd09" 为百度，"EPSG:4326" 为 WGS84（GPS），"EPSG:4490" 为 CGCS2000'
+    )
+    if kind in _LAYER_KINDS:
+        return (
+            f'说明坐标的坐标系：在 review.toml 的 [{kind}] 下写 crs = "gcj02"，或用 --{kind}-crs '
+            f"gcj02（顶层 crs = ... 或 --crs 对所有未说明坐标系的图层生效；Python 中为 crs 参数）；"
+            f"{systems}"
+        )
+    return f"说明坐标的坐标系：用 crs=...（或 --crs），例如 {systems}"
+
+
 def _resolve_crs(
     file_crs: CRS | None,
     declared: CRS | str | None,
@@ -202,6 +216,11 @@ def _resolve_crs(
                 "WGS84 (GPS), GCJ-02 (Amap/Gaode) and BD-09 (Baidu) longitudes/latitudes look "
                 "alike and reading one as another shifts every point by about 500 m",
                 _table_crs_fix(raw.kind),
+                zh=(
+                    "表格有坐标列，但没有说明坐标系；WGS84（GPS）、GCJ-02（高德）和 BD-09（百度）"
+                    "的经纬度看起来一样，读错会让每个点偏移约 500 米",
+                    _table_crs_fix_zh(raw.kind),
+                ),
             )
             return None
         logger.warning(

@@ -66,3 +66,16 @@ def test_translation_fills_the_arguments_and_knows_the_categories():
     assert line == "正在计算 幼儿园 的 5/10 分钟步行圈（2 处）…"
     assert translate("a line nobody translated %s", ("x",)) is None
     assert translate("Checking %d facilities for %d residences", (1,)) is None  # wrong shape
+
+
+def test_errors_in_chinese_first_then_english(review, tmp_path, capsys):
+    argv = [a for a in _argv(review, tmp_path / "o") if a not in ("--crs", "EPSG:4326")]
+    assert main(argv) == 2  # the residences CSV states no CRS
+    err = capsys.readouterr().err
+    zh, english = err.split("(English)")
+    assert "表格有坐标列，但没有说明坐标系" in zh and "--residences-crs gcj02" in zh
+    assert "no stated coordinate reference system" in english
+    assert main([*argv, "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "(English)" not in err and "坐标系" not in err
+    assert "no stated coordinate reference system" in err
