@@ -160,9 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     try:
         with _interruptible(), logging_to_stderr(bool(getattr(args, "quiet", False))):
-            set_language(getattr(args, "lang", None))
-            config = settings(args, command)
             speaks = any(o.name == "lang" for o in options(command))  # else English
+            set_language((getattr(args, "lang", None) or "zh") if speaks else "en")
+            config = settings(args, command)  # the review file may say another language
             set_language(config.get("lang", "zh") if speaks else "en")
             return _RUNNERS[command](config)
     except OutputError as exc:

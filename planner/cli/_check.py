@@ -229,7 +229,13 @@ def _refuse_missing_categories(
         f"{_labels_listing(unmapped)}; all labels seen: {_labels_listing(labels)}. Map a label "
         f'to its category in the review file\'s [categories] table ("{example}" = '
         f'"{missing[0].category}") or with --map-category "{example}={missing[0].category}", '
-        "or name the category column with --facilities-col category=NAME."
+        "or name the category column with --facilities-col category=NAME.",
+        zh=f"{settings.where('facilities')} {settings.get('facilities')}：没有设施计入标准 "
+        f"{standard.name} 的必选规则 {rules}，每户都会被报告为不可达。未识别的类别标签"
+        f"（{settings.column_where('facilities', 'category')}）：{_labels_listing(unmapped)}；"
+        f"全部标签：{_labels_listing(labels)}。请在评估文件的 [categories] 表中把标签映射到类别"
+        f'（"{example}" = "{missing[0].category}"），或用 --map-category '
+        f'"{example}={missing[0].category}"，或用 --facilities-col category=列名 指明类别列。',
     )
 
 

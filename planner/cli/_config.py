@@ -203,9 +203,12 @@ def _unknown(path: Path, key: str, prefix: str) -> InputError:
     close = difflib.get_close_matches(key[len(prefix) :], allowed, n=1)
     where = f"[{prefix[:-1]}] " if prefix else ""
     hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+    zh_hint = f"（是否想写 {prefix}{close[0]}？）" if close else ""
     return InputError(
         f"{path}: unknown key {where}{key[len(prefix) :]}{hint}; allowed"
-        f"{' in [' + prefix[:-1] + ']' if prefix else ''}: {', '.join(sorted(allowed))}."
+        f"{' in [' + prefix[:-1] + ']' if prefix else ''}: {', '.join(sorted(allowed))}.",
+        zh=f"{path}：未知的键 {where}{key[len(prefix) :]}{zh_hint}；"
+        f"{'[' + prefix[:-1] + '] 中' if prefix else ''}可用的键：{', '.join(sorted(allowed))}。",
     )
 
 
@@ -213,7 +216,9 @@ def _load_toml(path: Path) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise InputError(f"--config {path}: config file not found.") from exc
+        raise InputError(
+            f"--config {path}: config file not found.", zh=f"--config {path}：评估文件不存在。"
+        ) from exc
     except IsADirectoryError as exc:
         raise InputError(
             f"--config {path}: is a folder; give the review file (a .toml file) in it."
@@ -238,12 +243,17 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise InputError(
             f"--config {path}: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
             f"{exc.start}).{guess} Save the review file as UTF-8 (in Notepad: Save as, "
-            "Encoding UTF-8)."
+            "Encoding UTF-8).",
+            zh=f"--config {path}：不是 UTF-8 文本（第 {exc.start} 字节为 {data[exc.start]:#04x}）。"
+            f"{'看起来是 GBK/GB18030 编码。' if guess else ''}请把评估文件另存为 UTF-8"
+            "（记事本：另存为，编码选 UTF-8）。",
         ) from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}).") from exc
+        raise InputError(
+            f"{path}: not valid TOML ({exc}).", zh=f"{path}：不是有效的 TOML（{exc}）。"
+        ) from exc
 
 
 def settings(args: argparse.Namespace, command: str) -> Settings:

@@ -62,7 +62,9 @@ def refuse_overwrite(
             raise InputError(
                 f"{settings.where(name)} {settings.get(name)}: the output folder {relation} the "
                 f"input {where} ({source}); inputs are never overwritten: choose an output "
-                "folder that holds no input."
+                "folder that holds no input.",
+                zh=f"{settings.where(name)} {settings.get(name)}：输出文件夹与输入 {where}"
+                f"（{source}）重叠；输入文件绝不会被覆盖：请选择不含任何输入的输出文件夹。",
             )
     for name in files:
         if name not in settings:
@@ -74,7 +76,9 @@ def refuse_overwrite(
                 raise InputError(
                     f"{settings.where(name)} {settings.get(name)}: the output file {relation} "
                     f"the input {where} ({source}); inputs are never overwritten: write to "
-                    "another file."
+                    "another file.",
+                    zh=f"{settings.where(name)} {settings.get(name)}：输出文件与输入 {where}"
+                    f"（{source}）相同或在其中；输入文件绝不会被覆盖：请写到另一个文件。",
                 )
     outs = [(n, _resolved(settings.get(n))) for n in files if n in settings]
     for i, (name, path) in enumerate(outs):

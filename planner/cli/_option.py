@@ -108,7 +108,10 @@ class Option:
                 return self._checked(value, from_flag)
             except ValueError as exc:
                 problem = str(exc)
-        raise InputError(f"{where} {shown}: {problem}; allowed: {self.allowed()}.")
+        raise InputError(
+            f"{where} {shown}: {problem}; allowed: {self.allowed()}.",
+            zh=f"{where} {shown}：取值不符（{problem}）；允许：{self.allowed()}。",
+        )
 
     def _problem(self, value: Any, from_flag: bool) -> str | None:
         """Why ``value`` has the wrong type (None: the type is right)."""
