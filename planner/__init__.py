@@ -1,7 +1,8 @@
 """planner: check and plan the 15-minute community life circle on the real walking network."""
 
 from planner._version import __version__
-from planner.checks import CheckResult, check, compare
+from planner.checks import CheckResult, check
+from planner.compare import compare
 from planner.engine import catchments, nearest_facilities
 from planner.errors import InputError, NetworkError, PlannerError
 from planner.isochrones import isochrones

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from planner._files import jsonable, replace_atomically, staged_output
-from planner.checks import compare_summaries
 from planner.communities import brief_rows
+from planner.compare import compare_summaries
 from planner.errors import InputError
 from planner.osm.buildings import HOUSEHOLDS_PER_COMMUNITY, demo_inputs
 

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "isochrones": 7,
     "communities": 7,
     "checks": 8,
+    "compare": 8,
     "siting": 9,
     "maps": 10,
     "report": 11,

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.checks import check, column, compare
+from planner.checks import check, column
+from planner.compare import compare
 from planner.errors import InputError
 from planner.network import build_network
 from planner.standards import Rule, Standard, load_standard

@@ -19,8 +19,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from planner._files import jsonable
-from planner.checks import CheckResult, check, compare_summaries
+from planner.checks import CheckResult, check
 from planner.communities import assign_facilities
+from planner.compare import compare_summaries
 from planner.engine import pairs_within
 from planner.errors import InputError
 from planner.floor_area import community_of
@@ -72,7 +73,7 @@ class Proposal:
         *after*); with communities also ``community_id``, ``community_name``, ``subdistrict``.
     summary
         JSON-ready figures: the problem, the solver, the verification and the before/after
-        comparison (`planner.checks.compare_summaries`).
+        comparison (`planner.compare.compare_summaries`).
     solution
         The raw `Solution` of the covering model.
     communities
