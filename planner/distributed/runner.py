@@ -176,7 +176,7 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None) -> 
             n_workers=int(workers or 1),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: another cluster may hold 8787
         ) as cluster,
         Client(cluster) as client,
     ):
