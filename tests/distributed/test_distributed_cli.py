@@ -53,7 +53,7 @@ def test_check_on_two_local_workers_equals_single(tmp_path, capsys):
     assert main([*common, "--out", str(tmp_path / "single"), "--quiet"]) == 1
     assert main([*common, "--out", str(tmp_path / "split"), "--workers", "2"]) == 1
     _same_outputs(tmp_path / "single", tmp_path / "split")
-    assert "unit community" in capsys.readouterr().err  # progress of the cluster's tasks
+    assert "单元 community" in capsys.readouterr().err  # progress of the cluster's tasks (zh)
 
 
 def test_batch_writes_each_area_and_one_rollup(tmp_path):
@@ -102,7 +102,7 @@ def test_broken_unit_fails_alone_by_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "units failed (community " in err and "the other" in err
-    assert "reviewed (" in err  # the others' units are reported as they finish
+    assert "已完成（" in err  # the others' units are reported as they finish (zh)
     assert not (tmp_path / "out").exists()
 
 
