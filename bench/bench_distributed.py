@@ -9,7 +9,14 @@
    reviewed on the 2 workers: peak RSS per worker and seconds per unit (per 1,000 residences)
    as the area grows.
 
-Run: ``python bench/bench_distributed.py --walk-nodes 100000 --grow 25000,50000,100000``.
+3. ``--batch 2,4,8``: a simulated province, ``planner batch`` of 2, 4, 8 ... synthetic cities
+   (``--batch-nodes`` walk nodes each, seeds 1, 2, ...; each its own review.toml), run by the
+   CLI itself (``planner.cli.main(["batch", ..., "--scheduler", ADDRESS])``) on a fresh local
+   cluster of 2 workers per batch size: wall time per city and per 1,000 residences, peak RSS
+   of each worker and of this process (the client). Only this part runs when given.
+
+Run: ``python bench/bench_distributed.py --walk-nodes 100000 --grow 25000,50000,100000``, or
+``python bench/bench_distributed.py --batch 2,4,8 --batch-nodes 100000``.
 """
 
 from __future__ import annotations
@@ -74,6 +81,66 @@ def _layers(folder: Path, walk_nodes: int) -> tuple[Any, Any]:
     )
 
 
+def _batch(args: argparse.Namespace) -> int:
+    """``planner batch`` of growing numbers of cities on a fresh 2-worker cluster each time."""
+    from distributed import Client, LocalCluster
+    from synth_osm import write_synthetic_city
+    from synth_review import write_review_inputs
+
+    from planner.cli import main as planner_main
+
+    sizes = [int(k) for k in args.batch.split(",") if k]
+    n = args.batch_nodes
+    residences, facilities = int(n * args.residences_per_node), max(40, n // 100)
+    configs: list[Path] = []
+    for seed in range(1, max(sizes) + 1):
+        city = args.out / f"city_{n}_s{seed}.osm.pbf"
+        config = args.out / f"city_{n}_s{seed}" / "review.toml"
+        if not config.is_file():
+            write_synthetic_city(city, walk_nodes=n, seed=seed)
+            write_review_inputs(
+                city, config.parent, facilities=facilities, residences=residences, seed=seed
+            )
+        configs.append(config)
+    rows = []
+    for k in sizes:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            argv = [
+                "batch",
+                *[str(c) for c in configs[:k]],
+                "--scheduler",
+                str(cluster.scheduler_address),
+                "--tile-m",
+                str(args.tile_m),
+                "--out",
+                str(args.out / f"batch_{k}"),
+                "--quiet",
+            ]
+            t0 = time.perf_counter()
+            code = planner_main(argv)
+            wall = time.perf_counter() - t0
+            rollup = pd.read_csv(args.out / f"batch_{k}" / "rollup.csv")
+            row = {
+                "cities": k,
+                "exit": code,
+                "residences": int(rollup.loc[rollup["level"] == "area", "residences"].sum()),
+                "wall_s": round(wall, 1),
+                "wall_s_per_city": round(wall / k, 1),
+                "wall_s_per_1000_residences": round(1000 * wall / (k * residences), 3),
+                "worker_peak_rss_mb": _worker_peaks(client),
+                "client_peak_rss_mb": round(_peak_mb(), 1),
+            }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    (args.out / "bench_batch.json").write_text(json.dumps(rows, indent=2))
+    return 0 if all(r["exit"] in (0, 1) for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--walk-nodes", type=int, default=100_000)
@@ -81,8 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--residences-per-node", type=float, default=0.5)
     parser.add_argument("--tile-m", type=float, default=3000.0)
     parser.add_argument("--out", type=Path, default=Path("bench/out/distributed"))
+    parser.add_argument("--batch", default="", help="city counts, e.g. 2,4,8 (only this part)")
+    parser.add_argument("--batch-nodes", type=int, default=100_000)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.batch:
+        return _batch(args)
     from distributed import Client, LocalCluster
 
     def sizes(n: int) -> tuple[int, int]:

@@ -260,6 +260,22 @@ def run_check(settings: Settings) -> int:
     return exit_code(result.summary)
 
 
+def check_options(settings: Settings, inputs: _Inputs, *, split: bool = False) -> dict[str, Any]:
+    """The keyword arguments of `planner.check` (or the split `planner.distributed.check`) the
+    settings give, with the communities read into ``inputs``; no served areas when ``split``."""
+    return {
+        "standard": settings.get("standard", DEFAULT_STANDARD),
+        "communities": inputs.communities,
+        "speed_kmh": _speed(settings),
+        "allocation": settings.get("allocation", "catchment"),
+        "snap_cap_m": float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
+        "buffer_m": float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
+        "isochrones": bool(settings.get("isochrones", True)) and not split,
+        "isochrone_polygons": bool(settings.get("isochrones_gpkg", False)),
+        "inputs": _inputs(settings),
+    }
+
+
 def review_and_write(settings: Settings, *, client: Any = None) -> Any:
     """Read, review (on ``client``'s cluster, or split in this process, when the settings ask
     for a cluster), write the outputs, print the summary; return the `CheckResult`."""
@@ -288,17 +304,7 @@ def review_and_write(settings: Settings, *, client: Any = None) -> Any:
         check = split_check(settings, client)  # noqa: F811 (the same call, split into units)
     else:
         network = _load(settings)
-    options = {
-        "standard": settings.get("standard", DEFAULT_STANDARD),
-        "communities": inputs.communities,
-        "speed_kmh": _speed(settings),
-        "allocation": settings.get("allocation", "catchment"),
-        "snap_cap_m": float(settings.get("snap_cap_m", DEFAULT_SNAP_CAP_M)),
-        "buffer_m": float(settings.get("buffer_m", DEFAULT_BUFFER_M)),
-        "isochrones": bool(settings.get("isochrones", True)) and not split,
-        "isochrone_polygons": bool(settings.get("isochrones_gpkg", False)),
-        "inputs": _inputs(settings),
-    }
+    options = check_options(settings, inputs, split=split)
     residences = inputs.residences
     baseline = None
     with _computing(settings, ("facilities", "residences", "communities", "proposed")):

@@ -9,7 +9,8 @@
   the tiles its halo touches.
 - `planner.distributed.cluster`: `check(..., client=)` on a `distributed.Client` (or in this
   process when no client is given).
-- `planner.distributed.runner`: what the CLI calls (``--workers``, ``--scheduler``, ``batch``).
+- `planner.distributed.runner`: the cluster client, network source and batch roll-up the CLI
+  uses (``--workers``, ``--scheduler``, ``batch``).
 
 What differs from `planner.check`: walks longer than the largest threshold of the review are
 given as ``inf`` ("more than X m", X in ``residences.attrs["walks_exact_to_m"]``) with no

@@ -34,3 +34,27 @@ def assert_same(single, split) -> None:
         if one is not None:
             pd.testing.assert_frame_equal(one, other, check_exact=True)
     assert single.summary == split.summary
+
+
+def cli_settings(command: str = "check", **flags):
+    """The CLI's settings of ``planner COMMAND --flag value ...`` (values as the flags give them:
+    text; a switch's value as its bool, e.g. ``isochrones=False`` for ``--no-isochrones``), read
+    by its one reader (`planner.cli._config.settings`), review file included."""
+    import argparse
+
+    from planner.cli._config import settings
+
+    args = {k: (v if isinstance(v, (list, bool)) else str(v)) for k, v in flags.items()}
+    return settings(argparse.Namespace(**args), command)
+
+
+def read_review(path):
+    """A review file read as ``planner check`` reads it: its settings, network path, facilities
+    (categories mapped), residences and the `check` options (no served areas)."""
+    from planner.cli._check import _categorised, _read_inputs, check_options
+
+    config = cli_settings(config=path)
+    inputs = _read_inputs(config)
+    facilities, _ = _categorised(inputs.facilities, config)
+    options = check_options(config, inputs, split=True)
+    return config, str(config.get("network")), facilities, inputs.residences, options

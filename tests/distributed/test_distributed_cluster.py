@@ -78,14 +78,15 @@ def test_local_cluster_equals_single(synth, client):
 
 
 def test_demo_on_local_cluster(client):
-    from planner.distributed.runner import load_review
+    from split_helpers import read_review
 
-    review = load_review(ROOT / "data" / "haidian" / "review.toml")
-    network = planner.load_network(review.network)
-    options = {**review.options, "isochrones": False}
-    single = planner.check(network, review.facilities, review.residences, **options)
+    _, path, facilities, residences, options = read_review(
+        ROOT / "data" / "haidian" / "review.toml"
+    )
+    network = planner.load_network(path)
+    single = planner.check(network, facilities, residences, **options)
     split = distributed.check(
-        network, review.facilities, review.residences, tile_m=400.0, client=client, **options
+        network, facilities, residences, tile_m=400.0, client=client, **options
     )
     assert_same(single, split)
 
@@ -130,8 +131,12 @@ def _free_port() -> int:
 
 
 def test_scheduler_address_end_to_end(synth, tmp_path):
-    """`dask scheduler` and two `dask worker` processes on 127.0.0.1, then run_check_distributed."""
-    from planner.distributed.runner import run_check_distributed
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1, then ``planner check
+    --scheduler`` (the CLI's settings, cluster and runner)."""
+    from split_helpers import cli_settings
+
+    from planner.cli._check import review_and_write
+    from planner.cli._cluster import cluster_for
 
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -178,13 +183,17 @@ def test_scheduler_address_end_to_end(synth, tmp_path):
         with Client(address, timeout=30) as c:
             c.wait_for_workers(2, timeout=60)
         out = tmp_path / "out"
-        result = run_check_distributed(synth["config"], scheduler=address, tile_m=800.0, out=out)
+        config = cli_settings(config=synth["config"], scheduler=address, tile_m=800, out=out)
+        with cluster_for(config) as client:
+            result = review_and_write(config, client=client)
         single = planner.check(
             synth["network"],
             synth["facilities"],
             synth["residences"],
             inputs=result.summary["inputs"],
         )
+        # the CLI's own addition to the summary
+        single.summary["category_labels_unmapped"] = result.summary["category_labels_unmapped"]
         assert_same(single, result)
         assert set(result.summary["inputs"]) == {"network", "facilities", "residences"}
         assert (out / "summary.json").is_file() and (out / "residences.csv").is_file()

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from split_helpers import ROOT, assert_same
+from split_helpers import ROOT, assert_same, read_review
 
 import planner
 from planner import distributed
 from planner.distributed import InMemoryNetwork, plan_review
-from planner.distributed.runner import load_review
 from planner.errors import InputError
 
 
 @pytest.mark.parametrize("demo", ["haidian", "guixi"])
 @pytest.mark.parametrize("tile_m", [5000.0, 300.0])
 def test_demo_split_equals_single(demo, tile_m):
-    review = load_review(ROOT / "data" / demo / "review.toml")
-    network = planner.load_network(review.network)
-    options = {**review.options, "isochrones": False}
-    single = planner.check(network, review.facilities, review.residences, **options)
-    split = distributed.check(
-        network, review.facilities, review.residences, tile_m=tile_m, **options
-    )
+    _, path, facilities, residences, options = read_review(ROOT / "data" / demo / "review.toml")
+    network = planner.load_network(path)
+    single = planner.check(network, facilities, residences, **options)
+    split = distributed.check(network, facilities, residences, tile_m=tile_m, **options)
     assert_same(single, split)
     if tile_m == 300.0:  # really split: several units, each with part of the network
-        plan = plan_review(
-            InMemoryNetwork(network), review.facilities, review.residences, tile_m=tile_m
-        )
+        plan = plan_review(InMemoryNetwork(network), facilities, residences, tile_m=tile_m)
         assert len(plan.units) > 3
 
 
