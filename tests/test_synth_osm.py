@@ -21,8 +21,6 @@ WALK_NODES = 2000
 FORMATS = (".osm", ".osm.bz2", ".osm.pbf")
 
 
-
-
 def _read(path: Path) -> dict[str, Any]:
     """Everything the tests look at, read back with osmium in file order."""
     order: list[tuple[str, int]] = []
