@@ -26,11 +26,9 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
-import pyproj
 import shapely
 
-from planner._geo import wgs84_to_gcj02
-from planner.maps.encode import _COORD_DIGITS, _js
+from planner.maps.encode import _delta_lines, _js
 from planner.maps.layers import _bands_legend
 from planner.maps.page import PlannerMap, _new_group
 
@@ -69,33 +67,18 @@ def _band_lines(m: PlannerMap, served: Any, rows: Sequence[int]) -> dict[str, An
         at = extras[-1][1]
     lines = np.concatenate(groups) if groups else np.empty(0, dtype=object)
     lines = shapely.simplify(lines, _BAND_SIMPLIFY_M, preserve_topology=False)
-    coords, index = shapely.get_coordinates(lines, return_index=True)
-    to_wgs84 = pyproj.Transformer.from_crs(network.crs, "EPSG:4326", always_xy=True)
-    lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
-    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    if m.gcj02:
-        lon, lat = wgs84_to_gcj02(lon, lat)
-    scale = 10**_COORD_DIGITS
-    ix = np.round(lon * scale).astype(np.int64)
-    iy = np.round(lat * scale).astype(np.int64)
-    deltas = np.empty(2 * len(ix), dtype=np.int64)
-    if len(ix):
-        deltas[0::2] = np.diff(ix, prepend=ix[0])
-        deltas[1::2] = np.diff(iy, prepend=iy[0])
+    enc = _delta_lines(lines, network.crs, gcj02=m.gcj02)
     table = served.table
     return {
         "type": "PMLines",
-        "x0": int(ix[0]) if len(ix) else 0,
-        "y0": int(iy[0]) if len(iy) else 0,
-        "d": deltas.tolist(),
-        "n": np.bincount(index, minlength=len(lines)).tolist(),
+        **enc.fields(),
         "w": prefix,
         "nested": nested,
         "e": [list(e) for e in extras],
         "b": [float(table["band_min"].iloc[r]) for r in rows],
         "m": [round(float(table["band_m"].iloc[r])) for r in rows],
         "buffer_m": float(served.buffer_m),
-        "bounds": _bounds(lon, lat, float(served.buffer_m)),
+        "bounds": _bounds(enc.lon, enc.lat, float(served.buffer_m)),
     }
 
 

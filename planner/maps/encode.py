@@ -10,11 +10,15 @@ from __future__ import annotations
 import html
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
+
+from planner._geo import wgs84_to_gcj02
 
 _COORD_DIGITS: Final = 6  # about 0.1 m
 _SIMPLIFY_DEG: Final = 1e-5  # about 1 m; isochrone outlines are buffered by ~25 m
@@ -122,6 +126,50 @@ def _simplify_rings(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     drawn[single] = shapely.get_geometry(drawn[single], 0)  # polygons stay polygons
     out[polygonal] = drawn
     return out
+
+
+@dataclass(frozen=True)
+class _DeltaLines:
+    """Lines as the page reads them: a first vertex, then each vertex's step, in microdegrees.
+
+    ``x0``/``y0`` start, ``d`` the steps (dx, dy per vertex, all lines one after another),
+    ``n`` the vertices of each line; ``lon``/``lat`` the vertices in degrees (as drawn).
+    """
+
+    x0: int
+    y0: int
+    d: list[int]
+    n: list[int]
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def fields(self) -> dict[str, Any]:
+        return {"x0": self.x0, "y0": self.y0, "d": self.d, "n": self.n}
+
+
+def _delta_lines(lines: np.ndarray, crs: Any, *, gcj02: bool) -> _DeltaLines:
+    """`_DeltaLines` of ``lines`` in ``crs``: to WGS84 (then GCJ-02 for Amap tiles)."""
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    to_wgs84 = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    if gcj02:
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    scale = 10**_COORD_DIGITS
+    ix = np.round(lon * scale).astype(np.int64)
+    iy = np.round(lat * scale).astype(np.int64)
+    deltas = np.empty(2 * len(ix), dtype=np.int64)
+    if len(ix):
+        deltas[0::2] = np.diff(ix, prepend=ix[0])
+        deltas[1::2] = np.diff(iy, prepend=iy[0])
+    return _DeltaLines(
+        x0=int(ix[0]) if len(ix) else 0,
+        y0=int(iy[0]) if len(iy) else 0,
+        d=deltas.tolist(),
+        n=np.bincount(index, minlength=len(lines)).tolist(),
+        lon=lon,
+        lat=lat,
+    )
 
 
 def _feature_collection(geoms: np.ndarray, props: list[dict[str, Any]]) -> str:

@@ -18,9 +18,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-from planner._geo import metric_crs, wgs84_to_gcj02
+from planner._geo import metric_crs
 from planner.errors import InputError
-from planner.maps.encode import _COORD_DIGITS, _esc, _js
+from planner.maps.encode import _delta_lines, _esc, _js
 from planner.maps.page import PlannerMap, _new_group
 
 log = logging.getLogger(__name__)
@@ -113,25 +113,10 @@ def _network_lines(m: PlannerMap, network: Any, *, simplify_m: float) -> _Networ
     cell = cy * (int(cx.max(initial=0)) + 1) + cx
     order = np.lexsort((x, line_cls, cell))
     lines, line_cls, cell = lines[order], line_cls[order], cell[order]
-    coords, index = shapely.get_coordinates(lines, return_index=True)
-    to_wgs84 = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
-    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    if m.gcj02:
-        lon, lat = wgs84_to_gcj02(lon, lat)
-    scale = 10**_COORD_DIGITS
-    ix = np.round(lon * scale).astype(np.int64)
-    iy = np.round(lat * scale).astype(np.int64)
-    deltas = np.empty(2 * len(ix), dtype=np.int64)
-    if len(ix):
-        deltas[0::2] = np.diff(ix, prepend=ix[0])
-        deltas[1::2] = np.diff(iy, prepend=iy[0])
+    enc = _delta_lines(lines, crs, gcj02=m.gcj02)
     _, cell_counts = np.unique(cell, return_counts=True)
     data = {
-        "x0": int(ix[0]) if len(ix) else 0,
-        "y0": int(iy[0]) if len(iy) else 0,
-        "d": deltas.tolist(),
-        "n": np.bincount(index, minlength=len(lines)).tolist(),
+        **enc.fields(),
         "c": (line_cls.astype(np.uint8) + 48).tobytes().decode("ascii"),
         "cells": cell_counts.tolist(),
         "simplify_m": simplify_m,
@@ -140,7 +125,7 @@ def _network_lines(m: PlannerMap, network: Any, *, simplify_m: float) -> _Networ
         data=data,
         edges=n_edges,
         lines=len(lines),
-        vertices=len(ix),
+        vertices=len(enc.lon),
         classes=frozenset(int(c) for c in np.unique(line_cls).tolist()),
     )
 
