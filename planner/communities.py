@@ -144,7 +144,11 @@ def community_table(
         if c not in {"id", "name", *LEVELS, communities.geometry.name}
     ]
     for name in kept:
-        out["households_layer" if name == "households" else name] = communities[name].to_numpy()
+        if name == "households":  # the layer's own counts, when it has them
+            if communities[name].notna().any():
+                out["households_layer"] = communities[name].to_numpy()
+            continue
+        out[name] = communities[name].to_numpy()
     out["residences"] = sum_by(res_comm, np.ones(len(res_comm)), ids).astype(np.int64)
     out["households"] = np.round(hh, 3)
     out["households_off_network"] = np.round(sum_by(res_comm, households * ~on_network, ids), 3)

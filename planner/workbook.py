@@ -92,6 +92,9 @@ HEADERS: Final = {
     "fails": ("未达标项", "fails"),
     "communities": ("社区数", "communities"),
     "compliant_communities": ("达标社区数", "compliant communities"),
+    "communities_without_households": ("无住户社区数", "communities without households"),
+    "residences": ("居住点数", "residences"),
+    "households_layer": ("图层户数", "households in the layer"),
     "compliant_share": ("达标社区比例", "compliant share"),
     "target_compliant": ("目标达标社区数", "target compliant communities"),
     "target_share": ("目标达标比例", "target share"),
@@ -113,6 +116,8 @@ RULE_PREFIXES: Final = {
     "m2_per_100hh": ("每百户面积（平方米）", "m² per 100 households"),
     "floor_area_ok": ("面积达标", "floor area met"),
     "shortfall_m2": ("面积缺口（平方米）", "shortfall (m²)"),
+    "households_uncovered": ("超出步行范围户数", "households beyond the walk"),
+    "facilities_off_network": ("不在路网的设施数", "facilities off the network"),
 }
 """Per-rule column prefix -> (Chinese, English); the header is the prefix's text and the rule key
 (``walk_m_health`` -> ``步行距离（米）·health``)."""
