@@ -367,7 +367,7 @@ def _say_wrote(paths: dict[str, Path], started: float) -> None:
 
 def run_batch(config: Settings) -> int:
     """Each review file's outputs, then ``rollup.csv`` / ``rollup.json`` of every area."""
-    from planner.distributed.runner import write_rollup
+    from planner.distributed.runner import Rollup
     from planner.outputs import exit_code
 
     started = time.perf_counter()
@@ -389,19 +389,18 @@ def run_batch(config: Settings) -> int:
     target = (
         Path(config.get("out")) if "out" in config else Path(areas[0].get("out")).resolve().parent
     )
-    results: dict[str, Any] = {}
-    communities: dict[str, Any] = {}
+    rollup = Rollup()
     with _client(config) as client:
         for name, area in zip(names, areas, strict=True):
             log.info("Area %s (%s)", name, area.config)
-            results[name] = review_and_write(area, client=client)
-            communities[name] = results[name].communities
+            # each area's outputs are written; only its roll-up rows and summary stay
+            rollup.add(name, review_and_write(area, client=client))
     config.values.setdefault("out", str(target))
     writable_folder(config, "out")
-    written = write_rollup(results, communities, target)
-    passes = all(r.passes for r in results.values())
+    written = rollup.write(target)
+    passes = all(rollup.passes.values())
     print(
-        f"{len(results)} areas: {sum(r.passes for r in results.values())} pass; roll-up in "
+        f"{len(rollup.passes)} areas: {sum(rollup.passes.values())} pass; roll-up in "
         f"{written['rollup_csv']}"
     )
     log.info("Batch done (%.1f s)", time.perf_counter() - started)

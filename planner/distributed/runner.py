@@ -5,7 +5,8 @@ reviewed by its runners (`planner.cli._check.run_check`, `run_batch`, through
 
 - `cluster_client`: a `distributed.Client` on a scheduler address or a local cluster.
 - `open_network_source`: a tiled network (read by halos) or a loaded one.
-- `write_rollup` / `rollup_table`: a batch's ``rollup.csv`` and ``rollup.json``.
+- `Rollup` / `area_rows`: a batch's ``rollup.csv`` and ``rollup.json``, built as each area
+  finishes.
 - `save_network_tiles`: ``planner network city.osm.pbf --save city.tiles --tiles 5000``.
 """
 
@@ -71,87 +72,96 @@ def cluster_client(workers: int | None = None, scheduler: str | None = None) -> 
         yield client
 
 
-def write_rollup(
-    results: dict[str, CheckResult], communities: dict[str, Any], target: Path
-) -> dict[str, Path]:
-    """``rollup.csv`` (`rollup_table`) and ``rollup.json`` (each area's summary) in ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    written = {"rollup_csv": target / "rollup.csv", "rollup_json": target / "rollup.json"}
-    rollup_table(results, communities).to_csv(
-        written["rollup_csv"], index=False, float_format="%.6f"
-    )
-    written["rollup_json"].write_text(
-        json.dumps(
-            {
-                "areas": {n: r.summary for n, r in results.items()},
-                "passes": all(r.passes for r in results.values()),
-            },
-            indent=2,
-            ensure_ascii=False,
-            default=str,
-        ),
-        encoding="utf-8",
-    )
-    return written
+class Rollup:
+    """A batch's roll-up, built area by area as each finishes (`add`), then written (`write`).
 
-
-def rollup_table(
-    results: dict[str, CheckResult], communities: dict[str, Any] | None = None
-) -> pd.DataFrame:
-    """Households and coverage per required rule, per area and down the community hierarchy.
-
-    Columns: ``level`` (area, district, subdistrict, community), ``area``, ``name``,
-    ``residences``, ``households``, per required rule ``coverage_rate_<key>``, then
-    ``m2_per_100hh`` (the area's floor area, areas only) and ``passes`` (areas only).
+    Each area leaves only its rows of ``rollup.csv`` (`area_rows`) and its summary, so a batch
+    of many areas holds none of their results.
     """
-    rows: list[dict[str, Any]] = []
-    for area, result in results.items():
-        res = result.residences
-        hh = res["households"].to_numpy(dtype=np.float64)
-        keys = [c["key"] for c in result.summary["coverage"] if c["required"]]
-        fa = result.summary["floor_area"]
 
-        def _row(
-            level: str,
-            name: Any,
-            mask: np.ndarray,
-            area: str = area,
-            keys: list[str] = keys,
-            hh: np.ndarray = hh,
-            res: Any = res,
-        ) -> dict[str, Any]:
-            total = float(hh[mask].sum())
-            row: dict[str, Any] = {
-                "level": level,
-                "area": area,
-                "name": name,
-                "residences": int(mask.sum()),
-                "households": total,
-            }
-            for key in keys:
-                got = float(hh[mask & res[f"covered_{key}"].to_numpy(dtype=bool)].sum())
-                row[f"coverage_rate_{key}"] = got / total if total > 0 else np.nan
-            return row
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.passes: dict[str, bool] = {}
 
-        top = _row("area", area, np.ones(len(res), dtype=bool))
-        top["m2_per_100hh"] = fa["m2_per_100hh"] if fa else np.nan
-        top["passes"] = result.passes
-        rows.append(top)
-        if "community_id" not in res.columns:
+    def add(self, area: str, result: CheckResult) -> None:
+        """Take ``area``'s rows and summary from its result (the result is not kept)."""
+        self.rows.extend(area_rows(area, result, result.communities))
+        self.summaries[area] = result.summary
+        self.passes[area] = bool(result.passes)
+
+    def table(self) -> pd.DataFrame:
+        """``rollup.csv``'s table: every area's rows, in the order the areas were added."""
+        return pd.DataFrame(self.rows)
+
+    def write(self, target: Path) -> dict[str, Path]:
+        """``rollup.csv`` (`table`) and ``rollup.json`` (each area's summary) in ``target``."""
+        target.mkdir(parents=True, exist_ok=True)
+        written = {"rollup_csv": target / "rollup.csv", "rollup_json": target / "rollup.json"}
+        self.table().to_csv(written["rollup_csv"], index=False, float_format="%.6f")
+        written["rollup_json"].write_text(
+            json.dumps(
+                {"areas": self.summaries, "passes": all(self.passes.values())},
+                indent=2,
+                ensure_ascii=False,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
+        return written
+
+
+def area_rows(area: str, result: CheckResult, communities: Any = None) -> list[dict[str, Any]]:
+    """One area's rows of the roll-up: households and coverage per required rule, for the area
+    and down its community hierarchy.
+
+    Keys: ``level`` (area, district, subdistrict, community), ``area``, ``name``,
+    ``residences``, ``households``, per required rule ``coverage_rate_<key>``, then
+    ``m2_per_100hh`` (the area's floor area, area row only) and ``passes`` (area row only).
+    ``communities`` is the area's communities table (district and sub-district levels).
+    """
+    res = result.residences
+    hh = res["households"].to_numpy(dtype=np.float64)
+    keys = [c["key"] for c in result.summary["coverage"] if c["required"]]
+    covered = {key: res[f"covered_{key}"].to_numpy(dtype=bool) for key in keys}
+
+    def _row(level: str, name: Any, mask: np.ndarray) -> dict[str, Any]:
+        total = float(hh[mask].sum())
+        row: dict[str, Any] = {
+            "level": level,
+            "area": area,
+            "name": name,
+            "residences": int(mask.sum()),
+            "households": total,
+        }
+        for key in keys:
+            got = float(hh[mask & covered[key]].sum())
+            row[f"coverage_rate_{key}"] = got / total if total > 0 else np.nan
+        return row
+
+    fa = result.summary["floor_area"]
+    top = _row("area", area, np.ones(len(res), dtype=bool))
+    top["m2_per_100hh"] = fa["m2_per_100hh"] if fa else np.nan
+    top["passes"] = result.passes
+    rows = [top]
+    if "community_id" not in res.columns:
+        return rows
+    cid = res["community_id"].to_numpy()
+    for level in ("district", "subdistrict"):
+        if communities is None or level not in communities.columns:
             continue
-        comm = (communities or {}).get(area)
-        cid = res["community_id"].to_numpy()
-        for level in ("district", "subdistrict"):
-            if comm is None or level not in comm.columns:
-                continue
-            ids = comm["community_id"] if "community_id" in comm.columns else comm["id"]
-            level_of = dict(zip(ids, comm[level], strict=True))
-            values = np.array([level_of.get(c) for c in cid], dtype=object)
-            for value in sorted({v for v in values if v is not None}, key=str):
-                rows.append(_row(level, value, values == value))
-        for c in sorted({c for c in cid if c is not None}, key=str):
-            rows.append(_row("community", c, cid == c))
-    return pd.DataFrame(rows)
+        ids = (
+            communities["community_id"]
+            if "community_id" in communities.columns
+            else communities["id"]
+        )
+        level_of = dict(zip(ids, communities[level], strict=True))
+        values = np.array([level_of.get(c) for c in cid], dtype=object)
+        for value in sorted({v for v in values if v is not None}, key=str):
+            rows.append(_row(level, value, values == value))
+    for c in sorted({c for c in cid if c is not None}, key=str):
+        rows.append(_row("community", c, cid == c))
+    return rows
 
 
 def save_network_tiles(
@@ -167,9 +177,9 @@ def save_network_tiles(
 
 
 __all__ = [
+    "Rollup",
+    "area_rows",
     "cluster_client",
     "open_network_source",
-    "rollup_table",
     "save_network_tiles",
-    "write_rollup",
 ]

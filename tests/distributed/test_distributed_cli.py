@@ -74,7 +74,30 @@ def test_batch_writes_each_area_and_one_rollup(tmp_path):
     rollup = pd.read_csv(tmp_path / "all" / "rollup.csv")
     assert set(rollup["area"]) == {"haidian", "guixi"}
     assert {"area", "subdistrict", "community"} <= set(rollup["level"])
-    assert json.loads((tmp_path / "all" / "rollup.json").read_text())["passes"] is False
+    summaries = json.loads((tmp_path / "all" / "rollup.json").read_text())
+    assert summaries["passes"] is False
+    for area in ("haidian", "guixi"):  # each area's rows agree with its own written tables
+        out = tmp_path / "out" / area
+        assert summaries["areas"][area] == json.loads((out / "summary.json").read_text())
+        res = pd.read_csv(out / "residences.csv")
+        top = rollup[(rollup["area"] == area) & (rollup["level"] == "area")].iloc[0]
+        assert top["residences"] == len(res)
+        assert top["households"] == pytest.approx(res["households"].sum())
+        covered = res.loc[res["covered_community_service"], "households"].sum()
+        assert top["coverage_rate_community_service"] == pytest.approx(
+            covered / res["households"].sum(), abs=1e-6
+        )
+        per = rollup[(rollup["area"] == area) & (rollup["level"] == "community")]
+        if not (out / "communities.csv").exists():
+            assert per.empty
+            continue
+        comm = pd.read_csv(out / "communities.csv").set_index("community_id")
+        assert len(per) == len(comm)
+        for _, row in per.iterrows():
+            assert row["households"] == pytest.approx(comm.loc[row["name"], "households"])
+            assert row["coverage_rate_community_service"] == pytest.approx(
+                comm.loc[row["name"], "coverage_rate_community_service"], abs=1e-6
+            )
 
 
 def test_broken_unit_fails_alone_by_name(tmp_path, capsys):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ import planner
 from planner.cli import main
 from planner.cli._check import review_and_write
 from planner.cli._cluster import cluster_for
-from planner.distributed.runner import save_network_tiles
+from planner.distributed.runner import Rollup, area_rows, save_network_tiles
 from planner.distributed.tiles import TiledNetwork
 from planner.errors import InputError
 
@@ -84,6 +86,23 @@ def test_batch_rolls_up_areas(synth, tmp_path):
     assert rollup["households"].iloc[0] == synth["residences"]["households"].sum()
     passes = json.loads((tmp_path / "all" / "rollup.json").read_text())["passes"]
     assert code == (0 if passes else 1)
+
+
+def test_rollup_keeps_no_area_result(synth):
+    """A batch's client memory does not grow with its areas: the roll-up keeps each area's
+    rows and summary, not its result."""
+    rollup = Rollup()
+    result = planner.check(synth["network"], synth["facilities"], synth["residences"])
+    expected = area_rows("north", result)
+    summary = result.summary
+    kept = weakref.ref(result)
+    rollup.add("north", result)
+    del result
+    gc.collect()
+    assert kept() is None
+    assert rollup.rows == expected
+    assert rollup.summaries == {"north": summary}
+    assert rollup.table()["households"].iloc[0] == synth["residences"]["households"].sum()
 
 
 def test_workers_and_scheduler_exclusive(synth):
