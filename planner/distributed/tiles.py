@@ -1,20 +1,23 @@
 """The prepared network as a partitioned GeoParquet dataset, read tile by tile.
 
-`save_tiles` writes a folder::
+`save_tiles` (or `TileWriter`, part by part, for a network no process holds whole) writes a
+folder::
 
-    tiles.json                          format, tile size, CRS, load report, sizes
-    edges/tile_x=3/tile_y=-2/part-0.parquet   ...one Hive partition per tile
+    tiles.json                          format, tile size, CRS, load report, sizes, tile range
+    edges/tile_x=3/tile_y=-2/part-0-0.parquet   ...one Hive partition per tile
 
 Each edge is stored once, in the tile of its bounding box's centre, with everything a task needs
 to rebuild its part of the network without a second table: its index in the whole network, its
 end nodes (index, OSM id, coordinates), length, way id, highway, bounding box and WKB geometry
-(GeoParquet ``geo`` metadata, the network's CRS as PROJJSON).
+(GeoParquet ``geo`` metadata, the network's CRS as PROJJSON). A file holds one tile's rows, in
+row groups of up to 65,536 rows.
 
-`TiledNetwork` reads, for a box, only the partitions whose tiles can hold an edge meeting it
-(pyarrow dataset filters on the partition keys, then on the bounding boxes), from a local folder
-or an fsspec URL (``s3://``, ``gs://``, ``file://`` ...). It gives the same sub-network as
-cutting the whole network in memory (`InMemoryNetwork`), so a split review reads only its halos
-and no process ever holds the whole network. Pickling a `TiledNetwork` sends only its URL.
+`TiledNetwork` reads, for a box, only the files of the tiles that can hold an edge meeting it
+(listed tile by tile, then a pyarrow dataset filter on the bounding boxes), from a local folder
+or an fsspec URL (``s3://``, ``gs://``, ``file://`` ...): a read costs what its tiles hold, never
+a listing or metadata of the whole network. It gives the same sub-network as cutting the whole
+network in memory (`InMemoryNetwork`), so a split review reads only its halos and no process
+ever holds the whole network. Pickling a `TiledNetwork` sends only its URL.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyproj
 import shapely
 
@@ -66,6 +70,144 @@ FORMAT = "planner-network-tiles"
 FORMAT_VERSION = 1
 
 
+def edge_table(columns: dict[str, Any], crs: pyproj.CRS) -> pa.Table:
+    """The edges' table in `SCHEMA` (GeoParquet ``geo`` metadata with ``crs``) from one array
+    per column; ``geometry`` as shapely LineStrings."""
+    data = dict(columns)
+    data["highway"] = pa.array(np.asarray(data["highway"]).astype(str).tolist(), pa.string())
+    data["geometry"] = pa.array(shapely.to_wkb(data["geometry"]).tolist(), pa.binary())
+    table = pa.Table.from_pydict({name: data[name] for name in SCHEMA.names}, schema=SCHEMA)
+    geo = {
+        "version": "1.0.0",
+        "primary_column": "geometry",
+        "columns": {
+            "geometry": {
+                "encoding": "WKB",
+                "geometry_types": ["LineString"],
+                "crs": json.loads(crs.to_json()),
+            }
+        },
+    }
+    return table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
+
+
+def network_edges(network: Network, tile_m: float) -> pa.Table:
+    """A whole network's edges as `edge_table`, each in the tile of its bounding box's centre."""
+    bounds = shapely.bounds(network.edge_geometry)
+    xmin, ymin, xmax, ymax = bounds.T
+    u, v = network.edge_u, network.edge_v
+    return edge_table(
+        {
+            "tile_x": np.floor((xmin + xmax) / 2.0 / tile_m).astype(np.int32),
+            "tile_y": np.floor((ymin + ymax) / 2.0 / tile_m).astype(np.int32),
+            "edge": np.arange(network.n_edges, dtype=np.int64),
+            "u": u.astype(np.int64),
+            "v": v.astype(np.int64),
+            "u_osmid": network.node_osmid[u],
+            "v_osmid": network.node_osmid[v],
+            "u_x": network.node_x[u],
+            "u_y": network.node_y[u],
+            "v_x": network.node_x[v],
+            "v_y": network.node_y[v],
+            "length_m": network.edge_length_m,
+            "way_id": network.edge_way_id.astype(np.int64),
+            "highway": network.edge_highway,
+            "xmin": xmin,
+            "ymin": ymin,
+            "xmax": xmax,
+            "ymax": ymax,
+            "geometry": network.edge_geometry,
+        },
+        network.crs,
+    )
+
+
+class TileWriter:
+    """Writes a tiled network part by part, so no process needs to hold the whole network.
+
+    ``add`` takes edges (`edge_table`) of any tiles; ``close`` writes ``tiles.json`` and moves
+    the folder into place (nothing is left behind when it is not called). Every file holds the
+    rows of one tile, sorted by edge, in row groups of up to 65,536 rows: the row groups (and
+    each file's metadata) do not grow with the whole network.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], *, tile_m: float = DEFAULT_TILE_M) -> None:
+        if not (math.isfinite(tile_m) and tile_m > 0):
+            raise InputError(f"tile_m must be a positive number of metres, not {tile_m!r}.")
+        self.target = Path(folder)
+        if self.target.exists() and not (self.target / "tiles.json").is_file():
+            raise InputError(
+                f"{self.target}: exists and is not a tiled planner network; choose a new name."
+            )
+        self.tile_m = float(tile_m)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", dir=self.target.parent))
+        self._parts = 0
+        self._edges = 0
+        self._half_m = 0.0
+        self._tiles: set[tuple[int, int]] = set()
+
+    def add(self, table: pa.Table) -> None:
+        """Write edges (a table in `SCHEMA`) into their tiles."""
+        if table.num_rows == 0:
+            return
+        table = table.sort_by(
+            [("tile_x", "ascending"), ("tile_y", "ascending"), ("edge", "ascending")]
+        )
+        ds.write_dataset(
+            table,
+            self._tmp / "edges",
+            format="parquet",
+            partitioning=ds.partitioning(pa.schema(_COLUMNS[:2]), flavor="hive"),
+            basename_template=f"part-{self._parts}-{{i}}.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+            max_rows_per_group=1 << 16,
+        )
+        self._parts += 1
+        self._edges += table.num_rows
+        width = np.subtract(table["xmax"].to_numpy(), table["xmin"].to_numpy())
+        height = np.subtract(table["ymax"].to_numpy(), table["ymin"].to_numpy())
+        self._half_m = max(self._half_m, float(max(width.max(), height.max())) / 2.0)
+        keys = zip(table["tile_x"].to_pylist(), table["tile_y"].to_pylist(), strict=True)
+        self._tiles.update(keys)
+
+    def close(self, crs: pyproj.CRS, report: LoadReport, nodes: int) -> Path:
+        """Write ``tiles.json`` (the whole network's CRS, load report and node count) and move
+        the folder into place (replacing a tiled network there)."""
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tile_m": self.tile_m,
+            "max_half_extent_m": self._half_m,
+            "crs": crs.to_wkt(),
+            "report": report.to_dict(),
+            "nodes": int(nodes),
+            "edges": self._edges,
+            "tiles": len(self._tiles),
+            "tile_range": [
+                min(x for x, _ in self._tiles),
+                min(y for _, y in self._tiles),
+                max(x for x, _ in self._tiles),
+                max(y for _, y in self._tiles),
+            ],
+        }
+        (self._tmp / "tiles.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if self.target.exists():
+            shutil.rmtree(self.target)
+        self._tmp.rename(self.target)
+        return self.target
+
+    def discard(self) -> None:
+        """Remove what was written (the target is left as it was)."""
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> TileWriter:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.discard()  # after `close` there is nothing left to remove
+
+
 def save_tiles(
     network: Network, folder: str | os.PathLike[str], *, tile_m: float = DEFAULT_TILE_M
 ) -> Path:
@@ -85,93 +227,9 @@ def save_tiles(
     Path
         The folder written.
     """
-    if not (math.isfinite(tile_m) and tile_m > 0):
-        raise InputError(f"tile_m must be a positive number of metres, not {tile_m!r}.")
-    target = Path(folder)
-    if target.exists() and not (target / "tiles.json").is_file():
-        raise InputError(f"{target}: exists and is not a tiled planner network; choose a new name.")
-    bounds = shapely.bounds(network.edge_geometry)
-    xmin, ymin, xmax, ymax = bounds.T
-    cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
-    u, v = network.edge_u, network.edge_v
-    table = pa.Table.from_pydict(
-        {
-            "tile_x": np.floor(cx / tile_m).astype(np.int32),
-            "tile_y": np.floor(cy / tile_m).astype(np.int32),
-            "edge": np.arange(network.n_edges, dtype=np.int64),
-            "u": u.astype(np.int64),
-            "v": v.astype(np.int64),
-            "u_osmid": network.node_osmid[u],
-            "v_osmid": network.node_osmid[v],
-            "u_x": network.node_x[u],
-            "u_y": network.node_y[u],
-            "v_x": network.node_x[v],
-            "v_y": network.node_y[v],
-            "length_m": network.edge_length_m,
-            "way_id": network.edge_way_id.astype(np.int64),
-            "highway": pa.array(network.edge_highway.astype(str).tolist(), pa.string()),
-            "xmin": xmin,
-            "ymin": ymin,
-            "xmax": xmax,
-            "ymax": ymax,
-            "geometry": pa.array(shapely.to_wkb(network.edge_geometry).tolist(), pa.binary()),
-        },
-        schema=SCHEMA,
-    )
-    geo = {
-        "version": "1.0.0",
-        "primary_column": "geometry",
-        "columns": {
-            "geometry": {
-                "encoding": "WKB",
-                "geometry_types": ["LineString"],
-                "crs": json.loads(network.crs.to_json()),
-            }
-        },
-    }
-    table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
-    half = max(float(np.max(xmax - xmin, initial=0.0)), float(np.max(ymax - ymin, initial=0.0)))
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "tile_m": float(tile_m),
-        "max_half_extent_m": half / 2.0,
-        "crs": network.crs.to_wkt(),
-        "report": network.report.to_dict(),
-        "nodes": network.n_nodes,
-        "edges": network.n_edges,
-        "tiles": int(
-            len(
-                {
-                    (a, b)
-                    for a, b in zip(
-                        table["tile_x"].to_pylist(), table["tile_y"].to_pylist(), strict=True
-                    )
-                }
-            )
-        ),
-    }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        ds.write_dataset(
-            table,
-            tmp / "edges",
-            format="parquet",
-            partitioning=ds.partitioning(
-                pa.schema([("tile_x", pa.int32()), ("tile_y", pa.int32())]), flavor="hive"
-            ),
-            existing_data_behavior="error",
-            max_rows_per_group=1 << 16,
-        )
-        (tmp / "tiles.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+    with TileWriter(folder, tile_m=tile_m) as writer:
+        writer.add(network_edges(network, writer.tile_m))
+        return writer.close(network.crs, network.report, network.n_nodes)
 
 
 def is_tiled_network(path: str | os.PathLike[str]) -> bool:
@@ -197,7 +255,7 @@ class TiledNetwork:
 
     def __init__(self, url: str | os.PathLike[str]) -> None:
         self.url = str(url)
-        self._dataset: ds.Dataset | None = None
+        self._fs: tuple[Any, str] | None = None
         self.reads = 0
         meta = self._meta()
         self.crs = pyproj.CRS.from_wkt(meta["crs"])
@@ -207,6 +265,9 @@ class TiledNetwork:
         self.nodes = int(meta["nodes"])
         self.edges = int(meta["edges"])
         self.tiles = int(meta["tiles"])
+        self.tile_range: tuple[int, ...] | None = (
+            tuple(meta["tile_range"]) if "tile_range" in meta else None  # older folders: none
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (TiledNetwork, (self.url,))
@@ -215,23 +276,21 @@ class TiledNetwork:
         return f"<TiledNetwork {self.url}: {self.tiles} tiles of {self.tile_m:.0f} m>"
 
     def _filesystem(self) -> tuple[Any, str]:
-        if "://" not in self.url:
-            return None, self.url
-        import fsspec
-        from pyarrow.fs import FSSpecHandler, PyFileSystem
+        if self._fs is None:
+            if "://" not in self.url:
+                self._fs = (pafs.LocalFileSystem(), self.url)
+            else:
+                import fsspec
 
-        fs, path = fsspec.core.url_to_fs(self.url)
-        return PyFileSystem(FSSpecHandler(fs)), path
+                fs, path = fsspec.core.url_to_fs(self.url)
+                self._fs = (pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path)
+        return self._fs
 
     def _meta(self) -> dict[str, Any]:
         fs, root = self._filesystem()
         try:
-            if fs is None:
-                text = (Path(root) / "tiles.json").read_text(encoding="utf-8")
-            else:
-                with fs.open_input_stream(f"{root}/tiles.json") as f:
-                    text = f.read().decode("utf-8")
-            meta = json.loads(text)
+            with fs.open_input_stream(f"{root}/tiles.json") as f:
+                meta = json.loads(f.read().decode("utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(
                 f"{self.url}: not a tiled planner network ({exc}); write one with save_tiles "
@@ -243,42 +302,46 @@ class TiledNetwork:
             )
         return dict(meta)
 
-    def _edges(self) -> ds.Dataset:
-        if self._dataset is None:
-            fs, root = self._filesystem()
-            self._dataset = ds.dataset(
-                f"{root}/edges",
-                schema=SCHEMA,
-                format="parquet",
-                partitioning=ds.partitioning(pa.schema(_COLUMNS[:2]), flavor="hive"),
-                filesystem=fs,
-            )
-        return self._dataset
-
     def tiles_for(self, box: Box) -> list[tuple[int, int]]:
         """The tiles that can hold an edge meeting ``box``."""
         b = grow(box, self.half_m)
-        xs = range(math.floor(b[0] / self.tile_m), math.floor(b[2] / self.tile_m) + 1)
-        ys = range(math.floor(b[1] / self.tile_m), math.floor(b[3] / self.tile_m) + 1)
-        return [(x, y) for x in xs for y in ys]
+        x0, x1 = math.floor(b[0] / self.tile_m), math.floor(b[2] / self.tile_m)
+        y0, y1 = math.floor(b[1] / self.tile_m), math.floor(b[3] / self.tile_m)
+        if self.tile_range is not None:  # only tiles that exist: a box is never listed wider
+            x0, y0 = max(x0, self.tile_range[0]), max(y0, self.tile_range[1])
+            x1, y1 = min(x1, self.tile_range[2]), min(y1, self.tile_range[3])
+        return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+    def _edges(self, box: Box) -> ds.Dataset:
+        """The files of the tiles ``box`` needs, as a dataset: listed tile by tile, so a read
+        costs (in time and memory) what its tiles hold, however large the whole network."""
+        fs, root = self._filesystem()
+        base = f"{root}/edges"
+        files = []
+        for x, y in self.tiles_for(box):
+            found = fs.get_file_info(
+                pafs.FileSelector(f"{base}/tile_x={x}/tile_y={y}", allow_not_found=True)
+            )
+            files += sorted(i.path for i in found if i.type == pafs.FileType.File)
+        return ds.dataset(
+            files,
+            schema=SCHEMA,
+            format="parquet",
+            partitioning=ds.partitioning(pa.schema(_COLUMNS[:2]), flavor="hive"),
+            partition_base_dir=base,
+            filesystem=fs,
+        )
 
     def read(self, box: Box) -> Network:
         """The edges meeting ``box`` (bounding boxes) and their end nodes, as a `Network`."""
-        b = grow(box, self.half_m)
-        tx0, tx1 = math.floor(b[0] / self.tile_m), math.floor(b[2] / self.tile_m)
-        ty0, ty1 = math.floor(b[1] / self.tile_m), math.floor(b[3] / self.tile_m)
         f = ds.field
         where = (
-            (f("tile_x") >= tx0)
-            & (f("tile_x") <= tx1)
-            & (f("tile_y") >= ty0)
-            & (f("tile_y") <= ty1)
-            & (f("xmax") >= box[0])
+            (f("xmax") >= box[0])
             & (f("xmin") <= box[2])
             & (f("ymax") >= box[1])
             & (f("ymin") <= box[3])
         )
-        table = self._edges().to_table(filter=where)
+        table = self._edges(box).to_table(filter=where)
         self.reads += 1
         if table.num_rows == 0:
             raise InputError(f"{self.url}: no street meets the box {box}.")
@@ -318,4 +381,12 @@ class TiledNetwork:
         )
 
 
-__all__ = ["TiledNetwork", "is_tiled_network", "save_tiles"]
+__all__ = [
+    "SCHEMA",
+    "TileWriter",
+    "TiledNetwork",
+    "edge_table",
+    "is_tiled_network",
+    "network_edges",
+    "save_tiles",
+]

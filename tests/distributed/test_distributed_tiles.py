@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from split_helpers import assert_same
 
 import planner
 from planner import distributed
 from planner.distributed import InMemoryNetwork, UnitFailure
-from planner.distributed.tiles import TiledNetwork, save_tiles
+from planner.distributed.tiles import TiledNetwork, TileWriter, network_edges, save_tiles
 from planner.errors import InputError
 
 
@@ -29,12 +30,44 @@ def test_layout_and_metadata(synth, tiles):
     assert b'"primary_column": "geometry"' in geo
 
 
-def test_halo_reads_the_same_sub_network(synth, tiles):
+def _written_in_parts(network, folder):
+    """The network written by `TileWriter` in three interleaved parts (each across every
+    tile), the way a generator or a loader streaming the network would write it."""
+    edges = pa.concat_tables(
+        [network_edges(network, 1000).take(list(range(k, network.n_edges, 3))) for k in range(3)]
+    )
+    with TileWriter(folder, tile_m=1000) as writer:
+        writer.add(edges.slice(0, 7))  # a part of a few edges, then one of several chunks
+        writer.add(edges.slice(7))
+        return writer.close(network.crs, network.report, network.n_nodes)
+
+
+def test_files_hold_one_tile_in_one_row_group(synth, tmp_path):
+    """A tile's file and its metadata stay the size of the tile however the network came in."""
+    import pyarrow.parquet as pq
+
+    folder = _written_in_parts(synth["network"], tmp_path / "parts.tiles")
+    for part in folder.glob("edges/tile_x=*/tile_y=*/*.parquet"):
+        table = pq.read_table(part)
+        assert pq.ParquetFile(part).metadata.num_row_groups == 1
+        edges = table["edge"].to_numpy()
+        assert (np.diff(edges) > 0).all()
+    source = TiledNetwork(folder)
+    assert (source.edges, source.nodes) == (synth["network"].n_edges, synth["network"].n_nodes)
+    assert (
+        source.tiles
+        == TiledNetwork(save_tiles(synth["network"], tmp_path / "one", tile_m=1000)).tiles
+    )
+
+
+@pytest.mark.parametrize("parts", [False, True])
+def test_halo_reads_the_same_sub_network(synth, tiles, tmp_path, parts):
     network = synth["network"]
     whole = InMemoryNetwork(network)
     x0, y0 = network.node_x.min(), network.node_y.min()
     box = (x0 + 200, y0 + 300, x0 + 1400, y0 + 1100)
-    a, b = whole.read(box), TiledNetwork(tiles).read(box)
+    folder = _written_in_parts(network, tmp_path / "parts.tiles") if parts else tiles
+    a, b = whole.read(box), TiledNetwork(folder).read(box)
     assert a.n_edges == b.n_edges < network.n_edges / 2
     for name in (
         "node_x",
@@ -49,6 +82,12 @@ def test_halo_reads_the_same_sub_network(synth, tiles):
     assert all(
         g1.equals_exact(g2, 0) for g1, g2 in zip(a.edge_geometry, b.edge_geometry, strict=True)
     )
+
+
+def test_a_box_wider_than_the_network_reads_it_whole(synth, tiles):
+    """A unit's box past the network's tiles lists only the tiles that exist."""
+    whole = TiledNetwork(tiles).read((-1e9, -1e9, 1e9, 1e9))
+    assert (whole.n_edges, whole.n_nodes) == (synth["network"].n_edges, synth["network"].n_nodes)
 
 
 @pytest.mark.parametrize("url", [False, True])
