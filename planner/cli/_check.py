@@ -305,6 +305,8 @@ def review_and_write(settings: Settings, *, client: Any = None) -> Any:
     else:
         network = _load(settings)
     options = check_options(settings, inputs, split=split)
+    if split and settings.get("isochrones", True):
+        log.info("Served-area bands are not drawn on a cluster; review on one machine for them")
     residences = inputs.residences
     baseline = None
     with _computing(settings, ("facilities", "residences", "communities", "proposed")):

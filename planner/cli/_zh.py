@@ -18,6 +18,9 @@ LOG: Final[dict[str, str]] = {
     "Opening the walking network %s": "正在打开步行网络：{0}",
     "Checking %d facilities for %d residences": "正在评估 {0} 处设施、{1} 个居住点",
     "Checking the current facilities (baseline)": "正在评估现状设施（基准）",
+    "Served-area bands are not drawn on a cluster; review on one machine for them": (
+        "集群评估不绘制步行圈；需要步行圈时请在单机上评估"
+    ),
     "Reaching the %s-minute bands of %s (%d %s) ...": "正在计算 {1} 的 {0} 分钟步行圈（{2} 处）…",
     "Writing the map, tables%s into %s ...": "正在写入地图、表格{0}：{1} …",
     "Wrote %s into %s (%.1f s)": "已写入 {0}，位于 {1}（{2:.1f} 秒）",
