@@ -97,16 +97,11 @@ def by_catchment_pairs(
     households: np.ndarray,
     *,
     required: float,
-    per_residence: np.ndarray | None = None,
 ) -> Allocation:
-    """Two-step floating catchment from precomputed pairs (facility row, residence row).
-
-    ``per_residence``: round two already computed (e.g. unit by unit); None: computed here.
-    """
+    """Two-step floating catchment from precomputed pairs (facility row, residence row)."""
     ratio, demand = catchment_ratio(pair_fac, pair_res, supply, in_category, households)
-    if per_residence is None:
-        rows = np.arange(len(households))
-        per_residence = catchment_shares(ratio, pair_fac, pair_res, rows)
+    rows = np.arange(len(households))
+    per_residence = catchment_shares(ratio, pair_fac, pair_res, rows)
     served = np.where(in_category, demand, 0.0)
     shortfall = float(np.sum(np.clip(required - per_residence, 0.0, None) * households / 100.0))
     return Allocation(per_residence, served, ratio[in_category] * 100.0, shortfall)

@@ -3,8 +3,9 @@
 - `planner.distributed.units`: units (square tiles, or communities / sub-districts / districts)
   and their halos (largest walk threshold + snap cap): a walk is never shorter than the straight
   line, so the split is exact.
-- `planner.distributed.review`: the plan, one unit's task (`review_unit`), the two rounds of the
-  two-step catchment and the merge into the `planner.CheckResult` of the whole review.
+- `planner.distributed.review`: the plan, one unit's task (`review_unit`) and the merge into the
+  `planner.CheckResult` of the whole review (with both rounds of the two-step catchment over
+  every unit's pairs).
 - `planner.distributed.tiles`: the network as a partitioned GeoParquet dataset; a task reads only
   the tiles its halo touches.
 - `planner.distributed.cluster`: `check(..., client=)` on a `distributed.Client` (or in this
@@ -27,8 +28,6 @@ from planner.distributed.review import (
     ReviewPlan,
     UnitError,
     UnitResult,
-    catchment_ratio,
-    catchment_shares,
     merge,
     plan_review,
     review_unit,
@@ -42,8 +41,6 @@ __all__ = [
     "UnitError",
     "UnitFailure",
     "UnitResult",
-    "catchment_ratio",
-    "catchment_shares",
     "censor_walks",
     "check",
     "community_units",

@@ -1,24 +1,26 @@
 """Run a split review in this process or on a Dask cluster (``dask.distributed``).
 
-`check` plans the review (`plan_review`), sends one task per unit, then runs the two rounds of
-the two-step catchment and merges. With ``client=None`` the units run here, one after the
-other (the same code path as on a cluster, for tests and small areas). With a
+`check` plans the review (`plan_review`), sends one task per unit and merges (the merge runs
+both rounds of the two-step catchment over every unit's pairs). With ``client=None`` the units
+run here, one after the other (the same code path as on a cluster, for tests and small areas).
+With a
 `distributed.Client` the network source is sent to every worker once (an in-memory network is
 sent whole; a `TiledNetwork` is only a path, and each task reads its own tiles), each unit is a
 task retried ``retries`` times, and units that still fail are reported by name in a
-`UnitFailure` that keeps the other units' results.
+`UnitFailure` that keeps the other units' results. Each result is released on the cluster as
+soon as the client has it, so a worker holds one task's data at a time, however large the
+area.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 
 from planner.checks import CheckResult
 from planner.errors import PlannerError
@@ -29,8 +31,6 @@ from .review import (
     ReviewPlan,
     UnitResult,
     UnitTask,
-    catchment_ratio,
-    catchment_shares,
     merge,
     plan_review,
     review_unit,
@@ -77,11 +77,6 @@ def _timed_review(source: NetworkSource, task: UnitTask) -> tuple[UnitResult, fl
     start = time.perf_counter()
     result = review_unit(source, task)
     return result, time.perf_counter() - start
-
-
-def _shares(ratio: np.ndarray, result: tuple[UnitResult, float]) -> np.ndarray:
-    unit = result[0]
-    return catchment_shares(ratio, unit.pair_fac, unit.pair_res, unit.res_rows)
 
 
 def check(
@@ -155,14 +150,8 @@ def check(
     )
     if client is None:
         done, failed = _run_here(source, tasks, on_unit)
-        shares = None
-        if plan.catchment_rule is not None and not failed:
-            ratio = _ratio(plan, [r for r, _ in done])
-            shares = [_shares(ratio, d) for d in done]
     else:
-        done, failed, shares = _run_on_cluster(
-            client, source, plan, tasks, retries, progress, on_unit
-        )
+        done, failed = _run_on_cluster(client, source, tasks, retries, progress, on_unit)
     results = [r for r, _ in done]
     if failed:
         raise UnitFailure(failed, results, plan)
@@ -172,21 +161,11 @@ def check(
     result = merge(
         plan,
         results,
-        shares=shares,
         network=source.network if isinstance(source, InMemoryNetwork) else None,
     )
     if stats is not None:
         stats.wall_s = time.perf_counter() - started
     return result
-
-
-def _ratio(plan: ReviewPlan, results: Sequence[UnitResult]) -> np.ndarray:
-    ratio, _ = catchment_ratio(
-        plan,
-        np.concatenate([r.pair_fac for r in results]),
-        np.concatenate([r.pair_res for r in results]),
-    )
-    return ratio
 
 
 def _run_here(
@@ -210,15 +189,14 @@ def _run_here(
 def _run_on_cluster(
     client: Any,
     source: NetworkSource,
-    plan: ReviewPlan,
     tasks: list[UnitTask],
     retries: int,
     progress: bool,
     on_unit: Callable[[str, float], None] | None,
-) -> tuple[list[tuple[UnitResult, float]], dict[str, str], list[np.ndarray] | None]:
+) -> tuple[list[tuple[UnitResult, float]], dict[str, str]]:
     import uuid
 
-    from distributed import as_completed, wait
+    from distributed import as_completed
 
     run = uuid.uuid4().hex[:8]
     [source_f] = client.scatter([source], broadcast=True, hash=False)
@@ -234,25 +212,18 @@ def _run_on_cluster(
         from distributed import progress as progress_bar
 
         progress_bar(futures)
-    by_key = {f.key: (i, f) for i, f in enumerate(futures)}
+    position = {f.key: i for i, f in enumerate(futures)}
+    finished = as_completed(futures)
+    del futures  # each result is released on the cluster once the client holds it
     done: list[tuple[UnitResult, float] | None] = [None] * len(tasks)
     failed: dict[str, str] = {}
-    for future in as_completed(futures):
-        i, _ = by_key[future.key]
+    for future in finished:
+        i = position[future.key]
         if future.status == "error":
             failed[tasks[i].name] = str(future.exception())
-            continue
-        done[i] = future.result()
-        if on_unit is not None:
-            on_unit(tasks[i].name, done[i][1])  # type: ignore[index]
-    kept = [d for d in done if d is not None]
-    shares = None
-    if plan.catchment_rule is not None and not failed:
-        ratio = _ratio(plan, [r for r, _ in kept])
-        [ratio_f] = client.scatter([ratio], broadcast=True, hash=False)
-        share_f = client.map(
-            _shares, [ratio_f] * len(futures), futures, retries=retries, pure=False
-        )
-        wait(share_f)
-        shares = client.gather(share_f)
-    return kept, failed, shares
+        else:
+            done[i] = future.result()
+            if on_unit is not None:
+                on_unit(tasks[i].name, done[i][1])  # type: ignore[index]
+        future.release()
+    return [d for d in done if d is not None], failed

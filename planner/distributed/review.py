@@ -5,10 +5,10 @@ the residences into units (`planner.distributed.units`). `review_unit` is one ta
 unit's halo of the network (from any source with ``read(box) -> Network``), snaps the unit's
 residences and the halo's facilities, and runs the nearest-facility pass of every rule and the
 catchment pairs of the floor-area rule. `merge` puts the units' arrays back in residence order
-and builds the same frames and summary as `planner.check`; the two-step catchment runs in two
-rounds: `catchment_ratio` sums each facility's demand over every unit's pairs (in the same order
-as the single-process run, so the sums are bit-identical), `catchment_shares` gives each
-household its share, unit by unit (both `planner.floor_area`'s rounds).
+and builds the same frames and summary as `planner.check`; the two-step catchment needs each
+facility's demand over every unit, so the tasks return their catchment pairs and `merge` runs
+both rounds over all of them (`planner.floor_area.by_catchment_pairs`, summed in the same order
+as the single-process run, so the sums are bit-identical).
 
 `merge` only puts the units' measurements together into a `planner.checks.Walks`; the frames,
 the coverage pass, the floor area, the community verdicts and the summary are then built by
@@ -333,29 +333,10 @@ def _snap(
     return snap_xy(network, x, y, ids=ids, snap_cap_m=cap, what=what)
 
 
-def catchment_ratio(
-    plan: ReviewPlan, pair_fac: np.ndarray, pair_res: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Round one of the two-step catchment over every unit's pairs (review positions).
-
-    `planner.floor_area.catchment_ratio` with the plan's floor-area rule: the ratio (m² per
-    household, NaN outside the rule's facilities or without demand) and the demand per facility.
-    """
-    assert plan.floor_area_rule is not None
-    rule = plan.rules[plan.floor_area_rule].rule
-    _, in_category, supply = floor_area.rule_supply(rule, plan.fac)
-    households = plan.res["households"].to_numpy(dtype=np.float64)
-    return floor_area.catchment_ratio(pair_fac, pair_res, supply, in_category, households)
-
-
-catchment_shares = floor_area.catchment_shares
-
-
 def merge(
     plan: ReviewPlan,
     results: list[UnitResult],
     *,
-    shares: list[np.ndarray] | None = None,
     network: Network | None = None,
 ) -> CheckResult:
     """Merge the units' results into the `CheckResult` of the whole review.
@@ -370,9 +351,6 @@ def merge(
         The plan the units came from.
     results
         One result per unit of the plan (any order).
-    shares
-        Round two of the catchment already computed per unit (same order as ``results``);
-        None: computed here.
     network
         The network to attach to the result (for the map); None: a stand-in holding only the
         source's CRS and load report.
@@ -410,11 +388,6 @@ def merge(
     if plan.catchment_rule is not None:
         rule = plan.rules[plan.catchment_rule]
         _, in_category, supply = floor_area.rule_supply(rule.rule, plan.fac)
-        per_res = None
-        if shares is not None:
-            per_res = np.zeros(n_res)
-            for r, share in zip(results, shares, strict=True):
-                per_res[r.res_rows] = share
         alloc = floor_area.by_catchment_pairs(
             np.concatenate([r.pair_fac for r in results]),
             np.concatenate([r.pair_res for r in results]),
@@ -422,7 +395,6 @@ def merge(
             in_category,
             plan.res["households"].to_numpy(dtype=np.float64),
             required=float(rule.rule.min_floor_area_m2_per_100_households),  # type: ignore[arg-type]
-            per_residence=per_res,
         )
     measured = Walks(
         fac_on=fac_on,
