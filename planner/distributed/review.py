@@ -133,6 +133,8 @@ class ReviewPlan:
     fy: np.ndarray
     rx: np.ndarray
     ry: np.ndarray
+    res_ids: np.ndarray
+    fac_ids: np.ndarray
     units: list[Unit]
     inputs: dict[str, Any]
     crs: Any
@@ -158,11 +160,11 @@ class ReviewPlan:
             name=unit.name,
             halo=unit.halo(self.halo_m),
             res_rows=res_rows,
-            res_ids=self.res["id"].to_numpy()[res_rows],
+            res_ids=self.res_ids[res_rows],
             res_x=self.rx[res_rows],
             res_y=self.ry[res_rows],
             fac_rows=fac_rows,
-            fac_ids=self.fac["id"].to_numpy()[fac_rows],
+            fac_ids=self.fac_ids[fac_rows],
             fac_x=self.fx[fac_rows],
             fac_y=self.fy[fac_rows],
             fac_counted=self.counted[:, fac_rows],
@@ -257,6 +259,8 @@ def plan_review(
         fy=fy,
         rx=rx,
         ry=ry,
+        res_ids=res["id"].to_numpy(),  # once: a column of strings is converted on every call
+        fac_ids=fac["id"].to_numpy(),
         units=units,
         inputs=inputs or {},
         crs=network.crs,
