@@ -216,14 +216,15 @@ def _run_on_cluster(
     finished = as_completed(futures)
     del futures  # each result is released on the cluster once the client holds it
     done: list[tuple[UnitResult, float] | None] = [None] * len(tasks)
-    failed: dict[str, str] = {}
+    errors: dict[int, str] = {}
     for future in finished:
         i = position[future.key]
         if future.status == "error":
-            failed[tasks[i].name] = str(future.exception())
+            errors[i] = str(future.exception())
         else:
             done[i] = future.result()
             if on_unit is not None:
                 on_unit(tasks[i].name, done[i][1])  # type: ignore[index]
         future.release()
+    failed = {tasks[i].name: errors[i] for i in sorted(errors)}  # in unit order, as here
     return [d for d in done if d is not None], failed
