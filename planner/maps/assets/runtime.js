@@ -686,11 +686,12 @@ PM.isochrones = function (map, group, dataId, colour) {
 // is at least 4 px wide). Bands nest: the larger band's strokes go on top of the smaller's.
 // Lines are grouped in square Mercator cells of about 256 px at the integer zoom drawn (~600 m
 // from zoom 16 on), one Path2D per cell, band and integer zoom, built with moveTo/lineTo when
-// first drawn and scaled for the fractional zooms below it. A path leaves a vertex out only
-// where the chord drawn instead passes within BAND_EPS_PX of every vertex it skips: the drawn
-// line is then within that distance of the real one both ways (the chord's points of the
-// line's, by continuity; the line's of the chord, a segment's distance to a segment being
-// largest at its ends), so the drawn area is the exact one to a quarter pixel at every zoom.
+// first drawn (the paths of the level last drawn are kept) and scaled for the fractional zooms
+// below it. A path leaves a vertex out only where the chord drawn instead passes within
+// BAND_EPS_PX of every vertex it skips: the drawn line is then within that distance of the real
+// one both ways (the chord's points of the line's, by continuity; the line's of the chord, a
+// segment's distance to a segment being largest at its ends), so the drawn area is the exact
+// one to a quarter pixel at every zoom.
 var EARTH_M = 2 * Math.PI * 6378137;
 var BAND_MAX_LEVEL = 16;  // cells per world width: 2^level, zoom level or at most 2^16 (~600 m)
 var BAND_EPS_PX = 0.25;
@@ -731,6 +732,12 @@ var BandLayer = CanvasLayer.extend({
   // Per band, its cells at a level: the lines it adds to the smaller band (bands nest) and its
   // loose lines, grouped by the cell of their first vertex, with their bounding box.
   _cells: function (level) {
+    if (this._level !== undefined && this._level !== level) {  // one level's paths kept
+      this._levels[this._level].forEach(function (cells) {
+        cells.forEach(function (c) { c.z = null; c.path = null; });
+      });
+    }
+    this._level = level;
     if (this._levels[level]) { return this._levels[level]; }
     var d = this._d, mx = this._lines.mx, my = this._lines.my, st = this._lines.start;
     var n = Math.pow(2, level), bands = [];
