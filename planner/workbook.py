@@ -276,7 +276,7 @@ def _display_width(text: str) -> int:
 
 
 def _cell_value(value: Any) -> Any:
-    """A value openpyxl writes as its own type: numbers as numbers, NaN/NA as empty."""
+    """A value written as its own type: numbers as numbers, NaN/NA as empty."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, np.generic):
@@ -290,11 +290,20 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def _fill(colour: str) -> Any:
-    from openpyxl.styles import PatternFill
+def _column_values(values: pd.Series) -> list[Any]:
+    """A column's cells as `_cell_value` makes them, without a call per cell for plain dtypes."""
+    plain = not isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+    if plain and values.dtype.kind in "iub":
+        return list(values.to_numpy().tolist())
+    if plain and values.dtype.kind == "f":
+        return [v if math.isfinite(v) else None for v in values.to_numpy().tolist()]
+    return [_cell_value(v) for v in values.astype(object).to_numpy()]
 
-    rgb = colour.lstrip("#").upper()
-    return PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+
+def _text_width(cells: list[Any]) -> int:
+    """The widest cell's display width (Chinese characters count two)."""
+    texts = {"" if v is None else str(v) for v in cells}
+    return max((len(t) if t.isascii() else _display_width(t) for t in texts), default=0)
 
 
 def _colour_of(column: str, value: Any, key: Any = None) -> str | None:
@@ -309,49 +318,78 @@ def _colour_of(column: str, value: Any, key: Any = None) -> str | None:
     return None
 
 
-def _write_sheet(book: Any, title: str, table: pd.DataFrame, lang: str) -> None:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+class _Formats:
+    """The workbook's cell formats, each made once (XlsxWriter formats are workbook-wide)."""
 
+    def __init__(self, book: Any) -> None:
+        self.header = book.add_format({"bold": True, "bg_color": _HEADER_FILL, "valign": "vcenter"})
+        self.percent = book.add_format({"num_format": "0.0%"})
+        self.datetime = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self._fills: dict[str, Any] = {}
+        self._book = book
+
+    def fill(self, colour: str) -> Any:
+        """White bold text on ``colour``."""
+        found = self._fills.get(colour)
+        if found is None:
+            found = self._fills[colour] = self._book.add_format(
+                {"bg_color": colour, "font_color": "#FFFFFF", "bold": True}
+            )
+        return found
+
+
+def _write_sheet(book: Any, formats: _Formats, title: str, table: pd.DataFrame, lang: str) -> None:
+    """One table as a sheet, rows streamed to disk as they are made (XlsxWriter's constant
+    memory mode): the header bold on grey and frozen, a filter on every column, verdict cells
+    coloured, rates as percentages, each column as wide as its widest cell (at most 60)."""
     index = LANGS.index(lang)
-    sheet = book.create_sheet(title=title)
+    sheet = book.add_worksheet(title)
     columns = [str(c) for c in table.columns]
-    sheet.append([header(c, lang) for c in columns])
-    bold = Font(bold=True)
-    white = Font(bold=True, color="FFFFFF")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = _fill(_HEADER_FILL)
-        cell.alignment = Alignment(vertical="center", wrap_text=False)
-    widths = [_display_width(header(c, lang)) for c in columns]
-    values = table.astype(object).to_numpy()
-    for row_number, row in enumerate(values, start=2):
-        cells = [_cell_value(v) for v in row]
-        shown = [
-            _VALUES[v][index]
-            if c in _VERDICT_COLUMNS and isinstance(v, str) and v in _VALUES
-            else v
-            for c, v in zip(columns, cells, strict=True)
-        ]
-        sheet.append(shown)
-        key = cells[columns.index("key")] if "key" in columns else None
-        for col_number, (column, value) in enumerate(zip(columns, cells, strict=True), start=1):
-            text = "" if shown[col_number - 1] is None else str(shown[col_number - 1])
-            widths[col_number - 1] = max(widths[col_number - 1], _display_width(text))
-            colour = _colour_of(column, value, key)
-            cell = sheet.cell(row=row_number, column=col_number)
-            if colour is not None:
-                cell.fill = _fill(colour)
-                cell.font = white
-            kind = _rule_prefix(column) or column
-            if kind in _PERCENT_COLUMNS and isinstance(value, float):
-                cell.number_format = "0.0%"
-    for col_number, width in enumerate(widths, start=1):
-        letter = get_column_letter(col_number)
-        sheet.column_dimensions[letter].width = min(width, _MAX_WIDTH) + 2
-    sheet.freeze_panes = "A2"
-    if len(values):
-        sheet.auto_filter.ref = sheet.dimensions
+    heads = [header(c, lang) for c in columns]
+    cells = [_column_values(table[c]) for c in table.columns]
+    shown = [
+        [_VALUES[v][index] if isinstance(v, str) and v in _VALUES else v for v in col]
+        if c in _VERDICT_COLUMNS
+        else col
+        for c, col in zip(columns, cells, strict=True)
+    ]
+    for number, (head, col) in enumerate(zip(heads, shown, strict=True)):
+        width = max(_display_width(head), _text_width(col))
+        sheet.set_column(number, number, min(width, _MAX_WIDTH) + 2)
+    sheet.freeze_panes(1, 0)
+    if len(table):
+        sheet.autofilter(0, 0, len(table), len(columns) - 1)
+    sheet.write_row(0, 0, heads, formats.header)
+    keys = cells[columns.index("key")] if "key" in columns else [None] * len(table)
+    styles: list[list[Any]] = []
+    for column, col in zip(columns, cells, strict=True):
+        coloured = [_colour_of(column, v, k) for v, k in zip(col, keys, strict=True)]
+        if any(c is not None for c in coloured):
+            styles.append([None if c is None else formats.fill(c) for c in coloured])
+        elif (_rule_prefix(column) or column) in _PERCENT_COLUMNS:
+            styles.append([formats.percent] * len(col))
+        else:
+            styles.append([None] * len(col))
+    rows = zip(*shown, strict=True)
+    for r, (row, fmts) in enumerate(zip(rows, zip(*styles, strict=True), strict=True), start=1):
+        for c, (value, fmt) in enumerate(zip(row, fmts, strict=True)):
+            _write_cell(sheet, formats, r, c, value, fmt)
+
+
+def _write_cell(sheet: Any, formats: _Formats, r: int, c: int, value: Any, fmt: Any) -> None:
+    """One cell by its type, in row order (the sheet streams to disk); an empty cell keeps its
+    fill. Text is written as text: never a formula or a link."""
+    if value is None:
+        if fmt is not None:
+            sheet.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(r, c, value, fmt)
+    elif isinstance(value, int | float):
+        sheet.write_number(r, c, value, fmt)
+    elif isinstance(value, str):
+        sheet.write_string(r, c, value, fmt)
+    else:
+        sheet.write_datetime(r, c, value, fmt or formats.datetime)
 
 
 def _pinned(data: bytes) -> bytes:
@@ -379,24 +417,31 @@ def _pinned(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _new_book(buffer: io.BytesIO) -> Any:
+    """An XlsxWriter workbook writing into ``buffer``, each sheet streamed to disk row by row
+    (openpyxl kept every cell object: a city's residences took minutes and gigabytes; see
+    bench/RESULTS.md, "review.xlsx")."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(buffer, {"constant_memory": True})
+
+
 def workbook_bytes(
     result: CheckResult, *, lang: str = "zh", offset_system: str | None = None
 ) -> bytes:
     """The bytes of ``review.xlsx`` for ``result`` (see `write_workbook`)."""
-    import openpyxl
-
     _check_lang(lang)
     _check_offset(offset_system)
     index = LANGS.index(lang)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
     tables = _tables(result, offset_system)
     tables.append(("parameters", parameters_table(result.summary, lang)))
-    for key, table in tables:
-        _write_sheet(book, SHEETS[key][index], table, lang)
-    book.properties.creator = "planner"
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = _new_book(buffer)
+    formats = _Formats(book)
+    for key, table in tables:
+        _write_sheet(book, formats, SHEETS[key][index], table, lang)
+    book.set_properties({"author": "planner"})
+    book.close()
     return _pinned(buffer.getvalue())
 
 
