@@ -140,7 +140,17 @@ def _computing(settings: Settings, names: tuple[str, ...]) -> Iterator[None]:
                 + ", ".join(f"{settings.where(n)} {settings.get(n)}" for n in given)
                 + "]"
             )
-        zh = None if exc.zh is None else for_cli(exc.zh, settings.command)
+        zh = None
+        if exc.zh is not None:
+            zh = for_cli(exc.zh, settings.command, zh=True)
+            if not any(
+                str(settings.get(n)) in zh or Path(settings.get(n)).name in zh for n in given
+            ):
+                zh += (
+                    "［输入："
+                    + "、".join(f"{settings.where(n)} {settings.get(n)}" for n in given)
+                    + "］"
+                )
         raise InputError(message, zh=zh) from exc
 
 
