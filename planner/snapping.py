@@ -94,7 +94,7 @@ _WHAT_ZH = {
 }
 
 
-def _what_zh(what: str) -> str:
+def what_zh(what: str) -> str:
     """The layer a snapping message names, in Chinese."""
     return _WHAT_ZH.get(what, what)
 
@@ -127,13 +127,13 @@ def snap_points(
     if len(points) == 0:
         raise InputError(
             f"The {what} layer is empty: give at least one point.",
-            zh=f"{_what_zh(what)}图层是空的：请至少给出一个点。",
+            zh=f"{what_zh(what)}图层是空的：请至少给出一个点。",
         )
     if points.crs is None:
         raise InputError(
             f"The {what} layer has no CRS: set one (e.g. EPSG:4326 for WGS84 lon/lat, "
             "EPSG:4490 for CGCS2000).",
-            zh=f"{_what_zh(what)}图层没有坐标系：请设定一个（例如 WGS84 经纬度为 EPSG:4326，"
+            zh=f"{what_zh(what)}图层没有坐标系：请设定一个（例如 WGS84 经纬度为 EPSG:4326，"
             "CGCS2000 为 EPSG:4490）。",
         )
     _check_cap(snap_cap_m)
@@ -144,7 +144,7 @@ def snap_points(
         raise InputError(
             f"The {what} layer has {int(empty.sum())} empty geometries (rows {rows}); "
             "drop or fix them.",
-            zh=f"{_what_zh(what)}图层有 {int(empty.sum())} 个空几何（行 {rows}）；请删除或改正。",
+            zh=f"{what_zh(what)}图层有 {int(empty.sum())} 个空几何（行 {rows}）；请删除或改正。",
         )
     not_point = shapely.get_type_id(geoms) != 0
     if not_point.any():
@@ -190,7 +190,7 @@ def snap_xy(
         raise InputError(
             f"The {what} have {int(bad.sum())} points without finite coordinates (ids "
             f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them.",
-            zh=f"{_what_zh(what)}中有 {int(bad.sum())} 个点的坐标不是有限值（id "
+            zh=f"{what_zh(what)}中有 {int(bad.sum())} 个点的坐标不是有限值（id "
             f"{'、'.join(str(i) for i in ids[bad][:10])}）；请删除或改正。",
         )
     edge, offset, access = segment_index(network).nearest(x, y)

@@ -15,10 +15,11 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from planner.errors import InputError
 from planner.schema import DEFAULT_SPEED_KMH
+from planner.standards._zh import UNIT_ZH, zh_of, zh_where
 from planner.standards.categories import CATEGORIES, is_known_category, normalise_category
 from planner.standards.rules import PER_VALUES, TIERS, Rule, Standard, Targets
 
@@ -91,27 +92,6 @@ def _is_path_like(ref: str | Path) -> bool:
     return ref.endswith(".toml") or "/" in ref or "\\" in ref
 
 
-_UNIT_ZH: Final = {"metres": "米", "minutes": "分钟"}
-_WHERE: Final = re.compile(r"standard file (.*?)(?:, rule (\d+)(?: \(category (.*)\))?)?")
-
-
-def _zh(where: str) -> str:
-    """A message's place in Chinese: ``标准文件 x.toml，第 2 条规则（类别 'health'）``."""
-    found = _WHERE.fullmatch(where)
-    if found is None:
-        return where
-    path, index, category = found.groups()
-    text = f"标准文件 {path}"
-    if index is not None:
-        text += f"，第 {index} 条规则"
-    return text + (f"（类别 {category}）" if category else "")
-
-
-def _zh_of(error: InputError) -> str:
-    """An error's Chinese text, else its English one."""
-    return error.zh or str(error)
-
-
 def _resolve(ref: str | Path, *, relative_to: Path | None) -> tuple[Path, bool]:
     """Return (file, is_builtin) for a standard name or a path."""
     if _is_path_like(ref):
@@ -178,7 +158,7 @@ def _parse_rule(
         problems.append(
             (
                 f"{where}: rule {index} is not a table; write it as [[rules]]",
-                f"{_zh(where)}：第 {index} 条规则不是表；请写成 [[rules]]",
+                f"{zh_where(where)}：第 {index} 条规则不是表；请写成 [[rules]]",
             )
         )
         return None
@@ -191,7 +171,7 @@ def _parse_rule(
         problems.append(
             (
                 f"{here}: unknown key {key!r}; allowed keys: {', '.join(sorted(_RULE_KEYS))}",
-                f"{_zh(here)}：未知的键 {key!r}；允许的键：{'、'.join(sorted(_RULE_KEYS))}",
+                f"{zh_where(here)}：未知的键 {key!r}；允许的键：{'、'.join(sorted(_RULE_KEYS))}",
             )
         )
     category = _rule_category(entry, here, problems)
@@ -202,7 +182,7 @@ def _parse_rule(
         problems.append(
             (
                 f"{here}: key 'tier' is {tier!r}; use one of {', '.join(TIERS)}",
-                f"{_zh(here)}：键 'tier' 为 {tier!r}；请用 {'、'.join(TIERS)} 之一",
+                f"{zh_where(here)}：键 'tier' 为 {tier!r}；请用 {'、'.join(TIERS)} 之一",
             )
         )
     for key in _TEXT_RULE_KEYS:
@@ -210,7 +190,7 @@ def _parse_rule(
             problems.append(
                 (
                     f"{here}: key {key!r} must be text, not {entry[key]!r}",
-                    f"{_zh(here)}：键 {key!r} 必须是文本，而不是 {entry[key]!r}",
+                    f"{zh_where(here)}：键 {key!r} 必须是文本，而不是 {entry[key]!r}",
                 )
             )
     _check_new_keys(entry, here, problems)
@@ -243,7 +223,7 @@ def _rule_per(entry: dict[str, Any], here: str, problems: list[tuple[str, str]])
                 f"{here}: key 'per' is {per!r}; use one of {', '.join(PER_VALUES)} "
                 "(community: floor area per community; residence: walk coverage; catchment: both "
                 "over the walk)",
-                f"{_zh(here)}：键 'per' 为 {per!r}；请用 {'、'.join(PER_VALUES)} 之一"
+                f"{zh_where(here)}：键 'per' 为 {per!r}；请用 {'、'.join(PER_VALUES)} 之一"
                 "（community：按社区计建筑面积；residence：步行覆盖；catchment：在步行范围内计二者）",
             )
         )
@@ -254,7 +234,7 @@ def _rule_per(entry: dict[str, Any], here: str, problems: list[tuple[str, str]])
                 f"{here}: key 'per' is 'community' but key "
                 "'min_floor_area_m2_per_100_households' is missing; a per-community rule is a "
                 "floor-area rule",
-                f"{_zh(here)}：键 'per' 为 'community'，但缺少键 "
+                f"{zh_where(here)}：键 'per' 为 'community'，但缺少键 "
                 "'min_floor_area_m2_per_100_households'；按社区的规则是建筑面积规则",
             )
         )
@@ -264,7 +244,7 @@ def _rule_per(entry: dict[str, Any], here: str, problems: list[tuple[str, str]])
                 f"{here}: key 'per' is 'residence' (walk coverage only) but key "
                 "'min_floor_area_m2_per_100_households' is given; use per = 'community' or "
                 "per = 'catchment'",
-                f"{_zh(here)}：键 'per' 为 'residence'（只看步行覆盖），却给了键 "
+                f"{zh_where(here)}：键 'per' 为 'residence'（只看步行覆盖），却给了键 "
                 "'min_floor_area_m2_per_100_households'；"
                 "请用 per = 'community' 或 per = 'catchment'",
             )
@@ -275,7 +255,7 @@ def _rule_per(entry: dict[str, Any], here: str, problems: list[tuple[str, str]])
                 f"{here}: key 'per' is 'catchment' but key "
                 "'min_floor_area_m2_per_100_households' is missing; give it, "
                 "or use per = 'residence'",
-                f"{_zh(here)}：键 'per' 为 'catchment'，但缺少键 "
+                f"{zh_where(here)}：键 'per' 为 'catchment'，但缺少键 "
                 "'min_floor_area_m2_per_100_households'；请补上，或用 per = 'residence'",
             )
         )
@@ -289,7 +269,7 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[tuple[str, 
             (
                 f"{here}: key 'key' is {entry['key']!r}; use snake_case letters and digits "
                 "(it names output columns)",
-                f"{_zh(here)}：键 'key' 为 {entry['key']!r}；请用 snake_case 字母和数字"
+                f"{zh_where(here)}：键 'key' 为 {entry['key']!r}；请用 snake_case 字母和数字"
                 "（它用于输出列名）",
             )
         )
@@ -300,7 +280,7 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[tuple[str, 
                 (
                     f"{here}: key 'min_coverage_rate' is {rate!r}; give a share with 0 < x <= 1 "
                     "(1.0: every household)",
-                    f"{_zh(here)}：键 'min_coverage_rate' 为 {rate!r}；"
+                    f"{zh_where(here)}：键 'min_coverage_rate' 为 {rate!r}；"
                     "请给出 0 < x <= 1 的比例（1.0："
                     "全部住户）",
                 )
@@ -309,7 +289,7 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[tuple[str, 
         problems.append(
             (
                 f"{here}: key 'verified' is {entry['verified']!r}; give true or false",
-                f"{_zh(here)}：键 'verified' 为 {entry['verified']!r}；请给出 true 或 false",
+                f"{zh_where(here)}：键 'verified' 为 {entry['verified']!r}；请给出 true 或 false",
             )
         )
     has_area = "min_floor_area_m2_per_100_households" in entry
@@ -319,7 +299,7 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[tuple[str, 
                 (
                     f"{here}: key {key!r} needs key 'min_floor_area_m2_per_100_households'; "
                     "the rule has no floor-area part",
-                    f"{_zh(here)}：键 {key!r} 需要键 'min_floor_area_m2_per_100_households'；"
+                    f"{zh_where(here)}：键 {key!r} 需要键 'min_floor_area_m2_per_100_households'；"
                     "该规则没有建筑面积部分",
                 )
             )
@@ -330,7 +310,7 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[tuple[str, 
             (
                 f"{here}: key 'preferred_facility_floor_area_m2' ({high}) is smaller than "
                 f"min_facility_floor_area_m2 ({low}); the preferred size is the larger one",
-                f"{_zh(here)}：键 'preferred_facility_floor_area_m2'（{high}）小于 "
+                f"{zh_where(here)}：键 'preferred_facility_floor_area_m2'（{high}）小于 "
                 f"min_facility_floor_area_m2（{low}）；推荐规模应是较大的那个",
             )
         )
@@ -341,7 +321,7 @@ def _check_new_keys(entry: dict[str, Any], here: str, problems: list[tuple[str, 
             (
                 f"{here}: key 'target_m2_per_100_households' ({target}) is smaller than "
                 f"min_floor_area_m2_per_100_households ({minimum}); a target is the higher figure",
-                f"{_zh(here)}：键 'target_m2_per_100_households'（{target}）小于 "
+                f"{zh_where(here)}：键 'target_m2_per_100_households'（{target}）小于 "
                 f"min_floor_area_m2_per_100_households（{minimum}）；目标值应高于最低值",
             )
         )
@@ -354,7 +334,7 @@ def _rule_category(entry: dict[str, Any], here: str, problems: list[tuple[str, s
         problems.append(
             (
                 f"{here}: key 'category' is missing; add e.g. category = 'health'",
-                f"{_zh(here)}：缺少键 'category'；请加上，例如 category = 'health'",
+                f"{zh_where(here)}：缺少键 'category'；请加上，例如 category = 'health'",
             )
         )
     else:
@@ -362,7 +342,10 @@ def _rule_category(entry: dict[str, Any], here: str, problems: list[tuple[str, s
             category = normalise_category(entry["category"])
         except InputError as error:
             problems.append(
-                (f"{here}: key 'category': {error}", f"{_zh(here)}：键 'category'：{_zh_of(error)}")
+                (
+                    f"{here}: key 'category': {error}",
+                    f"{zh_where(here)}：键 'category'：{zh_of(error)}",
+                )
             )
         else:
             declares_new = "label_en" in entry or "label_zh" in entry
@@ -372,7 +355,7 @@ def _rule_category(entry: dict[str, Any], here: str, problems: list[tuple[str, s
                         f"{here}: key 'category': {category!r} is not in the vocabulary "
                         f"({', '.join(CATEGORIES)}); fix the spelling, or give label_zh and "
                         "label_en to declare a new category",
-                        f"{_zh(here)}：键 'category'：{category!r} 不在类别词表中"
+                        f"{zh_where(here)}：键 'category'：{category!r} 不在类别词表中"
                         f"（{'、'.join(CATEGORIES)}）；"
                         ""
                         "请改正拼写，或给出 label_zh 和 label_en 以声明新类别",
@@ -395,7 +378,7 @@ def _check_thresholds(
             (
                 f"{here}: keys 'max_walk_m' and 'max_walk_min' are both given; keep only one "
                 "(metres, or minutes at the walking speed)",
-                f"{_zh(here)}：同时给了键 'max_walk_m' 和 'max_walk_min'；只保留一个（米，"
+                f"{zh_where(here)}：同时给了键 'max_walk_m' 和 'max_walk_min'；只保留一个（米，"
                 "或按步行速度的分钟数）",
             )
         )
@@ -404,7 +387,7 @@ def _check_thresholds(
             (
                 f"{here}: key 'max_walk_m' or 'max_walk_min' is missing; give one of them (only a "
                 "per = 'community' floor-area rule may leave the walk out)",
-                f"{_zh(here)}：缺少键 'max_walk_m' 或 'max_walk_min'；请给出其一"
+                f"{zh_where(here)}：缺少键 'max_walk_m' 或 'max_walk_min'；请给出其一"
                 "（只有 per = 'community' 的建筑面积规则可以不给步行距离）",
             )
         )
@@ -414,7 +397,7 @@ def _check_thresholds(
                 (
                     f"{here}: key {key!r} is {entry[key]!r}; "
                     f"it must be a positive number of {unit}",
-                    f"{_zh(here)}：键 {key!r} 为 {entry[key]!r}；必须是正的{_UNIT_ZH[unit]}数",
+                    f"{zh_where(here)}：键 {key!r} 为 {entry[key]!r}；必须是正的{UNIT_ZH[unit]}数",
                 )
             )
     for key in _POSITIVE_RULE_KEYS:
@@ -422,7 +405,7 @@ def _check_thresholds(
             problems.append(
                 (
                     f"{here}: key {key!r} is {entry[key]!r}; it must be a positive number",
-                    f"{_zh(here)}：键 {key!r} 为 {entry[key]!r}；必须是正数",
+                    f"{zh_where(here)}：键 {key!r} 为 {entry[key]!r}；必须是正数",
                 )
             )
     if (
@@ -436,7 +419,7 @@ def _check_thresholds(
             (
                 f"{here}: key 'recommended_walk_m' ({entry['recommended_walk_m']}) is larger than "
                 f"max_walk_m ({entry['max_walk_m']}); it is the lower end of the range",
-                f"{_zh(here)}：键 'recommended_walk_m'（{entry['recommended_walk_m']}）大于 "
+                f"{zh_where(here)}：键 'recommended_walk_m'（{entry['recommended_walk_m']}）大于 "
                 f"max_walk_m（{entry['max_walk_m']}）；它是范围的下限",
             )
         )
@@ -451,7 +434,7 @@ def _also_accepts(entry: dict[str, Any], here: str, problems: list[tuple[str, st
             problems.append(
                 (
                     f"{here}: key 'also_accepts' must be a list of category names",
-                    f"{_zh(here)}：键 'also_accepts' 必须是类别名称的列表",
+                    f"{zh_where(here)}：键 'also_accepts' 必须是类别名称的列表",
                 )
             )
         else:
@@ -462,7 +445,7 @@ def _also_accepts(entry: dict[str, Any], here: str, problems: list[tuple[str, st
                         (
                             f"{here}: key 'also_accepts': {item!r} is not in the vocabulary "
                             f"({', '.join(CATEGORIES)})",
-                            f"{_zh(here)}：键 'also_accepts'：{item!r} 不在类别词表中"
+                            f"{zh_where(here)}：键 'also_accepts'：{item!r} 不在类别词表中"
                             f"（{'、'.join(CATEGORIES)}）",
                         )
                     )
@@ -509,7 +492,7 @@ def _check_targets(
         problems.append(
             (
                 f"{where}: key 'targets' must be a table, written [targets]",
-                f"{_zh(where)}：键 'targets' 必须是表，写成 [targets]",
+                f"{zh_where(where)}：键 'targets' 必须是表，写成 [targets]",
             )
         )
         return {}
@@ -519,7 +502,7 @@ def _check_targets(
             (
                 f"{where}: [targets] unknown key {key!r}; allowed keys: "
                 f"{', '.join(sorted(_TARGET_KEYS))}",
-                f"{_zh(where)}：[targets] 未知的键 {key!r}；允许的键："
+                f"{zh_where(where)}：[targets] 未知的键 {key!r}；允许的键："
                 f"{'、'.join(sorted(_TARGET_KEYS))}",
             )
         )
@@ -529,7 +512,7 @@ def _check_targets(
         try:
             Targets(**{key: value})
         except InputError as error:
-            problems.append((f"{where}: {error}", f"{_zh(where)}：{_zh_of(error)}"))
+            problems.append((f"{where}: {error}", f"{zh_where(where)}：{zh_of(error)}"))
     return dict(table) if len(problems) == start else {}
 
 
@@ -542,7 +525,8 @@ def _check_header(
             (
                 f"{where}: unknown key {key!r}; "
                 f"allowed top-level keys: {', '.join(sorted(_TOP_KEYS))}",
-                f"{_zh(where)}：未知的键 {key!r}；允许的顶层键：{'、'.join(sorted(_TOP_KEYS))}",
+                f"{zh_where(where)}：未知的键 {key!r}；允许的顶层键："
+                f"{'、'.join(sorted(_TOP_KEYS))}",
             )
         )
     for key in ("name", "title_zh", "title_en", "source", "notes"):
@@ -550,7 +534,7 @@ def _check_header(
             problems.append(
                 (
                     f"{where}: key {key!r} must be text, not {data[key]!r}",
-                    f"{_zh(where)}：键 {key!r} 必须是文本，而不是 {data[key]!r}",
+                    f"{zh_where(where)}：键 {key!r} 必须是文本，而不是 {data[key]!r}",
                 )
             )
     name = data.get("name", path.stem)
@@ -558,14 +542,14 @@ def _check_header(
         problems.append(
             (
                 f"{where}: key 'name' is {name!r}; use snake_case letters and digits",
-                f"{_zh(where)}：键 'name' 为 {name!r}；请用 snake_case 字母和数字",
+                f"{zh_where(where)}：键 'name' 为 {name!r}；请用 snake_case 字母和数字",
             )
         )
     if builtin and name != path.stem:
         problems.append(
             (
                 f"{where}: key 'name' is {name!r} but the file is {path.name}",
-                f"{_zh(where)}：键 'name' 为 {name!r}，但文件名是 {path.name}",
+                f"{zh_where(where)}：键 'name' 为 {name!r}，但文件名是 {path.name}",
             )
         )
     file_speed = data.get("speed_kmh")
@@ -573,7 +557,7 @@ def _check_header(
         problems.append(
             (
                 f"{where}: key 'speed_kmh' is {file_speed!r}; give a positive km/h",
-                f"{_zh(where)}：键 'speed_kmh' 为 {file_speed!r}；请给出正的 km/h",
+                f"{zh_where(where)}：键 'speed_kmh' 为 {file_speed!r}；请给出正的 km/h",
             )
         )
     extends_value = data.get("extends", [])
@@ -583,7 +567,7 @@ def _check_header(
         problems.append(
             (
                 f"{where}: key 'extends' must be a standard name, a path, or a list of them",
-                f"{_zh(where)}：键 'extends' 必须是标准名称、路径或它们的列表",
+                f"{zh_where(where)}：键 'extends' 必须是标准名称、路径或它们的列表",
             )
         )
         extends_value = []
@@ -592,14 +576,17 @@ def _check_header(
             _resolve(ref, relative_to=path.parent)
         except InputError as error:
             problems.append(
-                (f"{where}: key 'extends': {error}", f"{_zh(where)}：键 'extends'：{_zh_of(error)}")
+                (
+                    f"{where}: key 'extends': {error}",
+                    f"{zh_where(where)}：键 'extends'：{zh_of(error)}",
+                )
             )
     rules_value = data.get("rules", [])
     if not isinstance(rules_value, list):
         problems.append(
             (
                 f"{where}: key 'rules' must be an array of tables, written [[rules]]",
-                f"{_zh(where)}：键 'rules' 必须是表的数组，写成 [[rules]]",
+                f"{zh_where(where)}：键 'rules' 必须是表的数组，写成 [[rules]]",
             )
         )
         rules_value = []
@@ -607,7 +594,7 @@ def _check_header(
         problems.append(
             (
                 f"{where}: no [[rules]] and no 'extends'; a standard needs rules",
-                f"{_zh(where)}：没有 [[rules]]，也没有 'extends'；标准需要规则",
+                f"{zh_where(where)}：没有 [[rules]]，也没有 'extends'；标准需要规则",
             )
         )
     file_source = data.get("source") if isinstance(data.get("source"), str) else None
@@ -638,7 +625,7 @@ def _parse_rules(
                     f"{where}, rule {raw.index} (category {raw.category!r}): repeats rule "
                     f"{seen[identity]} (same category, tier and per); keep one, give different "
                     "tiers, or make one per = 'community'",
-                    f"{_zh(f'{where}, rule {raw.index} (category {raw.category!r})')}："
+                    f"{zh_where(f'{where}, rule {raw.index} (category {raw.category!r})')}："
                     f"与第 {seen[identity]} 条规则重复"
                     "（类别、层级和 per 相同）；请只保留一条、给出不同的层级，"
                     "或把其中一条改为 per = 'community'",
@@ -651,7 +638,7 @@ def _parse_rules(
                     (
                         f"{where}, rule {raw.index} (category {raw.category!r}): key 'key' is "
                         f"{raw.key!r}, as in rule {keys[raw.key]}; rule keys must be unique",
-                        f"{_zh(f'{where}, rule {raw.index} (category {raw.category!r})')}："
+                        f"{zh_where(f'{where}, rule {raw.index} (category {raw.category!r})')}："
                         f"键 'key' 为 {raw.key!r}，"
                         f"与第 {keys[raw.key]} 条规则相同；规则的 key 必须唯一",
                     )
@@ -670,7 +657,8 @@ def _speed(file_speed: Any, bases: list[Standard], where: str) -> float:
             raise InputError(
                 f"{where}: the standards in 'extends' use different walking speeds "
                 f"{sorted(base_speeds)} km/h; set speed_kmh in this file",
-                zh=f"{_zh(where)}：'extends' 中的标准步行速度不同（{sorted(base_speeds)} km/h）；"
+                zh=f"{zh_where(where)}：'extends' 中的标准步行速度不同"
+                f"（{sorted(base_speeds)} km/h）；"
                 "请在本文件中设定 speed_kmh",
             )
         return base_speeds.pop()
@@ -709,7 +697,7 @@ def _base_rules(bases: list[Standard], speed: float, where: str) -> _Merged:
                 raise InputError(
                     f"{where}: two standards in 'extends' both define a rule for category "
                     f"{rule.category!r} tier {rule.tier!r}; extend one of them and override",
-                    zh=f"{_zh(where)}：'extends' 中的两个标准都定义了类别 {rule.category!r}"
+                    zh=f"{zh_where(where)}：'extends' 中的两个标准都定义了类别 {rule.category!r}"
                     f"层级 {rule.tier!r} 的规则；请只继承其中一个并覆盖",
                 )
             merged.append(entry)
@@ -754,7 +742,7 @@ def _override(merged: _Merged, raw_rules: list[_RawRule], speed: float, where: s
                 raise InputError(
                     f"{here}: the base has {len(group)} rules for this category (tiers "
                     f"{tiers}); add key 'tier' to say which one this rule replaces",
-                    zh=f"{_zh(here)}：基础标准中该类别有 {len(group)} 条规则（层级 {tiers}）；"
+                    zh=f"{zh_where(here)}：基础标准中该类别有 {len(group)} 条规则（层级 {tiers}）；"
                     "请加上键 'tier'，说明本规则替换哪一条",
                 )
         matches = sorted(coverage + area)
@@ -764,7 +752,7 @@ def _override(merged: _Merged, raw_rules: list[_RawRule], speed: float, where: s
         try:
             rule = Rule.build(raw.category, speed_kmh=speed, tier=tier, **raw.fields)
         except InputError as error:
-            raise InputError(f"{here}: {error}", zh=f"{_zh(here)}：{_zh_of(error)}") from None
+            raise InputError(f"{here}: {error}", zh=f"{zh_where(here)}：{zh_of(error)}") from None
         entry = _Entry(rule, raw.key)
         if matches:
             log.info("%s replaces the base rule for %r (tier %s)", here, raw.category, tier)
@@ -812,7 +800,7 @@ def _targets(file_targets: dict[str, Any], bases: list[Standard], where: str) ->
             raise InputError(
                 f"{where}: the standards in 'extends' set different [targets] {key} "
                 f"({', '.join(sorted(found))}); set it in this file's [targets]",
-                zh=f"{_zh(where)}：'extends' 中的标准设定的 [targets] {key} 不同"
+                zh=f"{zh_where(where)}：'extends' 中的标准设定的 [targets] {key} 不同"
                 f"（{'、'.join(sorted(found))}）；请在本文件的 [targets] 中设定",
             )
         if found:
@@ -861,7 +849,7 @@ def _load(ref: str | Path, *, relative_to: Path | None, stack: tuple[Path, ...])
         )
     except ValueError as error:
         zh = error.zh if isinstance(error, InputError) and error.zh else str(error)
-        raise InputError(f"{where}: {error}", zh=f"{_zh(where)}：{zh}") from None
+        raise InputError(f"{where}: {error}", zh=f"{zh_where(where)}：{zh}") from None
 
 
 def _problems_message(where: str, problems: list[tuple[str, str]]) -> tuple[str, str]:
@@ -872,7 +860,7 @@ def _problems_message(where: str, problems: list[tuple[str, str]]) -> tuple[str,
     lines_zh = "\n".join(f"  - {zh}" for _, zh in problems)
     return (
         f"{where} has {len(problems)} problems:\n{lines}",
-        f"{_zh(where)} 有 {len(problems)} 个问题：\n{lines_zh}",
+        f"{zh_where(where)} 有 {len(problems)} 个问题：\n{lines_zh}",
     )
 
 
