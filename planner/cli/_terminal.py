@@ -350,7 +350,12 @@ def for_cli(message: str, command: str, layer_of: str | None = None, *, zh: bool
         ),
         message,
     )
-    text = _PASS_OR_FLAG.sub(lambda m: shown(m.group(1), m.group(0)), text)
+
+    def pass_or_flag(m: re.Match[str]) -> str:
+        named = shown(m.group(1), m.group(0))
+        return named + " " if zh and named != m.group(0) and not named.endswith("）") else named
+
+    text = _PASS_OR_FLAG.sub(pass_or_flag, text)
     text = _QUOTED.sub(
         lambda m: (
             f"{shown(m.group(1), '', with_key=False)} {m.group(2)}"
