@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "planner"
 COVERED = (
     "layers/*.py",
     "households.py",
-    "cli/_households.py",
+    "cli/*.py",
     "snapping.py",
     "network/*.py",
     "osm/*.py",
