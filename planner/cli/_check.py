@@ -133,27 +133,21 @@ def _computing(settings: Settings, names: tuple[str, ...]) -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        message = for_cli(str(exc), settings.command)
         given = [n for n in names if n in settings]
-        if not any(
-            str(settings.get(n)) in message or Path(settings.get(n)).name in message for n in given
-        ):
-            message += (
-                " [inputs: "
-                + ", ".join(f"{settings.where(n)} {settings.get(n)}" for n in given)
-                + "]"
-            )
-        zh = None
-        if exc.zh is not None:
-            zh = for_cli(exc.zh, settings.command, zh=True)
-            if not any(
-                str(settings.get(n)) in zh or Path(settings.get(n)).name in zh for n in given
+
+        def naming(text: str, zh: bool) -> str:
+            text = for_cli(text, settings.command, zh=zh)
+            if any(
+                str(settings.get(n)) in text or Path(settings.get(n)).name in text for n in given
             ):
-                zh += (
-                    "［输入："
-                    + "、".join(f"{settings.where(n)} {settings.get(n)}" for n in given)
-                    + "］"
-                )
+                return text
+            inputs = [f"{settings.where(n)} {settings.get(n)}" for n in given]
+            return text + (
+                f"［输入：{'、'.join(inputs)}］" if zh else f" [inputs: {', '.join(inputs)}]"
+            )
+
+        message = naming(str(exc), zh=False)
+        zh = None if exc.zh is None else naming(exc.zh, zh=True)
         raise InputError(message, zh=zh) from exc
 
 
