@@ -267,7 +267,7 @@ def _ids(
         counts = series[dup].value_counts(sort=False)
         shown = [f"{k!s} ({v}x)" for k, v in counts.items()]
         source = f"column '{name}'" if name is not None else "the index"
-        source_zh = f"列 '{name}'" if name is not None else "索引"
+        source_zh = f"列 '{name}' " if name is not None else "索引"
         at = np.flatnonzero(dup)
         funnel.add(
             f"duplicate ids in {source}: {_listing(shown)} at {rows.name(at)}",
