@@ -120,7 +120,10 @@ def _check_cutoff(cutoff_m: float | None) -> float:
     if cutoff_m is None:
         return np.inf
     if not np.isfinite(cutoff_m) or cutoff_m <= 0:
-        raise InputError(f"cutoff_m must be a positive number of metres, not {cutoff_m!r}.")
+        raise InputError(
+            f"cutoff_m must be a positive number of metres, not {cutoff_m!r}.",
+            zh=f"cutoff_m 必须是正的米数，而不是 {cutoff_m!r}。",
+        )
     return float(cutoff_m)
 
 
@@ -292,7 +295,10 @@ def pairs_within(
     """
     limit = _check_cutoff(cutoff_m)
     if not np.isfinite(limit):
-        raise InputError("pairs_within needs a finite cutoff_m (metres).")
+        raise InputError(
+            "pairs_within needs a finite cutoff_m (metres).",
+            zh="pairs_within 需要有限的 cutoff_m（米）。",
+        )
     tgt_on = np.flatnonzero(targets.on_network)
     src_on = np.flatnonzero(sources.on_network)
     empty = np.empty(0, dtype=np.int64)

@@ -210,13 +210,16 @@ class Option:
             raise ValueError("out of range")
         return int(number) if self.kind == "count" else number
 
-    def shown(self, command: str) -> str:
-        """How a message names this option for ``command``: the flag, and the key in a file."""
+    def shown(self, command: str, *, zh: bool = False) -> str:
+        """How a message names this option for ``command``: the flag, and the key in a file
+        (``zh``: in a Chinese message)."""
         flag = self.flag if self.flag and command in self.commands else None
         key = self.key if self.key and command in REVIEW else None
         if flag and key:
-            return f"{flag} (review file: {key})"
-        return flag or (f"review file: {key}" if key else self.name)
+            return f"{flag}（评估文件：{key}）" if zh else f"{flag} (review file: {key})"
+        if key and not flag:
+            return f"评估文件：{key}" if zh else f"review file: {key}"
+        return flag or self.name
 
 
 def _listed(value: Any) -> list[Any]:
