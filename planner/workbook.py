@@ -338,31 +338,52 @@ class _Formats:
         return found
 
 
+ROWS_PER_BLOCK: Final = 10_000
+"""Rows turned into cell values at a time: a city's 200,000 residences never exist as one
+Python object per cell at once."""
+
+
 def _write_sheet(book: Any, formats: _Formats, title: str, table: pd.DataFrame, lang: str) -> None:
     """One table as a sheet, rows streamed to disk as they are made (XlsxWriter's constant
     memory mode): the header bold on grey and frozen, a filter on every column, verdict cells
     coloured, rates as percentages, each column as wide as its widest cell (at most 60)."""
-    index = LANGS.index(lang)
     sheet = book.add_worksheet(title)
     columns = [str(c) for c in table.columns]
     heads = [header(c, lang) for c in columns]
-    cells = [_column_values(table[c]) for c in table.columns]
-    shown = [
-        [_VALUES[v][index] if isinstance(v, str) and v in _VALUES else v for v in col]
-        if c in _VERDICT_COLUMNS
-        else col
-        for c, col in zip(columns, cells, strict=True)
-    ]
-    for number, (head, col) in enumerate(zip(heads, shown, strict=True)):
-        width = max(_display_width(head), _text_width(col))
-        sheet.set_column(number, number, min(width, _MAX_WIDTH) + 2)
     sheet.freeze_panes(1, 0)
     if len(table):
         sheet.autofilter(0, 0, len(table), len(columns) - 1)
     sheet.write_row(0, 0, heads, formats.header)
-    keys = cells[columns.index("key")] if "key" in columns else [None] * len(table)
-    styles: list[list[Any]] = []
+    widths = [_display_width(h) for h in heads]
+    for start in range(0, len(table), ROWS_PER_BLOCK):
+        block = table.iloc[start : start + ROWS_PER_BLOCK]
+        shown, styles = _block_cells(block, columns, formats, lang)
+        for c, col in enumerate(shown):
+            widths[c] = max(widths[c], _text_width(col))
+        rows = zip(zip(*shown, strict=True), zip(*styles, strict=True), strict=True)
+        for r, (row, fmts) in enumerate(rows, start=start + 1):
+            for c, (value, fmt) in enumerate(zip(row, fmts, strict=True)):
+                _write_cell(sheet, formats, r, c, value, fmt)
+    for c, width in enumerate(widths):  # XlsxWriter writes the columns' widths at close
+        sheet.set_column(c, c, min(width, _MAX_WIDTH) + 2)
+
+
+def _block_cells(
+    block: pd.DataFrame, columns: list[str], formats: _Formats, lang: str
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """A block of rows as cells, column by column: the values shown (verdicts in ``lang``) and
+    each cell's format (None: plain)."""
+    index = LANGS.index(lang)
+    cells = [_column_values(block[c]) for c in block.columns]
+    keys = cells[columns.index("key")] if "key" in columns else [None] * len(block)
+    shown, styles = [], []
     for column, col in zip(columns, cells, strict=True):
+        if column in _VERDICT_COLUMNS:
+            shown.append(
+                [_VALUES[v][index] if isinstance(v, str) and v in _VALUES else v for v in col]
+            )
+        else:
+            shown.append(col)
         coloured = [_colour_of(column, v, k) for v, k in zip(col, keys, strict=True)]
         if any(c is not None for c in coloured):
             styles.append([None if c is None else formats.fill(c) for c in coloured])
@@ -370,10 +391,7 @@ def _write_sheet(book: Any, formats: _Formats, title: str, table: pd.DataFrame, 
             styles.append([formats.percent] * len(col))
         else:
             styles.append([None] * len(col))
-    rows = zip(*shown, strict=True)
-    for r, (row, fmts) in enumerate(zip(rows, zip(*styles, strict=True), strict=True), start=1):
-        for c, (value, fmt) in enumerate(zip(row, fmts, strict=True)):
-            _write_cell(sheet, formats, r, c, value, fmt)
+    return shown, styles
 
 
 def _write_cell(sheet: Any, formats: _Formats, r: int, c: int, value: Any, fmt: Any) -> None:
