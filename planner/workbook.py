@@ -306,15 +306,20 @@ def _text_width(cells: list[Any]) -> int:
     return max((len(t) if t.isascii() else _display_width(t) for t in texts), default=0)
 
 
-def _colour_of(column: str, value: Any, key: Any = None) -> str | None:
-    """The fill of a verdict cell (status, verdict, pass/fail columns, the summary's passes)."""
+def _colours(column: str, cells: list[Any], keys: list[Any]) -> list[str | None] | None:
+    """The fills of a column's verdict cells (status, verdict, pass/fail columns, the summary's
+    ``passes`` rows), or None when the column has none; decided once per column."""
     if column in _VERDICT_COLUMNS:
-        return _CELL_COLOURS.get(str(value)) if value is not None else _NONE
-    passes_row = column == "value" and str(key).split(".")[-1] == "passes"
-    if (_rule_prefix(column) or column) in _PASS_FAIL_COLUMNS or passes_row:
-        if isinstance(value, bool):
-            return _PASS if value else _FAIL
-        return _NONE
+        return [_NONE if v is None else _CELL_COLOURS.get(str(v)) for v in cells]
+    if (_rule_prefix(column) or column) in _PASS_FAIL_COLUMNS:
+        return [(_PASS if v else _FAIL) if isinstance(v, bool) else _NONE for v in cells]
+    if column == "value":
+        passes = [str(k).split(".")[-1] == "passes" for k in keys]
+        if any(passes):
+            return [
+                ((_PASS if v else _FAIL) if isinstance(v, bool) else _NONE) if row else None
+                for v, row in zip(cells, passes, strict=True)
+            ]
     return None
 
 
@@ -384,8 +389,8 @@ def _block_cells(
             )
         else:
             shown.append(col)
-        coloured = [_colour_of(column, v, k) for v, k in zip(col, keys, strict=True)]
-        if any(c is not None for c in coloured):
+        coloured = _colours(column, col, keys)
+        if coloured is not None:
             styles.append([None if c is None else formats.fill(c) for c in coloured])
         elif (_rule_prefix(column) or column) in _PERCENT_COLUMNS:
             styles.append([formats.percent] * len(col))
