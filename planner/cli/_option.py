@@ -157,6 +157,8 @@ class Option:
             values = value if isinstance(value, list) else [value]
             if not values or not all(str(v).strip() for v in values):
                 raise ValueError("empty")
+            if any("\0" in str(v) for v in values):
+                raise ValueError("a NUL character, which no file name holds")
             return [str(v) for v in values]
         if self.kind == "pairs":
             return dict(_pair(v, self.choices) for v in _listed(value))
@@ -179,6 +181,8 @@ class Option:
         text = str(value)
         if not text.strip():
             raise ValueError("empty")
+        if self.kind == "path" and "\0" in text:
+            raise ValueError("a NUL character, which no file name holds")
         if self.kind == "choice" and text not in self.choices:
             close = difflib.get_close_matches(text, self.choices, n=1)
             raise ValueError(
