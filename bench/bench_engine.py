@@ -73,6 +73,7 @@ import pandas as pd
 import planner
 from planner._files import file_sha256
 from planner.network import Network
+from planner.snapping import segment_index
 
 SCRIPT = Path(__file__).resolve()
 ANDORRA = h.REPO / "data" / "ad_andorra_graphhopper.osm.pbf"
@@ -617,10 +618,12 @@ def job_side(job: dict[str, Any]) -> dict[str, Any]:
     info: dict[str, Any] = {}
     info["load_s"], network = h.timed(lambda: planner.load_network(DATA / name))
     fac, res = _layer(network, n_fac, seed=1), _layer(network, n_res, seed=2)
-    info["index_s"], _ = h.timed(lambda: network.snap_index)
+    info["index_s"], _ = h.timed(lambda: segment_index(network))
     info["floor_s"], floor = h.timed(lambda: Floor(network, fac, res))
-    info["igraph_s"], igraph_way = h.timed(lambda: IgraphWay(network, floor))
-    info["pandana_s"], pandana_way = h.timed(lambda: PandanaWay(network, fac, res))
+    peers = job.get("peers", True)  # False: ours, the floor and networkx only (the smoke test)
+    if peers:
+        info["igraph_s"], igraph_way = h.timed(lambda: IgraphWay(network, floor))
+        info["pandana_s"], pandana_way = h.timed(lambda: PandanaWay(network, fac, res))
     info["to_networkx_s"], graph = h.timed(network.to_networkx)
     nx_way = NxWay(network, graph)
     fac_s, res_s = planner.snap_points(network, fac), planner.snap_points(network, res)
@@ -647,13 +650,16 @@ def job_side(job: dict[str, Any]) -> dict[str, Any]:
         "ours catchments, pre-snapped": lambda: planner.catchments(
             network, fac_s, res_s, cutoff_m=CUTOFF_M
         ),
-        "igraph nearest": igraph_way.nearest,
-        "igraph catchments": igraph_way.catchments,
-        "pandana nearest": pandana_way.nearest,
-        "pandana catchments": pandana_way.catchments,
         "networkx nearest": nx_nearest,
         "networkx catchments": nx_catchments,
     }
+    if peers:
+        ways |= {
+            "igraph nearest": igraph_way.nearest,
+            "igraph catchments": igraph_way.catchments,
+            "pandana nearest": pandana_way.nearest,
+            "pandana catchments": pandana_way.catchments,
+        }
     wall: dict[str, list[float]] = {k: [] for k in ways}
     cpu: dict[str, list[float]] = {k: [] for k in ways}
     names = list(ways)
@@ -667,9 +673,10 @@ def job_side(job: dict[str, Any]) -> dict[str, Any]:
     pairs = {
         "ours": len(planner.catchments(network, fac, res, cutoff_m=CUTOFF_M)),
         "floor": int(floor.catchments()[0].shape[0]),
-        "igraph": int(igraph_way.catchments()[0].shape[0]),
-        "pandana": int(pandana_way.catchments()[0].shape[0]),
     }
+    if peers:
+        pairs["igraph"] = int(igraph_way.catchments()[0].shape[0])
+        pairs["pandana"] = int(pandana_way.catchments()[0].shape[0])
     info.update(nodes=network.n_nodes, edges=network.n_edges, facilities=n_fac, residences=n_res)
     return {"wall": wall, "cpu": cpu, "info": info, "pairs": pairs}
 

@@ -38,7 +38,7 @@ from planner.schema import (
     DEFAULT_STANDARD,
     column,
 )
-from planner.snapping import SnappedPoints, snap_points
+from planner.snapping import SnappedPoints, snap_points, what_zh
 from planner.standards import Rule, Standard, Targets, load_standard, m_to_minutes
 
 log = logging.getLogger(__name__)
@@ -229,13 +229,20 @@ def standard_for(
 ) -> Standard:
     """The standard to apply at the given speed, after checking the review's options."""
     if allocation not in ALLOCATIONS:
-        raise InputError(f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.")
+        raise InputError(
+            f"allocation must be one of {', '.join(ALLOCATIONS)}, not {allocation!r}.",
+            zh=f"allocation 必须是 {'、'.join(ALLOCATIONS)} 之一，而不是 {allocation!r}。",
+        )
     if allocation == "community" and communities is None:
         raise InputError(
-            "allocation='community' needs community polygons: pass communities= (--communities)."
+            "allocation='community' needs community polygons: pass communities= (--communities).",
+            zh="allocation='community' 需要社区边界：请给出 communities=（--communities）。",
         )
     if speed_kmh is not None and (not np.isfinite(speed_kmh) or speed_kmh <= 0):
-        raise InputError(f"speed_kmh must be a positive number, not {speed_kmh!r}.")
+        raise InputError(
+            f"speed_kmh must be a positive number, not {speed_kmh!r}.",
+            zh=f"speed_kmh 必须是正数，而不是 {speed_kmh!r}。",
+        )
     if isinstance(standard, Standard):
         return standard if speed_kmh is None else standard.with_speed(speed_kmh)
     return load_standard(standard, speed_kmh=speed_kmh)
@@ -248,7 +255,10 @@ def require_columns(layer: gpd.GeoDataFrame, what: str, needed: tuple[str, ...])
         raise InputError(
             f"The {what} layer has no column {', '.join(map(repr, missing))} "
             f"(columns: {', '.join(map(str, layer.columns))}). Read it with "
-            f"planner.read_{what}() or name the column with the matching option."
+            f"planner.read_{what}() or name the column with the matching option.",
+            zh=f"{what_zh(what)}图层没有列 {'、'.join(map(repr, missing))}（现有列："
+            f"{'、'.join(map(str, layer.columns))}）。请用 planner.read_{what}() 读取，"
+            "或用相应的选项指明该列。",
         )
 
 

@@ -91,7 +91,9 @@ def assign_facilities(
         raise InputError(
             f"{source}: column 'community' names {len(set(unknown))} communities that are not "
             f"in the communities layer ({shown}); use the communities' id or name, or leave the "
-            "cell empty to place the facility by its location."
+            "cell empty to place the facility by its location.",
+            zh=f"{source}：'community' 列中有 {len(set(unknown))} 个社区不在社区图层中"
+            f"（{shown}）；请用社区的编号或名称，或把该格留空，按设施位置归属社区。",
         )
     return out
 

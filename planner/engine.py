@@ -120,7 +120,10 @@ def _check_cutoff(cutoff_m: float | None) -> float:
     if cutoff_m is None:
         return np.inf
     if not np.isfinite(cutoff_m) or cutoff_m <= 0:
-        raise InputError(f"cutoff_m must be a positive number of metres, not {cutoff_m!r}.")
+        raise InputError(
+            f"cutoff_m must be a positive number of metres, not {cutoff_m!r}.",
+            zh=f"cutoff_m 必须是正的米数，而不是 {cutoff_m!r}。",
+        )
     return float(cutoff_m)
 
 
@@ -292,7 +295,10 @@ def pairs_within(
     """
     limit = _check_cutoff(cutoff_m)
     if not np.isfinite(limit):
-        raise InputError("pairs_within needs a finite cutoff_m (metres).")
+        raise InputError(
+            "pairs_within needs a finite cutoff_m (metres).",
+            zh="pairs_within 需要有限的 cutoff_m（米）。",
+        )
     tgt_on = np.flatnonzero(targets.on_network)
     src_on = np.flatnonzero(sources.on_network)
     empty = np.empty(0, dtype=np.int64)
@@ -303,6 +309,11 @@ def pairs_within(
     su, sv, from_u, from_v = _leg_to_ends(network, src)
     tu, tv, to_u, to_v = _leg_to_ends(network, tgt)
 
+    # Two points on one edge may also walk straight along it.
+    s, t, direct = _same_edge_pairs(src, tgt)
+    ok = direct <= limit
+    along = (s[ok], t[ok], direct[ok])
+
     n = network.n_nodes
     if len(src) * (n + len(src)) * 8 <= chunk_bytes:
         # Small enough for one search from every source over the whole graph.
@@ -310,35 +321,44 @@ def pairs_within(
         dist = csgraph.dijkstra(
             graph, directed=True, indices=np.arange(n, n + len(src)), limit=limit
         )[:, :n]
-        s_idx, t_idx, w_all = _expand_to_targets(dist, tu, tv, to_u, to_v, limit)
+        s_idx, t_idx, w_all = _expand_to_targets(dist, tu, tv, to_u, to_v, limit, along=along)
     else:
         s_idx, t_idx, w_all = _pairs_by_cells(
             network, src, tgt, su, sv, from_u, from_v, tu, tv, to_u, to_v, limit, chunk_bytes
         )
-
-    # Two points on one edge may also walk straight along it.
-    s, t, direct = _same_edge_pairs(src, tgt)
-    ok = direct <= limit
-    s, t, direct = s[ok], t[ok], direct[ok]
-    if s.size:
-        n_t = tgt.ids.shape[0]
-        keys = s_idx * n_t + t_idx
-        new_keys = s * n_t + t
-        at = np.searchsorted(keys, new_keys)
-        hit = at < keys.shape[0]
-        hit[hit] = keys[at[hit]] == new_keys[hit]
-        w_all[at[hit]] = np.minimum(w_all[at[hit]], direct[hit])
-        if not hit.all():
-            add = np.argsort(new_keys[~hit])
-            where = at[~hit][add]
-            s_idx = np.insert(s_idx, where, s[~hit][add])
-            t_idx = np.insert(t_idx, where, t[~hit][add])
-            w_all = np.insert(w_all, where, direct[~hit][add])
+        s_idx, t_idx, w_all = _merge_along(s_idx, t_idx, w_all, along, tgt.ids.shape[0])
     # Positions in the inputs (the gathers are skipped when every point is on the network).
     if src_on.size < len(sources):
         s_idx = src_on[s_idx]
     if tgt_on.size < len(targets):
         t_idx = tgt_on[t_idx]
+    return s_idx, t_idx, w_all
+
+
+def _merge_along(
+    s_idx: np.ndarray,
+    t_idx: np.ndarray,
+    w_all: np.ndarray,
+    along: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n_t: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs sorted by (source, target) with the along-the-edge walks ``along`` merged in: the
+    shorter walk where a pair is in both, the pair added where it is only in ``along``."""
+    s, t, direct = along
+    if not s.size:
+        return s_idx, t_idx, w_all
+    keys = s_idx * n_t + t_idx
+    new_keys = s * n_t + t
+    at = np.searchsorted(keys, new_keys)
+    hit = at < keys.shape[0]
+    hit[hit] = keys[at[hit]] == new_keys[hit]
+    w_all[at[hit]] = np.minimum(w_all[at[hit]], direct[hit])
+    if not hit.all():
+        add = np.argsort(new_keys[~hit])
+        where = at[~hit][add]
+        s_idx = np.insert(s_idx, where, s[~hit][add])
+        t_idx = np.insert(t_idx, where, t[~hit][add])
+        w_all = np.insert(w_all, where, direct[~hit][add])
     return s_idx, t_idx, w_all
 
 
@@ -349,15 +369,19 @@ def _expand_to_targets(
     to_u: np.ndarray,
     to_v: np.ndarray,
     limit: float,
+    *,
+    along: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (source row, target, walk) within ``limit`` from a sources × nodes distance block.
 
     Sorted by source, then target. Where sources reach many nodes the walk of every (source,
-    target) cell is computed (`_dense_pairs`), else only those at reached nodes.
+    target) cell is computed (`_dense_pairs`), else only those at reached nodes. ``along``:
+    (source row, target, walk) of walks along a shared edge, sorted, within ``limit``, taken
+    where shorter.
     """
     reached = dist <= limit
     if np.count_nonzero(reached) >= DENSE_FROM_REACHED * reached.size:
-        return _dense_pairs(dist, tu, tv, to_u, to_v, limit)
+        return _dense_pairs(dist, tu, tv, to_u, to_v, limit, along=along)
     n = dist.shape[1]
     n_t = tu.shape[0]
     rows, nodes = np.nonzero(reached)
@@ -380,7 +404,8 @@ def _expand_to_targets(
     ok = w_all <= limit
     s_all, t_all, w_all = s_all[ok], t_all[ok], w_all[ok]
     order = np.argsort(s_all * n_t + t_all)
-    return s_all[order], t_all[order], w_all[order]
+    found = s_all[order], t_all[order], w_all[order]
+    return found if along is None else _merge_along(*found, along, n_t)
 
 
 DENSE_FROM_REACHED: Final = 0.03
@@ -402,11 +427,15 @@ def _dense_pairs(
     to_u: np.ndarray,
     to_v: np.ndarray,
     limit: float,
+    *,
+    along: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`_expand_to_targets` over every (source, target) cell, in blocks of source rows small
-    enough for the CPU caches."""
+    enough for the CPU caches; the walks ``along`` a shared edge go into the blocks before the
+    cutoff (no merge of sorted pairs afterwards)."""
     n_t = tu.shape[0]
     block = max(1, DENSE_BLOCK_BYTES // (16 * max(n_t, 1)))
+    a_s, a_t, a_w = along if along is not None else (np.empty(0, np.int64),) * 2 + (np.empty(0),)
     parts_s, parts_t, parts_w = [], [], []
     for start in range(0, dist.shape[0], block):
         rows = dist[start : start + block]
@@ -415,6 +444,11 @@ def _dense_pairs(
         via_v = np.take(rows, tv, axis=1)
         via_v += to_v
         np.minimum(walk, via_v, out=walk)
+        lo, hi = np.searchsorted(a_s, (start, start + rows.shape[0]))
+        if hi > lo:
+            at = (a_s[lo:hi] - start) * n_t + a_t[lo:hi]
+            flat_walk = walk.reshape(-1)
+            flat_walk[at] = np.minimum(flat_walk[at], a_w[lo:hi])
         flat = np.flatnonzero(walk <= limit)
         parts_s.append(flat // n_t + start)
         parts_t.append(flat % n_t)

@@ -244,7 +244,9 @@ def rule_supply(rule: Rule, fac: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarr
         bad = fac["id"].to_numpy()[of_category & np.isnan(area)]
         raise InputError(
             f"The floor-area rule needs floor_area_m2 for every {rule.category!r} facility; "
-            f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col)."
+            f"missing for ids {bad[:10].tolist()}. Add the column (or --floor-area-col).",
+            zh=f"建筑面积规则需要每处 {rule.category!r} 设施的 floor_area_m2；"
+            f"id 为 {bad[:10].tolist()} 的设施缺少该值。请补上该列（或用 --floor-area-col 指明）。",
         )
     in_category = rule.accepts_facilities(categories, area)  # and, where set, big enough
     return of_category, in_category, np.where(in_category, area, 0.0)

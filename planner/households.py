@@ -152,10 +152,14 @@ class PopulationHouseholds(NamedTuple):
 
 def _check_positive(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InputError(f"{name} is {value!r}; give a positive number")
+        raise InputError(
+            f"{name} is {value!r}; give a positive number", zh=f"{name} 为 {value!r}；请给出正数"
+        )
     number = float(value)
     if not math.isfinite(number) or number <= 0:
-        raise InputError(f"{name} is {value!r}; give a positive number")
+        raise InputError(
+            f"{name} is {value!r}; give a positive number", zh=f"{name} 为 {value!r}；请给出正数"
+        )
     return number
 
 
@@ -191,12 +195,17 @@ def _merged_defaults(
     return merged
 
 
+_WHAT_ZH = {"buildings layer": "建筑图层", "buildings": "建筑"}
+
+
 def _check_layer(gdf: object, what: str) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{what} must be a GeoDataFrame, not {type(gdf).__name__}")
     if gdf.crs is None:
         raise InputError(
-            f"{what} has no CRS; set it (e.g. gdf.set_crs('EPSG:4326')) so areas can be measured"
+            f"{what} has no CRS; set it (e.g. gdf.set_crs('EPSG:4326')) so areas can be measured",
+            zh=f"{_WHAT_ZH.get(what, what)}没有坐标系；请设定坐标系"
+            "（例如 gdf.set_crs('EPSG:4326')），才能量算面积",
         )
     geoms = gdf.geometry.array
     bad = np.flatnonzero(
@@ -207,9 +216,12 @@ def _check_layer(gdf: object, what: str) -> gpd.GeoDataFrame:
     if bad.size:
         labels = ", ".join(repr(label) for label in gdf.index[bad[:10]])
         more = f" and {bad.size - 10} more" if bad.size > 10 else ""
+        more_zh = f" 等（另有 {bad.size - 10} 行）" if bad.size > 10 else ""
         raise InputError(
             f"{what}: {bad.size} rows have no polygon geometry (rows {labels}{more}); "
-            "footprints need Polygon or MultiPolygon geometries, drop or fix those rows"
+            "footprints need Polygon or MultiPolygon geometries, drop or fix those rows",
+            zh=f"{_WHAT_ZH.get(what, what)}：{bad.size} 行没有面几何（第 {labels}{more_zh} 行）；"
+            "建筑轮廓须为 Polygon 或 MultiPolygon，请删除或改正这些行",
         )
     return gdf
 
@@ -537,9 +549,11 @@ def _population_cells(
 ) -> tuple[npt.NDArray[np.float64], list[Any]]:
     """Persons per cell (numbers >= 0) and the cell ids (unique), checked."""
     if population_col not in grid.columns:
+        columns = [c for c in grid.columns if c != grid.geometry.name]
         raise InputError(
             f"population layer has no column {population_col!r}; columns are "
-            f"{[c for c in grid.columns if c != grid.geometry.name]}; pass population_col="
+            f"{columns}; pass population_col=",
+            zh=f"人口图层没有列 {population_col!r}；现有列为 {columns}；请用 population_col= 指明",
         )
     persons = pd.to_numeric(grid[population_col], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(persons) | (persons < 0))
@@ -548,17 +562,23 @@ def _population_cells(
         rows = ", ".join(f"{grid.index[i]!r} ({values[i]!r})" for i in bad[:10])
         raise InputError(
             f"population layer, column {population_col!r}: {bad.size} rows are not a number "
-            f">= 0: {rows}; fix or drop them"
+            f">= 0: {rows}; fix or drop them",
+            zh=f"人口图层的列 {population_col!r}：{bad.size} 行不是 >= 0 的数：{rows}；"
+            "请改正或删除这些行",
         )
     if cell_id_col is None:
         cell_ids = list(grid.index)
     elif cell_id_col not in grid.columns:
-        raise InputError(f"population layer has no column {cell_id_col!r} (cell_id_col)")
+        raise InputError(
+            f"population layer has no column {cell_id_col!r} (cell_id_col)",
+            zh=f"人口图层没有列 {cell_id_col!r}（cell_id_col）",
+        )
     else:
         cell_ids = grid[cell_id_col].tolist()
     if len(set(cell_ids)) != len(cell_ids):
         raise InputError(
-            f"population layer: cell ids ({cell_id_col or 'index'}) repeat; they must be unique"
+            f"population layer: cell ids ({cell_id_col or 'index'}) repeat; they must be unique",
+            zh=f"人口图层：网格编号（{cell_id_col or '索引'}）有重复；编号必须唯一",
         )
     return persons, cell_ids
 

@@ -85,6 +85,20 @@ class SnappedPoints:
         )
 
 
+_WHAT_ZH = {
+    "facilities": "设施",
+    "residences": "居住点",
+    "points": "点",
+    "candidate sites": "候选点",
+    "communities": "社区",
+}
+
+
+def what_zh(what: str) -> str:
+    """The layer a snapping message names, in Chinese."""
+    return _WHAT_ZH.get(what, what)
+
+
 def snap_points(
     network: Network,
     points: Any,
@@ -111,11 +125,16 @@ def snap_points(
         The layer is empty, has no CRS, or has empty geometries.
     """
     if len(points) == 0:
-        raise InputError(f"The {what} layer is empty: give at least one point.")
+        raise InputError(
+            f"The {what} layer is empty: give at least one point.",
+            zh=f"{what_zh(what)}图层是空的：请至少给出一个点。",
+        )
     if points.crs is None:
         raise InputError(
             f"The {what} layer has no CRS: set one (e.g. EPSG:4326 for WGS84 lon/lat, "
-            "EPSG:4490 for CGCS2000)."
+            "EPSG:4490 for CGCS2000).",
+            zh=f"{what_zh(what)}图层没有坐标系：请设定一个（例如 WGS84 经纬度为 EPSG:4326，"
+            "CGCS2000 为 EPSG:4490）。",
         )
     _check_cap(snap_cap_m)
     geoms = points.geometry.to_crs(network.crs).to_numpy()
@@ -124,7 +143,8 @@ def snap_points(
         rows = np.flatnonzero(empty)[:10].tolist()
         raise InputError(
             f"The {what} layer has {int(empty.sum())} empty geometries (rows {rows}); "
-            "drop or fix them."
+            "drop or fix them.",
+            zh=f"{what_zh(what)}图层有 {int(empty.sum())} 个空几何（行 {rows}）；请删除或改正。",
         )
     not_point = shapely.get_type_id(geoms) != 0
     if not_point.any():
@@ -169,7 +189,9 @@ def snap_xy(
     if bad.any():
         raise InputError(
             f"The {what} have {int(bad.sum())} points without finite coordinates (ids "
-            f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them."
+            f"{', '.join(str(i) for i in ids[bad][:10])}); drop or fix them.",
+            zh=f"{what_zh(what)}中有 {int(bad.sum())} 个点的坐标不是有限值（id "
+            f"{'、'.join(str(i) for i in ids[bad][:10])}）；请删除或改正。",
         )
     edge, offset, access = segment_index(network).nearest(x, y)
     offset = np.clip(offset, 0.0, network.edge_length_m[edge])
@@ -339,7 +361,10 @@ def segment_index(network: Network) -> SegmentIndex:
 
 def _check_cap(snap_cap_m: float) -> None:
     if not (np.isfinite(snap_cap_m) and snap_cap_m > 0):
-        raise InputError(f"snap_cap_m must be a positive number of metres, not {snap_cap_m!r}.")
+        raise InputError(
+            f"snap_cap_m must be a positive number of metres, not {snap_cap_m!r}.",
+            zh=f"snap_cap_m 必须是正的米数，而不是 {snap_cap_m!r}。",
+        )
 
 
 def snapped_points_xy(network: Network, snapped: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:

@@ -276,7 +276,7 @@ def _display_width(text: str) -> int:
 
 
 def _cell_value(value: Any) -> Any:
-    """A value openpyxl writes as its own type: numbers as numbers, NaN/NA as empty."""
+    """A value written as its own type: numbers as numbers, NaN/NA as empty."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, np.generic):
@@ -290,68 +290,129 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def _fill(colour: str) -> Any:
-    from openpyxl.styles import PatternFill
+def _column_values(values: pd.Series) -> list[Any]:
+    """A column's cells as `_cell_value` makes them, without a call per cell for plain dtypes."""
+    plain = not isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+    if plain and values.dtype.kind in "iub":
+        return list(values.to_numpy().tolist())
+    if plain and values.dtype.kind == "f":
+        return [v if math.isfinite(v) else None for v in values.to_numpy().tolist()]
+    return [_cell_value(v) for v in values.astype(object).to_numpy()]
 
-    rgb = colour.lstrip("#").upper()
-    return PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+
+def _text_width(cells: list[Any]) -> int:
+    """The widest cell's display width (Chinese characters count two)."""
+    texts = {"" if v is None else str(v) for v in cells}
+    return max((len(t) if t.isascii() else _display_width(t) for t in texts), default=0)
 
 
-def _colour_of(column: str, value: Any, key: Any = None) -> str | None:
-    """The fill of a verdict cell (status, verdict, pass/fail columns, the summary's passes)."""
+def _colours(column: str, cells: list[Any], keys: list[Any]) -> list[str | None] | None:
+    """The fills of a column's verdict cells (status, verdict, pass/fail columns, the summary's
+    ``passes`` rows), or None when the column has none; decided once per column."""
     if column in _VERDICT_COLUMNS:
-        return _CELL_COLOURS.get(str(value)) if value is not None else _NONE
-    passes_row = column == "value" and str(key).split(".")[-1] == "passes"
-    if (_rule_prefix(column) or column) in _PASS_FAIL_COLUMNS or passes_row:
-        if isinstance(value, bool):
-            return _PASS if value else _FAIL
-        return _NONE
+        return [_NONE if v is None else _CELL_COLOURS.get(str(v)) for v in cells]
+    if (_rule_prefix(column) or column) in _PASS_FAIL_COLUMNS:
+        return [(_PASS if v else _FAIL) if isinstance(v, bool) else _NONE for v in cells]
+    if column == "value":
+        passes = [str(k).split(".")[-1] == "passes" for k in keys]
+        if any(passes):
+            return [
+                ((_PASS if v else _FAIL) if isinstance(v, bool) else _NONE) if row else None
+                for v, row in zip(cells, passes, strict=True)
+            ]
     return None
 
 
-def _write_sheet(book: Any, title: str, table: pd.DataFrame, lang: str) -> None:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+class _Formats:
+    """The workbook's cell formats, each made once (XlsxWriter formats are workbook-wide)."""
 
-    index = LANGS.index(lang)
-    sheet = book.create_sheet(title=title)
+    def __init__(self, book: Any) -> None:
+        self.header = book.add_format({"bold": True, "bg_color": _HEADER_FILL, "valign": "vcenter"})
+        self.percent = book.add_format({"num_format": "0.0%"})
+        self.datetime = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self._fills: dict[str, Any] = {}
+        self._book = book
+
+    def fill(self, colour: str) -> Any:
+        """White bold text on ``colour``."""
+        found = self._fills.get(colour)
+        if found is None:
+            found = self._fills[colour] = self._book.add_format(
+                {"bg_color": colour, "font_color": "#FFFFFF", "bold": True}
+            )
+        return found
+
+
+ROWS_PER_BLOCK: Final = 10_000
+"""Rows turned into cell values at a time: a city's 200,000 residences never exist as one
+Python object per cell at once."""
+
+
+def _write_sheet(book: Any, formats: _Formats, title: str, table: pd.DataFrame, lang: str) -> None:
+    """One table as a sheet, rows streamed to disk as they are made (XlsxWriter's constant
+    memory mode): the header bold on grey and frozen, a filter on every column, verdict cells
+    coloured, rates as percentages, each column as wide as its widest cell (at most 60)."""
+    sheet = book.add_worksheet(title)
     columns = [str(c) for c in table.columns]
-    sheet.append([header(c, lang) for c in columns])
-    bold = Font(bold=True)
-    white = Font(bold=True, color="FFFFFF")
-    for cell in sheet[1]:
-        cell.font = bold
-        cell.fill = _fill(_HEADER_FILL)
-        cell.alignment = Alignment(vertical="center", wrap_text=False)
-    widths = [_display_width(header(c, lang)) for c in columns]
-    values = table.astype(object).to_numpy()
-    for row_number, row in enumerate(values, start=2):
-        cells = [_cell_value(v) for v in row]
-        shown = [
-            _VALUES[v][index]
-            if c in _VERDICT_COLUMNS and isinstance(v, str) and v in _VALUES
-            else v
-            for c, v in zip(columns, cells, strict=True)
-        ]
-        sheet.append(shown)
-        key = cells[columns.index("key")] if "key" in columns else None
-        for col_number, (column, value) in enumerate(zip(columns, cells, strict=True), start=1):
-            text = "" if shown[col_number - 1] is None else str(shown[col_number - 1])
-            widths[col_number - 1] = max(widths[col_number - 1], _display_width(text))
-            colour = _colour_of(column, value, key)
-            cell = sheet.cell(row=row_number, column=col_number)
-            if colour is not None:
-                cell.fill = _fill(colour)
-                cell.font = white
-            kind = _rule_prefix(column) or column
-            if kind in _PERCENT_COLUMNS and isinstance(value, float):
-                cell.number_format = "0.0%"
-    for col_number, width in enumerate(widths, start=1):
-        letter = get_column_letter(col_number)
-        sheet.column_dimensions[letter].width = min(width, _MAX_WIDTH) + 2
-    sheet.freeze_panes = "A2"
-    if len(values):
-        sheet.auto_filter.ref = sheet.dimensions
+    heads = [header(c, lang) for c in columns]
+    sheet.freeze_panes(1, 0)
+    if len(table):
+        sheet.autofilter(0, 0, len(table), len(columns) - 1)
+    sheet.write_row(0, 0, heads, formats.header)
+    widths = [_display_width(h) for h in heads]
+    for start in range(0, len(table), ROWS_PER_BLOCK):
+        block = table.iloc[start : start + ROWS_PER_BLOCK]
+        shown, styles = _block_cells(block, columns, formats, lang)
+        for c, col in enumerate(shown):
+            widths[c] = max(widths[c], _text_width(col))
+        rows = zip(zip(*shown, strict=True), zip(*styles, strict=True), strict=True)
+        for r, (row, fmts) in enumerate(rows, start=start + 1):
+            for c, (value, fmt) in enumerate(zip(row, fmts, strict=True)):
+                _write_cell(sheet, formats, r, c, value, fmt)
+    for c, width in enumerate(widths):  # XlsxWriter writes the columns' widths at close
+        sheet.set_column(c, c, min(width, _MAX_WIDTH) + 2)
+
+
+def _block_cells(
+    block: pd.DataFrame, columns: list[str], formats: _Formats, lang: str
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """A block of rows as cells, column by column: the values shown (verdicts in ``lang``) and
+    each cell's format (None: plain)."""
+    index = LANGS.index(lang)
+    cells = [_column_values(block[c]) for c in block.columns]
+    keys = cells[columns.index("key")] if "key" in columns else [None] * len(block)
+    shown, styles = [], []
+    for column, col in zip(columns, cells, strict=True):
+        if column in _VERDICT_COLUMNS:
+            shown.append(
+                [_VALUES[v][index] if isinstance(v, str) and v in _VALUES else v for v in col]
+            )
+        else:
+            shown.append(col)
+        coloured = _colours(column, col, keys)
+        if coloured is not None:
+            styles.append([None if c is None else formats.fill(c) for c in coloured])
+        elif (_rule_prefix(column) or column) in _PERCENT_COLUMNS:
+            styles.append([formats.percent] * len(col))
+        else:
+            styles.append([None] * len(col))
+    return shown, styles
+
+
+def _write_cell(sheet: Any, formats: _Formats, r: int, c: int, value: Any, fmt: Any) -> None:
+    """One cell by its type, in row order (the sheet streams to disk); an empty cell keeps its
+    fill. Text is written as text: never a formula or a link."""
+    if value is None:
+        if fmt is not None:
+            sheet.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(r, c, value, fmt)
+    elif isinstance(value, int | float):
+        sheet.write_number(r, c, value, fmt)
+    elif isinstance(value, str):
+        sheet.write_string(r, c, value, fmt)
+    else:
+        sheet.write_datetime(r, c, value, fmt or formats.datetime)
 
 
 def _pinned(data: bytes) -> bytes:
@@ -379,24 +440,31 @@ def _pinned(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _new_book(buffer: io.BytesIO) -> Any:
+    """An XlsxWriter workbook writing into ``buffer``, each sheet streamed to disk row by row
+    (openpyxl kept every cell object: a city's residences took minutes and gigabytes; see
+    bench/RESULTS.md, "review.xlsx")."""
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(buffer, {"constant_memory": True})
+
+
 def workbook_bytes(
     result: CheckResult, *, lang: str = "zh", offset_system: str | None = None
 ) -> bytes:
     """The bytes of ``review.xlsx`` for ``result`` (see `write_workbook`)."""
-    import openpyxl
-
     _check_lang(lang)
     _check_offset(offset_system)
     index = LANGS.index(lang)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
     tables = _tables(result, offset_system)
     tables.append(("parameters", parameters_table(result.summary, lang)))
-    for key, table in tables:
-        _write_sheet(book, SHEETS[key][index], table, lang)
-    book.properties.creator = "planner"
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = _new_book(buffer)
+    formats = _Formats(book)
+    for key, table in tables:
+        _write_sheet(book, formats, SHEETS[key][index], table, lang)
+    book.set_properties({"author": "planner"})
+    book.close()
     return _pinned(buffer.getvalue())
 
 

@@ -577,3 +577,22 @@ def test_zero_length_edge_between_coincident_nodes() -> None:
     _, walk = nearest(network, fac, res)
     np.testing.assert_allclose(walk, [5 + 180 + 5, 5 + 90], atol=1e-5)
     assert_agrees_with_reference(network, fac, res, cutoff_m=150.0, tol=1e-5)
+
+
+@pytest.mark.parametrize("cutoff_m", [45.0, 100.0, 265.0, 10_000.0])
+def test_dense_and_sparse_pairing_agree_with_the_hand_walks(
+    grid: Network, cutoff_m: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways of pairing (every cell of the block, or only targets at reached nodes) give
+    the hand-worked walks, the along-the-edge ones included (F1 to same_edge: 45 m)."""
+    import planner.engine
+
+    fac, res = points_gdf(FACILITIES), points_gdf(RESIDENCES)
+    expected = {key: walk for key, walk in WALKS.items() if walk <= cutoff_m}
+    for share in (0.0, 2.0):  # 0: always dense; 2: never
+        monkeypatch.setattr(planner.engine, "DENSE_FROM_REACHED", share)
+        out = catchments(grid, fac, res, cutoff_m=cutoff_m)
+        got = {(f, r): w for f, r, w in out.itertuples(index=False)}
+        assert got.keys() == expected.keys(), share
+        for key, walk in expected.items():
+            assert got[key] == pytest.approx(walk, abs=1e-6), (share, key)

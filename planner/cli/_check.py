@@ -34,13 +34,16 @@ def _review_settings(settings: Settings, inputs: tuple[str, ...]) -> Path:
     if settings.get("basemap") == "tianditu" and not settings.get("tianditu_key"):
         raise InputError(
             "--basemap tianditu needs a Tianditu key: pass --tianditu-key or set TIANDITU_KEY "
-            "(get one at console.tianditu.gov.cn), or use --basemap osm, amap or none."
+            "(get one at console.tianditu.gov.cn), or use --basemap osm, amap or none.",
+            zh="--basemap tianditu 需要天地图密钥：请给出 --tianditu-key 或设置 TIANDITU_KEY"
+            "（在 console.tianditu.gov.cn 申请），或改用 --basemap osm、amap 或 none。",
         )
     missing = [k for k in ("network", "facilities", "residences", "out") if k not in settings]
     if missing:
         flags = ", ".join(f"--{k}" for k in missing)
         raise InputError(
-            f"planner {settings.command} needs {flags} (as flags or in the review file, --config)."
+            f"planner {settings.command} needs {flags} (as flags or in the review file, --config).",
+            zh=f"planner {settings.command} 需要 {flags}（以参数或在评估文件 --config 中给出）。",
         )
     for name in inputs:
         if name in settings and not Path(settings.get(name)).exists():
@@ -130,17 +133,21 @@ def _computing(settings: Settings, names: tuple[str, ...]) -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        message = for_cli(str(exc), settings.command)
         given = [n for n in names if n in settings]
-        if not any(
-            str(settings.get(n)) in message or Path(settings.get(n)).name in message for n in given
-        ):
-            message += (
-                " [inputs: "
-                + ", ".join(f"{settings.where(n)} {settings.get(n)}" for n in given)
-                + "]"
+
+        def naming(text: str, zh: bool) -> str:
+            text = for_cli(text, settings.command, zh=zh)
+            if any(
+                str(settings.get(n)) in text or Path(settings.get(n)).name in text for n in given
+            ):
+                return text
+            inputs = [f"{settings.where(n)} {settings.get(n)}" for n in given]
+            return text + (
+                f"［输入：{'、'.join(inputs)}］" if zh else f" [inputs: {', '.join(inputs)}]"
             )
-        zh = None if exc.zh is None else for_cli(exc.zh, settings.command)
+
+        message = naming(str(exc), zh=False)
+        zh = None if exc.zh is None else naming(exc.zh, zh=True)
         raise InputError(message, zh=zh) from exc
 
 
@@ -376,7 +383,10 @@ def run_batch(config: Settings) -> int:
     paths = [Path(p) for p in config.get("reviews", [])]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise InputError(f"planner batch: review file not found: {', '.join(missing)}.")
+        raise InputError(
+            f"planner batch: review file not found: {', '.join(missing)}.",
+            zh=f"planner batch：找不到评估文件：{'、'.join(missing)}。",
+        )
     areas = [settings(argparse.Namespace(config=str(p)), "check") for p in paths]
     for area in areas:
         for name in ("workers", "scheduler", "tile_m", "unit_level", "quiet"):
@@ -384,7 +394,10 @@ def run_batch(config: Settings) -> int:
                 area.values[name] = config.get(name)
                 area.origins[name] = config.where(name)
         if "out" not in area:
-            raise InputError(f"{area.config}: needs out (the folder of this area's outputs).")
+            raise InputError(
+                f"{area.config}: needs out (the folder of this area's outputs).",
+                zh=f"{area.config}：需要 out（该片区输出的文件夹）。",
+            )
     names = [_area_name(a.config) for a in areas]
     if len(set(names)) != len(names):
         names = [f"{i + 1}:{n}" for i, n in enumerate(names)]
@@ -436,16 +449,21 @@ def run_propose(settings: Settings) -> int:
         if "sites" in settings or settings.get("cover_all"):
             raise InputError(
                 "planner propose --target communities sizes the plan by the communities: "
-                "leave out --sites and --cover-all."
+                "leave out --sites and --cover-all.",
+                zh="planner propose --target communities 按社区确定方案规模："
+                "请去掉 --sites 和 --cover-all。",
             )
         if "communities" not in settings:
             raise InputError(
-                "planner propose --target communities needs --communities (community polygons)."
+                "planner propose --target communities needs --communities (community polygons).",
+                zh="planner propose --target communities 需要 --communities（社区边界）。",
             )
     elif ("sites" in settings) == bool(settings.get("cover_all")):
         raise InputError(
             "planner propose needs --sites K or --cover-all (one of them), "
-            "or --target communities with --communities."
+            "or --target communities with --communities.",
+            zh="planner propose 需要 --sites K 或 --cover-all（二者之一），"
+            "或 --target communities 加 --communities。",
         )
     out = _review_settings(settings, _PROPOSE_INPUTS)
     inputs = _read_inputs(settings)
@@ -543,7 +561,10 @@ def _with_proposed(facilities: Any, proposed: Any, settings: Settings) -> Any:
         raise InputError(
             f"{settings.where('proposed')} {settings.get('proposed')}: the proposed facilities "
             f"reuse ids of {settings.where('facilities')} {settings.get('facilities')}: "
-            f"{sorted(clash)[:10]}; give them new ids."
+            f"{sorted(clash)[:10]}; give them new ids.",
+            zh=f"{settings.where('proposed')} {settings.get('proposed')}："
+            f"拟建设施与 {settings.where('facilities')} {settings.get('facilities')} 的编号重复："
+            f"{sorted(clash)[:10]}；请给它们新的编号。",
         )
     both = pd.concat(
         [facilities.assign(proposed=False), proposed.to_crs(facilities.crs).assign(proposed=True)],
@@ -557,13 +578,17 @@ def run_network(settings: Settings) -> int:
 
     source = str(settings.get("source"))
     if "tiles" in settings and "save" not in settings:
-        raise InputError("--tiles needs --save FOLDER (where the tiles go).")
+        raise InputError(
+            "--tiles needs --save FOLDER (where the tiles go).",
+            zh="--tiles 需要 --save FOLDER（分块存放的文件夹）。",
+        )
     if "save" in settings:
         refuse_overwrite(settings, folders=("save",), inputs=("source",))
         save = Path(settings.get("save"))
         if save.exists() and not save.is_dir():
             raise InputError(
-                f"--save {save}: is an existing file; give a folder name for the saved network."
+                f"--save {save}: is an existing file; give a folder name for the saved network.",
+                zh=f"--save {save}：是已存在的文件；请给出保存网络的文件夹名。",
             )
         writable_folder(settings, "save")
     with reading("network", "network", source):
@@ -596,7 +621,10 @@ def run_isochrones(settings: Settings) -> int:
 
     missing = [f"--{k}" for k in ("network", "points", "out") if k not in settings]
     if missing:
-        raise InputError(f"planner isochrones needs {', '.join(missing)}.")
+        raise InputError(
+            f"planner isochrones needs {', '.join(missing)}.",
+            zh=f"planner isochrones 需要 {'、'.join(missing)}。",
+        )
     for name in ("network", "points"):
         if not Path(settings.get(name)).exists():
             raise InputError(
@@ -652,7 +680,9 @@ def run_report(settings: Settings) -> int:
     if not (folder / "summary.json").is_file():
         raise InputError(
             f"planner report {folder}: no summary.json there; give the output folder of "
-            "planner check or planner propose (its --out)."
+            "planner check or planner propose (its --out).",
+            zh=f"planner report {folder}：其中没有 summary.json；"
+            "请给出 planner check 或 planner propose 的输出文件夹（其 --out）。",
         )
     keys = ("title", "district", "organisation", "date")
     options = {k: settings.get(f"report.{k}") for k in keys if f"report.{k}" in settings}
@@ -668,12 +698,16 @@ def run_init(settings: Settings) -> int:
 
     folder = Path(settings.get("folder"))
     if not folder.is_dir():
-        raise InputError(f"planner init {folder}: not a folder; give the folder of your files.")
+        raise InputError(
+            f"planner init {folder}: not a folder; give the folder of your files.",
+            zh=f"planner init {folder}：不是文件夹；请给出存放您文件的文件夹。",
+        )
     target = folder / "review.toml"
     if target.exists() and not settings.get("force"):
         raise InputError(
             f"planner init {folder}: {target} exists; it is never overwritten unless you pass "
-            "--force."
+            "--force.",
+            zh=f"planner init {folder}：{target} 已存在；除非给出 --force，否则不会覆盖。",
         )
     guess = guess_review(folder)
     write_review_toml(guess, target)

@@ -29,12 +29,16 @@ def cluster_for(config: Settings) -> Iterator[Any]:
     if scheduler is not None and workers is not None:
         raise InputError(
             f"{config.where('workers')} and {config.where('scheduler')}: give workers (a local "
-            "cluster) or scheduler (an existing one), not both."
+            "cluster) or scheduler (an existing one), not both.",
+            zh=f"{config.where('workers')} 和 {config.where('scheduler')}：请给出 workers"
+            "（本机集群）或 scheduler（已有集群）之一，不能都给。",
         )
     if scheduler is not None and not str(scheduler).startswith(_ADDRESS):
         raise InputError(
             f"{config.where('scheduler')} {scheduler!r}: not a scheduler address; give one "
-            "such as tcp://host:8786."
+            "such as tcp://host:8786.",
+            zh=f"{config.where('scheduler')} {scheduler!r}：不是调度器地址；"
+            "请给出例如 tcp://host:8786 的地址。",
         )
     if scheduler is not None:
         log.info("Connecting to the Dask scheduler at %s", scheduler)
@@ -46,7 +50,9 @@ def cluster_for(config: Settings) -> Iterator[Any]:
     except OSError as exc:  # no scheduler there, or it went away
         raise InputError(
             f"{config.where('scheduler') if scheduler else '--workers'}: the Dask cluster "
-            f"could not be reached or started ({exc})."
+            f"could not be reached or started ({exc}).",
+            zh=f"{config.where('scheduler') if scheduler else '--workers'}："
+            f"无法连接或启动 Dask 集群（{exc}）。",
         ) from exc
 
 

@@ -173,7 +173,8 @@ def _walk(table: Mapping[str, Any], path: Path, prefix: str) -> Iterable[tuple[s
             if key not in TABLES:
                 if key in KEYS:
                     raise InputError(
-                        f"{path}: {key} is a table ([{key}]); allowed: {KEYS[key].allowed()}."
+                        f"{path}: {key} is a table ([{key}]); allowed: {KEYS[key].allowed()}.",
+                        zh=f"{path}：{key} 是表（[{key}]）；允许：{KEYS[key].allowed()}。",
                     )
                 raise _unknown(path, key, prefix)
             yield from _walk(value, path, key + ".")
@@ -182,7 +183,9 @@ def _walk(table: Mapping[str, Any], path: Path, prefix: str) -> Iterable[tuple[s
         elif key in TABLES:
             raise InputError(
                 f"{path}: {key} {toml_repr(value)}: must be a table [{key}] of "
-                f"{TABLES[key]} ({', '.join(_keys_under(key + '.'))})."
+                f"{TABLES[key]} ({', '.join(_keys_under(key + '.'))}).",
+                zh=f"{path}：{key} {toml_repr(value)}：必须是 [{key}] 表（{TABLES[key]}："
+                f"{'、'.join(_keys_under(key + '.'))}）。",
             )
         else:
             raise _unknown(path, key, prefix)
@@ -221,16 +224,23 @@ def _load_toml(path: Path) -> dict[str, Any]:
         ) from exc
     except IsADirectoryError as exc:
         raise InputError(
-            f"--config {path}: is a folder; give the review file (a .toml file) in it."
+            f"--config {path}: is a folder; give the review file (a .toml file) in it.",
+            zh=f"--config {path}：是文件夹；请给出其中的评估文件（.toml 文件）。",
         ) from exc
     except PermissionError as exc:
-        raise InputError(f"--config {path}: no permission to read it.") from exc
+        raise InputError(
+            f"--config {path}: no permission to read it.", zh=f"--config {path}：没有读取权限。"
+        ) from exc
     except OSError as exc:
         if path.is_dir():
             raise InputError(
-                f"--config {path}: is a folder; give the review file (a .toml file) in it."
+                f"--config {path}: is a folder; give the review file (a .toml file) in it.",
+                zh=f"--config {path}：是文件夹；请给出其中的评估文件（.toml 文件）。",
             ) from exc
-        raise InputError(f"--config {path}: cannot be read ({exc.strerror or exc}).") from exc
+        raise InputError(
+            f"--config {path}: cannot be read ({exc.strerror or exc}).",
+            zh=f"--config {path}：无法读取（{exc.strerror or exc}）。",
+        ) from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -16,10 +16,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from planner._files import remove_stale_stages
 from planner.cli._config import Settings
 from planner.errors import InputError
+
+_WHAT_ZH: Final = {"isochrones": "步行圈", "the map": "地图", "a residences layer": "居住点图层"}
+_WHY_ZH: Final = {
+    "is on a read-only file system": "位于只读文件系统上",
+    "cannot be written (no permission)": "无法写入（没有权限）",
+}
 
 
 def _resolved(path: str | os.PathLike[str]) -> Path:
@@ -86,7 +93,9 @@ def refuse_overwrite(
             if path == other_path:
                 raise InputError(
                     f"{settings.where(name)} and {settings.where(other)} are the same file "
-                    f"({path}); give them different names."
+                    f"({path}); give them different names.",
+                    zh=f"{settings.where(name)} 和 {settings.where(other)} 是同一个文件"
+                    f"（{path}）；请用不同的文件名。",
                 )
 
 
@@ -104,13 +113,16 @@ def writable_folder(settings: Settings, name: str) -> Path:
     if target.exists() and not target.is_dir():
         raise InputError(
             f"{where} {target}: is an existing file, not a folder; give a folder to write "
-            "the outputs into (it is created when missing)."
+            "the outputs into (it is created when missing).",
+            zh=f"{where} {target}：是已存在的文件，不是文件夹；请给出写入输出的文件夹"
+            "（不存在时会创建）。",
         )
     base = _nearest_existing(target.resolve())
     if not base.is_dir():
         raise InputError(
             f"{where} {target}: {base} is a file, so no folder can be made below it; "
-            "choose another output folder."
+            "choose another output folder.",
+            zh=f"{where} {target}：{base} 是文件，其下无法创建文件夹；请另选输出文件夹。",
         )
     _refuse_unwritable(where, target, base)
     remove_stale_stages(target.resolve())
@@ -128,16 +140,28 @@ def writable_file(
         raise InputError(
             f"{where} {target}: cannot write {what} as "
             f"{target.suffix or 'a file without suffix'}; name it "
-            f"{' or '.join('FILE' + s for s in suffixes)}."
+            f"{' or '.join('FILE' + s for s in suffixes)}.",
+            zh=f"{where} {target}："
+            f"无法把{_WHAT_ZH.get(what, what)}写成 {target.suffix or '无后缀的文件'}；"
+            f"请命名为 {' 或 '.join('FILE' + s for s in suffixes)}。",
         )
     if target.is_dir():
-        raise InputError(f"{where} {target}: is a folder; give a file name ({what}).")
+        raise InputError(
+            f"{where} {target}: is a folder; give a file name ({what}).",
+            zh=f"{where} {target}：是文件夹；请给出文件名（{_WHAT_ZH.get(what, what)}）。",
+        )
     folder = target.resolve().parent
     if not make_folder and not folder.is_dir():
-        raise InputError(f"{where} {target}: the folder {folder} does not exist; create it first.")
+        raise InputError(
+            f"{where} {target}: the folder {folder} does not exist; create it first.",
+            zh=f"{where} {target}：文件夹 {folder} 不存在；请先创建。",
+        )
     base = _nearest_existing(folder)
     if not base.is_dir():
-        raise InputError(f"{where} {target}: {base} is a file, not a folder.")
+        raise InputError(
+            f"{where} {target}: {base} is a file, not a folder.",
+            zh=f"{where} {target}：{base} 是文件，不是文件夹。",
+        )
     _refuse_unwritable(where, target, base)
     remove_stale_stages(target.resolve())
     return target
@@ -150,7 +174,10 @@ def _refuse_unwritable(where: str, target: Path, base: Path) -> None:
         except (OSError, AttributeError):
             read_only = False
         why = "is on a read-only file system" if read_only else "cannot be written (no permission)"
-        raise InputError(f"{where} {target}: {base} {why}; choose a folder you can write to.")
+        raise InputError(
+            f"{where} {target}: {base} {why}; choose a folder you can write to.",
+            zh=f"{where} {target}：{base} {_WHY_ZH[why]}；请选择可写入的文件夹。",
+        )
 
 
 __all__ = ["inputs_of", "refuse_overwrite", "writable_file", "writable_folder"]

@@ -25,10 +25,15 @@ def _households_options(s: Settings) -> Path:
     """Check the flags of ``planner households`` before reading anything; return --out."""
     for name in ("buildings", "out"):
         if name not in s:
-            raise InputError(f"planner households needs --{name}.")
+            raise InputError(
+                f"planner households needs --{name}.", zh=f"planner households 需要 --{name}。"
+            )
     for name in ("buildings", "population"):
         if name in s and not Path(s.get(name)).exists():
-            raise InputError(f"--{name} {s.get(name)}: the file does not exist; check the path.")
+            raise InputError(
+                f"--{name} {s.get(name)}: the file does not exist; check the path.",
+                zh=f"--{name} {s.get(name)}：文件不存在，请检查路径。",
+            )
     refuse_overwrite(s, files=("out",), inputs=("buildings", "population"))
     target = writable_file(s, "out", _RESIDENCE_SUFFIXES, "a residences layer", make_folder=True)
     if s.get("population") is None:
@@ -39,11 +44,16 @@ def _households_options(s: Settings) -> Path:
             ("--population-layer", s.get("population_layer")),
         )
         if given:
-            raise InputError(f"{', '.join(given)} need --population FILE; give it or drop them.")
+            raise InputError(
+                f"{', '.join(given)} need --population FILE; give it or drop them.",
+                zh=f"{'、'.join(given)} 需要 --population FILE；请给出人口文件，或去掉这些参数。",
+            )
     elif s.get("m2_per_household") is not None:
         raise InputError(
             "--m2-per-household does not apply with --population (households are persons ÷ "
-            "--household-size, shared by floor area); drop one of them."
+            "--household-size, shared by floor area); drop one of them.",
+            zh="--m2-per-household 不能与 --population 同用（户数为人口数 ÷ --household-size，"
+            "按建筑面积分配）；请去掉其中一个。",
         )
     return target
 
@@ -81,7 +91,9 @@ def _read_households_buildings(s: Settings) -> tuple[Any, int]:
             if column is not None and column not in frame.columns:
                 raise InputError(
                     f"--buildings {path}: no column {column!r} ({flag}); its columns are "
-                    f"{_columns_listing(frame)}. Pass one of them as {flag}."
+                    f"{_columns_listing(frame)}. Pass one of them as {flag}.",
+                    zh=f"--buildings {path}：没有列 {column!r}（{flag}）；现有列为 "
+                    f"{_columns_listing(frame)}。请用 {flag} 指明其中一个。",
                 )
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return frame, len(frame)
@@ -99,7 +111,9 @@ def _read_households_buildings(s: Settings) -> tuple[Any, int]:
     if given:
         raise InputError(
             f"{', '.join(given)} apply to a buildings layer, not to an OSM file such as {path} "
-            "(OSM is always WGS84 with id, building and building:levels); drop them."
+            "(OSM is always WGS84 with id, building and building:levels); drop them.",
+            zh=f"{'、'.join(given)} 适用于建筑图层，不适用于 {path} 这样的 OSM 文件"
+            "（OSM 总是 WGS84，带 id、building 和 building:levels）；请去掉这些参数。",
         )
     with reading("households", "--buildings", path):
         every = read_osm_buildings(path, residential_basis=True)
@@ -109,7 +123,11 @@ def _read_households_buildings(s: Settings) -> tuple[Any, int]:
             f"--buildings {path}: none of its {len(every):,} buildings is residential by the OSM "
             "rules (building=apartments, residential, house, dormitory, ..., or building=yes "
             "inside landuse=residential or a named compound). Export the homes as a building "
-            "layer (GPKG, GeoJSON, SHP) and pass that as --buildings."
+            "layer (GPKG, GeoJSON, SHP) and pass that as --buildings.",
+            zh=f"--buildings {path}：按 OSM 规则，其 {len(every):,} 栋建筑中没有一栋是住宅"
+            "（building=apartments、residential、house、dormitory 等，或位于 landuse=residential "
+            "或有名称的小区内的 building=yes）。请把住宅导出为建筑图层（GPKG、GeoJSON、SHP），"
+            "并用 --buildings 给出。",
         )
     chosen.index = pd.RangeIndex(1, len(chosen) + 1)
     log.info(
@@ -131,14 +149,20 @@ def _building_ids(buildings: Any, s: Settings) -> list[str]:
     ids = [str(v) for v in values.tolist()]
     repeated = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) < len(ids) else []
     if missing.any() or repeated:
-        problem = (
-            f"{int(missing.sum())} rows have no id (rows {buildings.index[missing][:10].tolist()})"
+        rows = buildings.index[missing][:10].tolist()
+        problem, problem_zh = (
+            (
+                f"{int(missing.sum())} rows have no id (rows {rows})",
+                f"{int(missing.sum())} 行没有编号（第 {rows} 行）",
+            )
             if missing.any()
-            else f"ids repeat ({repeated[:10]})"
+            else (f"ids repeat ({repeated[:10]})", f"编号有重复（{repeated[:10]}）")
         )
         raise InputError(
             f"--buildings {s.get('buildings')}: column {column!r}: {problem} (rows count features "
-            "from 1); give every building a unique id, or name another column with --id-col."
+            "from 1); give every building a unique id, or name another column with --id-col.",
+            zh=f"--buildings {s.get('buildings')}：列 {column!r}：{problem_zh}"
+            "（行号按要素顺序从 1 起算）；请给每栋建筑一个唯一的编号，或用 --id-col 指明另一列。",
         )
     return ids
 
@@ -163,7 +187,10 @@ def _read_population(s: Settings) -> tuple[Any, str, str | None]:
             raise InputError(
                 f"--population {s.get('population')}: no column {column!r} ({flag}); its columns "
                 f"are {_columns_listing(grid)}. Pass the one holding "
-                f"{'persons per cell' if flag == '--population-col' else 'cell ids'} as {flag}."
+                f"{'persons per cell' if flag == '--population-col' else 'cell ids'} as {flag}.",
+                zh=f"--population {s.get('population')}：没有列 {column!r}（{flag}）；现有列为 "
+                f"{_columns_listing(grid)}。请用 {flag} 指明存放"
+                f"{'每个网格人口数' if flag == '--population-col' else '网格编号'}的列。",
             )
     grid.index = pd.RangeIndex(1, len(grid) + 1)
     cell_id_col = s.get("cell_id_col") or ("id" if "id" in grid.columns else None)
@@ -262,7 +289,11 @@ def run_households(s: Settings) -> int:
             residences["id"] = ids + [f"cell-{c}" for c in result.cells_without_buildings]
     except InputError as exc:
         message = for_cli(str(exc), "households")
-        raise InputError(f"{message} [{where}; rows count features from 1]") from exc
+        zh = None if exc.zh is None else for_cli(exc.zh, "households", zh=True)
+        raise InputError(
+            f"{message} [{where}; rows count features from 1]",
+            zh=None if zh is None else f"{zh}［{where}；行号按要素顺序从 1 起算］",
+        ) from exc
 
     households = residences["households"].to_numpy(dtype=float)
     on_buildings = np.arange(len(residences)) < len(buildings)
@@ -293,7 +324,10 @@ def run_households(s: Settings) -> int:
         raise InputError(
             f"{where}: no building got any households ({int(residential.sum())} of "
             f"{len(buildings)} are of a residential type: apartments, residential, house, "
-            "dormitory, yes, ...); check --type-col and the population values. Nothing written."
+            "dormitory, yes, ...); check --type-col and the population values. Nothing written.",
+            zh=f"{where}：没有一栋建筑分到户数（{len(buildings)} 栋中有 {int(residential.sum())} 栋"
+            "属住宅类型：apartments、residential、house、dormitory、yes 等）；请检查 --type-col "
+            "和人口数值。未写出任何文件。",
         )
     frame = _as_points(residences.loc[keep])
     lead = [c for c in _LEAD_COLUMNS if c in frame.columns]

@@ -157,6 +157,8 @@ class Option:
             values = value if isinstance(value, list) else [value]
             if not values or not all(str(v).strip() for v in values):
                 raise ValueError("empty")
+            if any("\0" in str(v) for v in values):
+                raise ValueError("a NUL character, which no file name holds")
             return [str(v) for v in values]
         if self.kind == "pairs":
             return dict(_pair(v, self.choices) for v in _listed(value))
@@ -179,6 +181,8 @@ class Option:
         text = str(value)
         if not text.strip():
             raise ValueError("empty")
+        if self.kind == "path" and "\0" in text:
+            raise ValueError("a NUL character, which no file name holds")
         if self.kind == "choice" and text not in self.choices:
             close = difflib.get_close_matches(text, self.choices, n=1)
             raise ValueError(
@@ -210,13 +214,16 @@ class Option:
             raise ValueError("out of range")
         return int(number) if self.kind == "count" else number
 
-    def shown(self, command: str) -> str:
-        """How a message names this option for ``command``: the flag, and the key in a file."""
+    def shown(self, command: str, *, zh: bool = False) -> str:
+        """How a message names this option for ``command``: the flag, and the key in a file
+        (``zh``: in a Chinese message)."""
         flag = self.flag if self.flag and command in self.commands else None
         key = self.key if self.key and command in REVIEW else None
         if flag and key:
-            return f"{flag} (review file: {key})"
-        return flag or (f"review file: {key}" if key else self.name)
+            return f"{flag}（评估文件：{key}）" if zh else f"{flag} (review file: {key})"
+        if key and not flag:
+            return f"评估文件：{key}" if zh else f"review file: {key}"
+        return flag or self.name
 
 
 def _listed(value: Any) -> list[Any]:

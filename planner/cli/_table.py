@@ -211,7 +211,7 @@ def _table() -> tuple[Option, ...]:
             "language of the map, tables, report and terminal (default zh)",
             "--lang",
             "lang",
-            commands=(*REVIEW, "isochrones", "report"),
+            commands=(*REVIEW, "isochrones", "report", "network", "households"),
             choices=("zh", "en"),
         ),
         Option(

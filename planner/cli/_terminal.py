@@ -307,8 +307,8 @@ LIBRARY_FLAGS: Final = {
     "--communities": "communities",
     "--tianditu-key": "tianditu_key",
 }
-_PASS_OR_FLAG = re.compile(r"(\w+)=(?:\.\.\.)? \((?:or )?--[\w-]+\)")
-_PAIR = re.compile(r"\((\w+)= / (\w+)=, or --[\w-]+ / --[\w-]+\)")
+_PASS_OR_FLAG = re.compile(r"(\w+)=(?:\.\.\.)?(?: \((?:or )?|（或 )--[\w-]+[)）]")
+_PAIR = re.compile(r"[(（](\w+)= / (\w+)=(?:, or |，或 )--[\w-]+ / --[\w-]+[)）]")
 _QUOTED = re.compile(r"\b([a-z_]+)='([^']*)'")
 _KWARG = re.compile(r"\b([a-z_]+)=(\.\.\.)?")
 _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
@@ -323,30 +323,39 @@ def _option(command: str, kwarg: str, layer_of: str | None) -> Option | None:
     return found[0] if found else None
 
 
-def for_cli(message: str, command: str, layer_of: str | None = None) -> str:
+def for_cli(message: str, command: str, layer_of: str | None = None, *, zh: bool = False) -> str:
     """``message`` with the library's keywords and flags replaced by ``command``'s own.
 
     ``layer_of`` is the input being read (``facilities``...), for ``layer=``. Keywords without
     a counterpart in the command are left as they are (a test keeps that from happening).
+    ``zh``: the message is Chinese (a review-file key is named in Chinese too).
     """
 
     def shown(kwarg: str, original: str, *, with_key: bool = True) -> str:
         option = _option(command, kwarg, layer_of)
         if option is None:
             return original
-        return option.shown(command) if with_key else str(option.flag or option.shown(command))
+        if with_key:
+            return option.shown(command, zh=zh)
+        return str(option.flag or option.shown(command, zh=zh))
 
+    brackets = "（）" if zh else "()"
     text = _PAIR.sub(
         lambda m: (
-            "("
+            brackets[0]
             + shown(m.group(1), m.group(1) + "=", with_key=False)
             + " / "
             + shown(m.group(2), m.group(2) + "=", with_key=False)
-            + ")"
+            + brackets[1]
         ),
         message,
     )
-    text = _PASS_OR_FLAG.sub(lambda m: shown(m.group(1), m.group(0)), text)
+
+    def pass_or_flag(m: re.Match[str]) -> str:
+        named = shown(m.group(1), m.group(0))
+        return named + " " if zh and named != m.group(0) and not named.endswith("）") else named
+
+    text = _PASS_OR_FLAG.sub(pass_or_flag, text)
     text = _QUOTED.sub(
         lambda m: (
             f"{shown(m.group(1), '', with_key=False)} {m.group(2)}"
@@ -382,7 +391,7 @@ def reading(command: str, where: str, path: str, layer_of: str | None = None) ->
         yield
     except InputError as exc:
         message = for_cli(str(exc), command, layer_of)
-        zh = None if exc.zh is None else for_cli(exc.zh, command, layer_of)
+        zh = None if exc.zh is None else for_cli(exc.zh, command, layer_of, zh=True)
         if path not in message and _name(path) not in message:
             message = f"{where} {path}: {message}"
             zh = None if zh is None else f"{where} {path}：{zh}"

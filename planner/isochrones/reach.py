@@ -191,10 +191,16 @@ def _band_reach(
 def _snap(network: Network, points: Any, snap_cap_m: float) -> SnappedPoints:
     if isinstance(points, SnappedPoints):
         if len(points) == 0:
-            raise InputError("The points layer is empty: give at least one point.")
+            raise InputError(
+                "The points layer is empty: give at least one point.",
+                zh="点图层是空的：请至少给出一个点。",
+            )
         return points
     if points is None or len(points) == 0:
-        raise InputError("The points layer is empty: give at least one point.")
+        raise InputError(
+            "The points layer is empty: give at least one point.",
+            zh="点图层是空的：请至少给出一个点。",
+        )
     if isinstance(points, gpd.GeoSeries):
         points = gpd.GeoDataFrame(geometry=points)
     return snap_points(network, points, snap_cap_m=snap_cap_m, what="points")
@@ -231,7 +237,10 @@ def reached_pieces(
     """
     snapped = _one_source(network, source, snap_cap_m)
     if not (math.isfinite(band_m) and band_m > 0):
-        raise InputError(f"band_m must be a positive number of metres, not {band_m!r}.")
+        raise InputError(
+            f"band_m must be a positive number of metres, not {band_m!r}.",
+            zh=f"band_m 必须是正的米数，而不是 {band_m!r}。",
+        )
     ec = _prepared(network).coords
     xy = snapped_points_xy(network, snapped)
     ((_, dist),) = list(engine.node_distances(network, snapped, cutoff_m=float(band_m)))
@@ -242,12 +251,17 @@ def reached_pieces(
 def _one_source(network: Network, source: Any, snap_cap_m: float) -> SnappedPoints:
     snapped = _snap(network, source, snap_cap_m)
     if len(snapped) != 1:
-        raise InputError(f"Give exactly one source point, not {len(snapped)}.")
+        raise InputError(
+            f"Give exactly one source point, not {len(snapped)}.",
+            zh=f"请只给出一个起点，而不是 {len(snapped)} 个。",
+        )
     if not snapped.on_network[0]:
         raise InputError(
             f"Source point {snapped.ids[0]!r} is {snapped.access_m[0]:.0f} m from the walking "
             f"network, beyond the snap cap of {snapped.snap_cap_m:.0f} m: move it or raise "
-            "snap_cap_m."
+            "snap_cap_m.",
+            zh=f"起点 {snapped.ids[0]!r} 距步行网络 {snapped.access_m[0]:.0f} 米，"
+            f"超出了 {snapped.snap_cap_m:.0f} 米的吸附上限：请移动该点或调大 snap_cap_m。",
         )
     return snapped
 

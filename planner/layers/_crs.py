@@ -38,6 +38,11 @@ _CRS_HINT: Final = (
     "CGCS2000 3-degree Gauss-Kruger zone 35, EPSG:4326 for WGS84, gcj02 for Amap/Gaode/Tencent "
     "coordinates, bd09 for Baidu coordinates"
 )
+_CRS_HINT_ZH: Final = (
+    "用 crs=...（或 --crs）给出坐标系，例如 CGCS2000 经纬度为 EPSG:4490，CGCS2000 3 度带高斯-克吕格"
+    "第 35 带为 EPSG:4523，WGS84 为 EPSG:4326，高德/腾讯坐标为 gcj02，百度坐标为 bd09"
+)
+_AXIS_ZH: Final = {"longitude": "经度", "latitude": "纬度"}
 
 
 def _is_offset(crs: object) -> bool:
@@ -76,7 +81,11 @@ def _parse_crs(crs: Any, funnel: _Funnel) -> CRS | str | None:
     try:
         return CRS.from_user_input(crs)
     except CRSError as exc:
-        funnel.add(f"crs={crs!r} is not a CRS pyproj knows ({exc})", _CRS_HINT)
+        funnel.add(
+            f"crs={crs!r} is not a CRS pyproj knows ({exc})",
+            _CRS_HINT,
+            zh=(f"crs={crs!r} 不是 pyproj 认识的坐标系（{exc}）", _CRS_HINT_ZH),
+        )
         return None
 
 
@@ -84,12 +93,18 @@ def _find_coordinate_column(
     columns: Sequence[Any], given: str | None, names: Sequence[str], axis: str, funnel: _Funnel
 ) -> Any | None:
     flag = "lon" if axis == "longitude" else "lat"
+    axis_zh = _AXIS_ZH[axis]
+    existing = _listing(list(columns), limit=30)
     if given is not None:
         if given in columns:
             return given
         funnel.add(
-            f"{axis} column '{given}' is missing (columns: {_listing(list(columns), limit=30)})",
+            f"{axis} column '{given}' is missing (columns: {existing})",
             f"pass {flag}_col=... (or --{flag}-col) naming the {axis} column",
+            zh=(
+                f"缺少{axis_zh}列 '{given}'（现有列：{existing}）",
+                f"用 {flag}_col=...（或 --{flag}-col）指明{axis_zh}列",
+            ),
         )
         return None
     found = [c for c in columns if str(c).strip().lower() in names]
@@ -97,14 +112,21 @@ def _find_coordinate_column(
         return found[0]
     if not found:
         funnel.add(
-            f"no {axis} column found (looked for {', '.join(names)}; columns: "
-            f"{_listing(list(columns), limit=30)})",
+            f"no {axis} column found (looked for {', '.join(names)}; columns: {existing})",
             f"pass {flag}_col=... (or --{flag}-col) naming the {axis} column",
+            zh=(
+                f"找不到{axis_zh}列（查找了 {'、'.join(names)}；现有列：{existing}）",
+                f"用 {flag}_col=...（或 --{flag}-col）指明{axis_zh}列",
+            ),
         )
     else:
         funnel.add(
             f"several columns could be the {axis}: {', '.join(map(str, found))}",
             f"pass {flag}_col=... (or --{flag}-col) to choose one",
+            zh=(
+                f"有多个列都可能是{axis_zh}：{'、'.join(map(str, found))}",
+                f"用 {flag}_col=...（或 --{flag}-col）选择其中一个",
+            ),
         )
     return None
 
@@ -128,11 +150,16 @@ def _points_from_table(
         values, bad = _numeric_values(frame[name])
         if bad.any():
             ok = False
-            shown = _listing([repr(v) for v in frame[name].to_numpy()[bad]])
+            given = [repr(v) for v in frame[name].to_numpy()[bad]]
             funnel.add(
                 f"{axis} column '{name}' has values that are not numbers at "
-                f"{rows.name(np.flatnonzero(bad))}: {shown}",
+                f"{rows.name(np.flatnonzero(bad))}: {_listing(given)}",
                 "write plain decimal degrees (or coordinates in the CRS given by crs=)",
+                zh=(
+                    f"{_AXIS_ZH[axis]}列 '{name}' 在{rows.name_zh(np.flatnonzero(bad))}"
+                    f"有非数字的值：{_listing(given, zh=True)}",
+                    "写十进制度数（或 crs= 所给坐标系中的坐标）",
+                ),
             )
         missing = np.isnan(values) & ~bad
         if missing.any():
@@ -140,6 +167,10 @@ def _points_from_table(
             funnel.add(
                 f"{axis} column '{name}' is empty at {rows.name(np.flatnonzero(missing))}",
                 "fill in the coordinates or delete those rows",
+                zh=(
+                    f"{_AXIS_ZH[axis]}列 '{name}' 在{rows.name_zh(np.flatnonzero(missing))}为空",
+                    "填写坐标，或删除这些行",
+                ),
             )
         coords.append(values)
     if not ok:
@@ -205,6 +236,12 @@ def _resolve_crs(
             f"({file_crs.to_string()}); {_OFFSET_LABELS[str(declared)]} data are "
             "longitude/latitude, at most labelled WGS84",
             "drop crs= if the layer's own CRS is right, or reproject the layer to EPSG:4326 first",
+            zh=(
+                f"给了 crs={declared}，但图层自带的坐标系是 {file_crs.name}"
+                f"（{file_crs.to_string()}）；{_OFFSET_LABELS[str(declared)]} 数据是经纬度，"
+                "最多标为 WGS84",
+                "图层自带的坐标系正确时去掉 crs=，或先把图层重投影到 EPSG:4326",
+            ),
         )
         return None
     if is_table:
@@ -230,7 +267,11 @@ def _resolve_crs(
         return WGS84
     if file_crs is None:
         if declared is None:
-            funnel.add("the layer has no coordinate reference system (CRS)", _CRS_HINT)
+            funnel.add(
+                "the layer has no coordinate reference system (CRS)",
+                _CRS_HINT,
+                zh=("图层没有坐标系（CRS）", _CRS_HINT_ZH),
+            )
         return declared
     if declared is None:
         return file_crs
@@ -247,6 +288,11 @@ def _resolve_crs(
         f"crs={declared.to_string()} ({declared.name}) was given but the layer says its CRS is "
         f"{file_crs.to_string()} ({file_crs.name})",
         "drop crs= to use the layer's own CRS, or fix the CRS stored in the file (.prj)",
+        zh=(
+            f"给了 crs={declared.to_string()}（{declared.name}），但图层自带的坐标系是 "
+            f"{file_crs.to_string()}（{file_crs.name}）",
+            "去掉 crs= 以使用图层自带的坐标系，或改正文件中存的坐标系（.prj）",
+        ),
     )
     return None
 
@@ -265,20 +311,29 @@ def _coordinates_fit(geoms: np.ndarray, src: CRS | str, rows: _Rows, funnel: _Fu
         return True
     name = _crs_name(src)
     first = int(np.flatnonzero(bad)[0])
+    at, at_zh = rows.name(np.flatnonzero(bad)), rows.name_zh(np.flatnonzero(bad))
     example = f"x={bounds[first, 0]:.6g}, y={bounds[first, 1]:.6g}"
     swapped = bad & ~x_out & (np.abs(bounds[:, [0, 2]]) <= 90.0).all(axis=1)
     swapped &= (np.abs(bounds[:, [1, 3]]) <= 180.0).all(axis=1)
     if swapped[bad].all():
         funnel.add(
-            f"coordinates at {rows.name(np.flatnonzero(bad))} have latitudes beyond 90 degrees "
+            f"coordinates at {at} have latitudes beyond 90 degrees "
             f"(e.g. {example}); longitude and latitude look swapped",
             "swap the columns (lon_col= / lat_col=, or --lon-col / --lat-col) or fix the file",
+            zh=(
+                f"{at_zh}的坐标纬度超过 90 度（例如 {example}）；经度和纬度似乎写反了",
+                "对调两列（lon_col= / lat_col=，或 --lon-col / --lat-col），或改正文件",
+            ),
         )
     else:
         funnel.add(
-            f"coordinates at {rows.name(np.flatnonzero(bad))} are not longitude/latitude "
+            f"coordinates at {at} are not longitude/latitude "
             f"(e.g. {example}) although the CRS is {name}; they look projected",
             _CRS_HINT,
+            zh=(
+                f"坐标系是 {name}，但{at_zh}的坐标不是经纬度（例如 {example}），像是投影坐标",
+                _CRS_HINT_ZH,
+            ),
         )
     return False
 
@@ -298,6 +353,12 @@ def _gauss_kruger_problem(src: CRS, lon: np.ndarray, rows: _Rows, funnel: _Funne
         f"(EPSG:{code}, longitudes {src.area_of_use.west:g}-{src.area_of_use.east:g} E)",
         "check the zone: EPSG:4513-4533 expect eastings prefixed with the zone number "
         "(e.g. 35500000 for zone 35), EPSG:4534-4554 ('CM' variants) expect eastings near 500000",
+        zh=(
+            f"{rows.name_zh(np.flatnonzero(bad))}的坐标落在 {src.name} 之外"
+            f"（EPSG:{code}，东经 {src.area_of_use.west:g}-{src.area_of_use.east:g} 度）",
+            "请检查带号：EPSG:4513-4533 的东坐标带有带号前缀（例如第 35 带为 35500000），"
+            "EPSG:4534-4554（'CM' 版本）的东坐标在 500000 左右",
+        ),
     )
     return True
 
@@ -329,6 +390,11 @@ def _reproject(
             f"coordinates at {rows.name(np.flatnonzero(broken))} cannot be converted from "
             f"{src.to_string()} ({src.name}) to WGS84",
             "check that the layer's CRS is right; " + _CRS_HINT,
+            zh=(
+                f"{rows.name_zh(np.flatnonzero(broken))}的坐标无法从 {src.to_string()}"
+                f"（{src.name}）转换到 WGS84",
+                "请检查图层的坐标系是否正确；" + _CRS_HINT_ZH,
+            ),
         )
         return None
     return out
@@ -363,6 +429,10 @@ def _geometry_in_wgs84(
                 funnel.add(
                     f"{name}='{value}' was given but the layer already has geometries",
                     f"drop {name}= (it applies to CSV files and plain tables only)",
+                    zh=(
+                        f"给了 {name}='{value}'，但图层已有几何",
+                        f"去掉 {name}=（它只适用于 CSV 文件和普通表格）",
+                    ),
                 )
         geoms = raw.frame.geometry
     if (crs is not None and declared is None) or (default_crs is not None and default is None):

@@ -10,6 +10,7 @@ import shapely
 
 from planner._geo import WGS84, metric_crs
 from planner.layers._columns import _Funnel, _Rows
+from planner.layers._sources import _KIND_ZH
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,19 @@ def _check_present(geoms: np.ndarray, rows: _Rows, funnel: _Funnel) -> np.ndarra
         funnel.add(
             f"{missing.sum()} feature(s) have no geometry: {rows.name(np.flatnonzero(missing))}",
             "give those features a location or delete them",
+            zh=(
+                f"{missing.sum()} 个要素没有几何：{rows.name_zh(np.flatnonzero(missing))}",
+                "给这些要素补上位置，或删除它们",
+            ),
         )
     if empty.any():
         funnel.add(
             f"{empty.sum()} feature(s) have an empty geometry: {rows.name(np.flatnonzero(empty))}",
             "give those features a location or delete them",
+            zh=(
+                f"{empty.sum()} 个要素的几何为空：{rows.name_zh(np.flatnonzero(empty))}",
+                "给这些要素补上位置，或删除它们",
+            ),
         )
     present: np.ndarray = ~(missing | empty)
     return present
@@ -67,11 +76,20 @@ def _points_and_footprints(
             f"{kind} must be points or polygons, but {rows.name(np.flatnonzero(wrong))} are "
             f"{_type_listing(type_ids, wrong)}",
             "give those features a point or building polygon, or delete them",
+            zh=(
+                f"{_KIND_ZH.get(kind, kind)}必须是点或面，但{rows.name_zh(np.flatnonzero(wrong))}"
+                f"是 {_type_listing(type_ids, wrong)}",
+                "给这些要素一个点或建筑轮廓面，或删除它们",
+            ),
         )
     if multi_point.any():
         funnel.add(
             f"{rows.name(np.flatnonzero(multi_point))} are multi-points with several points",
             "split them into one feature per point (e.g. QGIS 'Multipart to singleparts')",
+            zh=(
+                f"{rows.name_zh(np.flatnonzero(multi_point))}是含多个点的多点要素",
+                "拆成每个点一个要素（例如 QGIS 的“多部件转单部件”）",
+            ),
         )
     if funnel.problems or bad.any():
         return None
@@ -108,6 +126,11 @@ def _polygons(
             f"{kind} must be polygons, but {rows.name(np.flatnonzero(wrong))} are "
             f"{_type_listing(type_ids, wrong)}",
             "give community boundaries as (multi)polygons",
+            zh=(
+                f"{_KIND_ZH.get(kind, kind)}必须是面，但{rows.name_zh(np.flatnonzero(wrong))}"
+                f"是 {_type_listing(type_ids, wrong)}",
+                "社区边界请给（多）面",
+            ),
         )
     if funnel.problems:
         return None

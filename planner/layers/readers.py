@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from planner._geo import WGS84
+from planner.errors import InputError
 from planner.layers._columns import (
     _category_code,
     _Col,
@@ -26,9 +27,17 @@ from planner.layers._columns import (
 )
 from planner.layers._crs import _geometry_in_wgs84
 from planner.layers._geometry import _points_and_footprints, _polygons
-from planner.layers._sources import _Raw, _read_source
+from planner.layers._sources import _KIND_ZH, _Raw, _read_source
 
 logger = logging.getLogger(__name__)
+
+
+def _no_features(funnel: _Funnel) -> InputError:
+    return funnel.fail_now(
+        "the layer has no features",
+        "give a layer with at least one feature",
+        zh=("图层没有要素", "请提供至少有一个要素的图层"),
+    )
 
 
 def to_wgs84(gdf: gpd.GeoDataFrame, *, source_crs: Any = None) -> gpd.GeoDataFrame:
@@ -55,7 +64,7 @@ def to_wgs84(gdf: gpd.GeoDataFrame, *, source_crs: Any = None) -> gpd.GeoDataFra
         The CRS is missing, unknown or contradicts ``source_crs``, or the coordinates do not
         fit it.
     """
-    funnel = _Funnel("layer")
+    funnel = _Funnel("layer", "图层")
     raw = _Raw(gdf.copy(deep=True), "layer", None, is_table=False, crs_implicit=False)
     rows = _Rows(from_file=False, index=raw.frame.index)
     geoms = _geometry_in_wgs84(
@@ -122,9 +131,9 @@ def read_layer(
         Missing, empty or unreadable file, unknown or missing CRS, unusable coordinates.
     """
     raw = _read_source(source, kind=kind, layer=layer, encoding=encoding, sheet=sheet)
-    funnel = _Funnel(raw.label)
+    funnel = _Funnel(raw.label, raw.label_zh)
     if len(raw.frame) == 0:
-        raise funnel.fail_now("the layer has no features", "give a layer with at least one feature")
+        raise _no_features(funnel)
     rows = _Rows(from_file=raw.path is not None, index=raw.frame.index)
     geoms = _geometry_in_wgs84(
         raw,
@@ -211,14 +220,18 @@ def _prepare(
         sheet=sheet,
     )
     note = "rows count features from 1 in file order" if raw.path is not None else ""
-    funnel = _Funnel(raw.label, row_note=note)
+    funnel = _Funnel(raw.label, raw.label_zh, row_note=note)
     if raw.is_table and not allow_table:
         raise funnel.fail_now(
             f"{kind} must be polygons, but the input is a table without geometries",
             "give the boundaries as a GeoPackage, GeoJSON or Shapefile of polygons",
+            zh=(
+                f"{_KIND_ZH.get(kind, kind)}必须是面，但输入是没有几何的表格",
+                "请以 GeoPackage、GeoJSON 或 Shapefile 面图层给出边界",
+            ),
         )
     if len(raw.frame) == 0:
-        raise funnel.fail_now("the layer has no features", "give a layer with at least one feature")
+        raise _no_features(funnel)
     rows = _Rows(from_file=raw.path is not None, index=raw.frame.index)
     id_spec = _Col("id", id_col, "id", "id_col", "unique feature ids", id_aliases)
     id_source, ids = _ids(raw.frame, id_spec, rows=rows, funnel=funnel)
@@ -363,6 +376,10 @@ def _categories(prep: _Prepared, col: _Col, used: list[Any]) -> pd.Series | None
             f"column '{name}' (facility categories) is empty at "
             f"{prep.rows.name(np.flatnonzero(blank))}",
             "give every facility a category (e.g. community_service, health, elderly_care)",
+            zh=(
+                f"列 '{name}'（设施类别）在{prep.rows.name_zh(np.flatnonzero(blank))}为空",
+                "给每处设施一个类别（例如 community_service、health、elderly_care 或 社区服务）",
+            ),
         )
     return snake
 

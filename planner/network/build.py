@@ -231,25 +231,36 @@ def build_network(
         No CRS, no lines, empty or missing geometries, or geometries that are not LineStrings.
     """
     if lines.crs is None:
-        raise InputError(f"{source}: the lines have no CRS; set one (e.g. EPSG:4326).")
+        raise InputError(
+            f"{source}: the lines have no CRS; set one (e.g. EPSG:4326).",
+            zh=f"{source}：线没有坐标系；请设定一个（例如 EPSG:4326）。",
+        )
     if not (np.isfinite(node_tolerance_m) and node_tolerance_m > 0):
-        raise InputError(f"node_tolerance_m must be a positive number, not {node_tolerance_m!r}.")
+        raise InputError(
+            f"node_tolerance_m must be a positive number, not {node_tolerance_m!r}.",
+            zh=f"node_tolerance_m 必须是正数，而不是 {node_tolerance_m!r}。",
+        )
     series = lines.geometry
     geoms = series.to_numpy()
     if len(geoms) == 0:
-        raise InputError(f"{source}: no lines given.")
+        raise InputError(f"{source}: no lines given.", zh=f"{source}：没有给出线。")
     kinds = shapely.get_type_id(geoms)
     bad = kinds != 1
     if bad.any():
         rows = np.flatnonzero(bad)[:10].tolist()
         raise InputError(
             f"{source}: {int(bad.sum())} geometries are not LineStrings (rows {rows}); "
-            "explode MultiLineStrings and drop other geometries first."
+            "explode MultiLineStrings and drop other geometries first.",
+            zh=f"{source}：{int(bad.sum())} 个几何不是 LineString（行 {rows}）；"
+            "请先把 MultiLineString 拆开，并删除其他几何。",
         )
     empty = shapely.is_empty(geoms)
     if empty.any():
         rows = np.flatnonzero(empty)[:10].tolist()
-        raise InputError(f"{source}: {int(empty.sum())} lines are empty (rows {rows}); drop them.")
+        raise InputError(
+            f"{source}: {int(empty.sum())} lines are empty (rows {rows}); drop them.",
+            zh=f"{source}：{int(empty.sum())} 条线是空的（行 {rows}）；请删除。",
+        )
     crs = pyproj.CRS.from_user_input(lines.crs)
     if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
         centre = shapely.centroid(shapely.envelope(series.to_crs(4326).union_all()))
@@ -258,7 +269,10 @@ def build_network(
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     if not np.isfinite(coords).all():
         rows = np.unique(owner[~np.isfinite(coords).all(axis=1)])[:10].tolist()
-        raise InputError(f"{source}: lines with non-finite coordinates (rows {rows}).")
+        raise InputError(
+            f"{source}: lines with non-finite coordinates (rows {rows}).",
+            zh=f"{source}：有坐标不是有限值的线（行 {rows}）。",
+        )
     cell = np.round(coords / node_tolerance_m).astype(np.int64)
     _, vertex_ref = np.unique(cell, axis=0, return_inverse=True)
     vertex_ref = vertex_ref.astype(np.int64).ravel()
@@ -266,7 +280,10 @@ def build_network(
     line_id = ids if np.issubdtype(np.asarray(ids).dtype, np.integer) else np.arange(len(geoms))
     refs, kept, seg_id = clean_segments(vertex_ref, owner.astype(np.int64), owner)
     if refs.shape[0] == 0:
-        raise InputError(f"{source}: every line is shorter than node_tolerance_m.")
+        raise InputError(
+            f"{source}: every line is shorter than node_tolerance_m.",
+            zh=f"{source}：每条线都短于 node_tolerance_m。",
+        )
     xy = coords[kept.keep]
     return assemble(
         refs,

@@ -60,21 +60,26 @@ def fetch_network(
     if (place is None) == (bbox is None):
         raise InputError(
             "fetch_network: give either a place name or bbox=(west, south, east, north), "
-            "not both and not neither."
+            "not both and not neither.",
+            zh="fetch_network：请给出地名或 bbox=(west, south, east, north) 二者之一，"
+            "不能都给，也不能都不给。",
         )
     cache = Path(cache_dir) if cache_dir is not None else user_cache_dir()
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(
-            f"{cache}: cannot create the download cache ({exc}); pass cache_dir= a writable folder."
+            f"{cache}: cannot create the download cache ({exc}); "
+            "pass cache_dir= a writable folder.",
+            zh=f"{cache}：无法创建下载缓存（{exc}）；请用 cache_dir= 给出一个可写的文件夹。",
         ) from exc
     if place is None:
         west, south, east, north = checked_bbox(bbox)
     else:
         if not isinstance(place, str) or not place.strip():
             raise InputError(
-                f"fetch_network: the place name must be a non-empty text, not {place!r}."
+                f"fetch_network: the place name must be a non-empty text, not {place!r}.",
+                zh=f"fetch_network：地名必须是非空文本，而不是 {place!r}。",
             )
         west, south, east, north = checked_bbox(geocode_bbox(place.strip(), cache))
     path = cached_streets(west, south, east, north, cache, progress)

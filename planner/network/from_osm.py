@@ -75,7 +75,10 @@ def load_network(
         raise InputError(
             f"{path}: no such OSM file or saved network. Give an .osm, .osm.bz2 or .osm.pbf "
             "file, or a folder written by Network.save(); to download the network of a place "
-            "or bounding box, use planner.fetch_network."
+            "or bounding box, use planner.fetch_network.",
+            zh=f"{path}：没有这个 OSM 文件或已保存的网络。请给出 .osm、.osm.bz2 或 .osm.pbf 文件，"
+            "或由 Network.save() 写出的文件夹；"
+            "要下载某地或某范围的网络，请用 planner.fetch_network。",
         )
     sha = file_sha256(path)
     ways = _read_walkable_ways(path, progress)
@@ -162,14 +165,18 @@ def _read_walkable_ways(path: Path, progress: Progress | None) -> _Ways:
     except (RuntimeError, OSError, ValueError) as exc:
         raise InputError(
             f"{path}: cannot read it as OSM data ({exc}). Give an OSM XML (.osm, .osm.bz2) or "
-            "PBF (.osm.pbf) file; re-download it if it is truncated."
+            "PBF (.osm.pbf) file; re-download it if it is truncated.",
+            zh=f"{path}：无法作为 OSM 数据读取（{exc}）。请给出 OSM XML（.osm、.osm.bz2）或 "
+            "PBF（.osm.pbf）文件；文件不完整时请重新下载。",
         ) from exc
     if progress is not None:
         progress("read ways", highway_ways, highway_ways)
     if not starts:
         raise InputError(
             f"{path}: holds no walkable way ({highway_ways} ways with a highway tag, none open "
-            "to pedestrians). Give an OSM extract that includes the streets."
+            "to pedestrians). Give an OSM extract that includes the streets.",
+            zh=f"{path}：没有可步行的道路（{highway_ways} 条道路带 highway 标签，但没有一条允许行人"
+            "通行）。请给出包含街道的 OSM 数据。",
         )
     if header_time is None and latest is not None and latest.year > 1970:
         header_time = latest.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -202,7 +209,8 @@ def _network_from_ways(ways: _Ways, *, source: str, sha256: str | None, largest:
     if refs.shape[0] == 0:
         raise InputError(
             f"{source}: no walkable way has two distinct nodes inside the file; "
-            "is the extract clipped too tightly?"
+            "is the extract clipped too tightly?",
+            zh=f"{source}：没有一条可步行道路在文件内有两个不同的节点；是否裁剪得太紧？",
         )
     lon = ways.x[valid][way_idx.keep] * _COORD_SCALE
     lat = ways.y[valid][way_idx.keep] * _COORD_SCALE

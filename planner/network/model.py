@@ -261,7 +261,10 @@ def open_network(path: str | os.PathLike[str]) -> Network:
         raise unreadable(folder, exc) from exc
     problem = _inconsistency(network)
     if problem:
-        raise InputError(f"{folder}: damaged saved network ({problem}); re-save it.")
+        raise InputError(
+            f"{folder}: damaged saved network ({problem}); re-save it.",
+            zh=f"{folder}：已保存的网络已损坏（{problem}）；请重新保存。",
+        )
     return network
 
 

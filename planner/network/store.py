@@ -72,7 +72,9 @@ def write_network_folder(
     if target.exists() and not is_saved_network(target):
         raise InputError(
             f"{target}: exists and is not a saved planner network; "
-            "choose a new folder name (it is never overwritten)."
+            "choose a new folder name (it is never overwritten).",
+            zh=f"{target}：已存在，且不是已保存的 planner 网络；"
+            "请换一个新的文件夹名（它不会被覆盖）。",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -111,7 +113,9 @@ def read_network_folder(folder: Path) -> tuple[dict[str, Any], Any, Any]:
     if not meta_path.is_file():
         raise InputError(
             f"{folder}: not a saved planner network (no network.json). "
-            "Save one with Network.save() or `planner network --save`."
+            "Save one with Network.save() or `planner network --save`.",
+            zh=f"{folder}：不是已保存的 planner 网络（没有 network.json）。"
+            "请用 Network.save() 或 `planner network --save` 保存一个。",
         )
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -119,13 +123,17 @@ def read_network_folder(folder: Path) -> tuple[dict[str, Any], Any, Any]:
             raise ValueError("network.json does not hold an object")
     except (OSError, ValueError) as exc:
         raise InputError(
-            f"{meta_path}: damaged ({exc}); load the OSM file again and re-save."
+            f"{meta_path}: damaged ({exc}); load the OSM file again and re-save.",
+            zh=f"{meta_path}：已损坏（{exc}）；请重新读取 OSM 文件并再次保存。",
         ) from exc
     if meta.get("format") != _FORMAT or meta.get("format_version") != FORMAT_VERSION:
         raise InputError(
             f"{folder}: saved network format {meta.get('format')!r} version "
             f"{meta.get('format_version')!r} is not supported (this planner reads "
-            f"{_FORMAT} version {FORMAT_VERSION}); load the OSM file again and re-save."
+            f"{_FORMAT} version {FORMAT_VERSION}); load the OSM file again and re-save.",
+            zh=f"{folder}：不支持已保存网络的格式 {meta.get('format')!r} 版本 "
+            f"{meta.get('format_version')!r}（本 planner 读取 {_FORMAT} 版本 {FORMAT_VERSION}）；"
+            "请重新读取 OSM 文件并再次保存。",
         )
     try:
         edges = pd.read_parquet(folder / "edges.parquet")
@@ -139,5 +147,7 @@ def unreadable(folder: Path, exc: BaseException) -> InputError:
     """The error for a saved network whose tables cannot be read or make no network."""
     return InputError(
         f"{folder}: cannot read the saved network ({type(exc).__name__}: {exc}); "
-        "load the OSM file again and re-save."
+        "load the OSM file again and re-save.",
+        zh=f"{folder}：无法读取已保存的网络（{type(exc).__name__}：{exc}）；"
+        "请重新读取 OSM 文件并再次保存。",
     )

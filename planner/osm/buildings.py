@@ -284,7 +284,10 @@ def _residences_from_buildings(
         raise InputError(
             f"OSM file '{osm.path}' has no residential buildings (building=apartments, "
             "residential, house, dormitory, ... or building=yes in landuse=residential); use "
-            "method='communities' if it has community points, or give a residences layer"
+            "method='communities' if it has community points, or give a residences layer",
+            zh=f"OSM 文件 '{osm.path}' 中没有住宅建筑（building=apartments、residential、house、"
+            "dormitory 等，或 landuse=residential 内的 building=yes）；如有社区点请用 "
+            "method='communities'，或给出居住点图层",
         )
     estimated = households_from_buildings(
         frame,
@@ -318,7 +321,8 @@ def _residences_from_communities(
 ) -> gpd.GeoDataFrame:
     if not (math.isfinite(households_per_community) and households_per_community > 0):
         raise InputError(
-            f"households_per_community is {households_per_community!r}; give a positive number"
+            f"households_per_community is {households_per_community!r}; give a positive number",
+            zh=f"households_per_community 为 {households_per_community!r}；请给出正数",
         )
     features = [
         f
@@ -330,7 +334,10 @@ def _residences_from_communities(
         raise InputError(
             f"OSM file '{osm.path}' has no community points (place=quarter or neighbourhood "
             f"named ...{'/...'.join(_COMMUNITY_NAME_SUFFIXES)}); use method='buildings' or give "
-            "a residences layer"
+            "a residences layer",
+            zh=f"OSM 文件 '{osm.path}' 中没有社区点（名称以 "
+            f"{'/'.join(_COMMUNITY_NAME_SUFFIXES)} 结尾的 place=quarter 或 neighbourhood）；"
+            "请用 method='buildings'，或给出居住点图层",
         )
     features.sort(key=lambda f: sort_key(f.id))
     projector = Projector(utm_crs_of([f.geometry for f in features]))
@@ -421,7 +428,10 @@ def read_osm_residences(
         )
     if method == "communities":
         return _residences_from_communities(osm, households_per_community=households_per_community)
-    raise InputError(f"method is {method!r}; give 'buildings' or 'communities'")
+    raise InputError(
+        f"method is {method!r}; give 'buildings' or 'communities'",
+        zh=f"method 为 {method!r}；请给出 'buildings' 或 'communities'",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,5 +483,8 @@ def demo_inputs(
     elif residences == "communities":
         homes = _residences_from_communities(osm, households_per_community=households_per_community)
     else:
-        raise InputError(f"residences is {residences!r}; give 'buildings' or 'communities'")
+        raise InputError(
+            f"residences is {residences!r}; give 'buildings' or 'communities'",
+            zh=f"residences 为 {residences!r}；请给出 'buildings' 或 'communities'",
+        )
     return facilities, homes

@@ -72,7 +72,9 @@ def _check_path(path: str | Path) -> Path:
     if not p.is_file():
         raise InputError(
             f"OSM file '{p}' does not exist; give an .osm, .osm.bz2 or .osm.pbf file "
-            "(see data/PROVENANCE.md for the bundled extracts)"
+            "(see data/PROVENANCE.md for the bundled extracts)",
+            zh=f"OSM 文件 '{p}' 不存在；请给出 .osm、.osm.bz2 或 .osm.pbf 文件"
+            "（自带的数据见 data/PROVENANCE.md）",
         )
     return p
 
@@ -130,7 +132,8 @@ def scan_osm(path: str | Path) -> OsmFeatures:
                     relation_ids_with_area.add(feature_id)
     except RuntimeError as exc:
         raise InputError(
-            f"OSM file '{p}' cannot be read ({exc}); give a valid .osm, .osm.bz2 or .osm.pbf"
+            f"OSM file '{p}' cannot be read ({exc}); give a valid .osm, .osm.bz2 or .osm.pbf",
+            zh=f"OSM 文件 '{p}' 无法读取（{exc}）；请给出有效的 .osm、.osm.bz2 或 .osm.pbf 文件",
         ) from exc
     area_ids = {a.id for a in osm.areas}
     osm.lines = [line for line in osm.lines if line.id not in area_ids]

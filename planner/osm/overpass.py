@@ -62,18 +62,20 @@ def checked_bbox(bbox: Any) -> tuple[float, float, float, float]:
         west, south, east, north = (float(v) for v in bbox)
     except (TypeError, ValueError) as exc:
         raise InputError(
-            f"bbox must be four numbers (west, south, east, north) in WGS84 degrees, not {bbox!r}."
+            f"bbox must be four numbers (west, south, east, north) in WGS84 degrees, not {bbox!r}.",
+            zh=f"bbox 必须是四个 WGS84 度数（west, south, east, north），而不是 {bbox!r}。",
         ) from exc
     problems = []
     if not all(np.isfinite((west, south, east, north))):
-        problems.append("values must be finite")
+        problems.append(("values must be finite", "数值必须是有限值"))
     elif not (-180 <= west < east <= 180):
-        problems.append("need -180 <= west < east <= 180")
+        problems.append(("need -180 <= west < east <= 180", "须满足 -180 <= west < east <= 180"))
     elif not (-90 <= south < north <= 90):
-        problems.append("need -90 <= south < north <= 90")
+        problems.append(("need -90 <= south < north <= 90", "须满足 -90 <= south < north <= 90"))
     if problems:
         raise InputError(
-            f"bbox {bbox!r}: {problems[0]}; give (west, south, east, north) in WGS84 degrees."
+            f"bbox {bbox!r}: {problems[0][0]}; give (west, south, east, north) in WGS84 degrees.",
+            zh=f"bbox {bbox!r}：{problems[0][1]}；请给出 WGS84 度数（west, south, east, north）。",
         )
     return west, south, east, north
 
@@ -115,12 +117,16 @@ def geocode_bbox(place: str, cache: Path) -> tuple[float, float, float, float]:
     except errors.InsufficientResponseError as exc:
         raise InputError(
             f"Nominatim found no place called {place!r} ({exc}); check the spelling, add the "
-            "city or country, or give bbox=(west, south, east, north)."
+            "city or country, or give bbox=(west, south, east, north).",
+            zh=f"Nominatim 找不到名为 {place!r} 的地方（{exc}）；请检查拼写，加上城市或国家，"
+            "或给出 bbox=(west, south, east, north)。",
         ) from exc
     except TypeError as exc:
         raise InputError(
             f"Nominatim knows {place!r} only as a point, not an area; give "
-            "bbox=(west, south, east, north) instead."
+            "bbox=(west, south, east, north) instead.",
+            zh=f"Nominatim 只知道 {place!r} 是一个点，而不是一片区域；请改为给出 "
+            "bbox=(west, south, east, north)。",
         ) from exc
     finally:
         ox.settings.use_cache = use_cache

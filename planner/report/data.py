@@ -77,9 +77,15 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not readable as JSON ({exc}); rerun the review.") from exc
+        raise InputError(
+            f"{path}: not readable as JSON ({exc}); rerun the review.",
+            zh=f"{path}：无法作为 JSON 读取（{exc}）；请重新运行评估。",
+        ) from exc
     if not isinstance(value, dict):
-        raise InputError(f"{path}: expected a JSON object; rerun the review.")
+        raise InputError(
+            f"{path}: expected a JSON object; rerun the review.",
+            zh=f"{path}：应为 JSON 对象；请重新运行评估。",
+        )
     return value
 
 
@@ -116,12 +122,17 @@ def read_review(review_dir: str | Path) -> Review:
     """
     folder = Path(review_dir)
     if not folder.is_dir():
-        raise InputError(f"{folder}: no such review folder; run `planner check --out {folder}`.")
+        raise InputError(
+            f"{folder}: no such review folder; run `planner check --out {folder}`.",
+            zh=f"{folder}：没有这个评估文件夹；请运行 `planner check --out {folder}`。",
+        )
     summary = _read_json(folder / "summary.json")
     if summary is None:
         raise InputError(
             f"{folder}: no summary.json here; a report is built from a written review "
-            f"(`planner check --out {folder}`)."
+            f"(`planner check --out {folder}`).",
+            zh=f"{folder}：这里没有 summary.json；报告由已写出的评估生成"
+            f"（`planner check --out {folder}`）。",
         )
     review = Review(folder=folder, summary=summary)
     review.residences = _read_layer(folder, "residences.gpkg", "residences.geojson")

@@ -275,43 +275,50 @@ def _gap_groups(review: Review, key: str) -> pd.DataFrame | None:
     limit = as_float(entry.get("max_walk_m")) or 0.0
     gap["_short"] = walk - limit
     crs = figures._review_crs(review)
-    pts = gap.to_crs(crs).geometry.representative_point()
-    xy = shapely.get_coordinates(pts.to_numpy())
-    if len(gap) == 1:
-        labels = np.array([1])
-    else:
-        from scipy.cluster.hierarchy import fcluster, linkage
-
-        labels = fcluster(linkage(xy, method="single"), t=GAP_GROUP_M, criterion="distance")
-    gap["_g"] = labels
+    xy = shapely.get_coordinates(gap.to_crs(crs).geometry.representative_point().to_numpy())
+    gap["_g"] = _near_groups(xy, GAP_GROUP_M)
     ll = shapely.get_coordinates(gap.geometry.representative_point().to_numpy())
     gap["_lon"], gap["_lat"] = ll[:, 0], ll[:, 1]
-    rows = []
-    for _, sub in gap.groupby("_g"):
-        top = sub.sort_values("households", ascending=False, kind="stable").iloc[0]
-        named = (
-            sub[sub.get("name", pd.Series(index=sub.index, dtype=object)).notna()]
-            if "name" in sub
-            else sub.iloc[0:0]
-        )
-        name = (
-            str(named.sort_values("households", ascending=False, kind="stable").iloc[0]["name"])
-            if len(named)
-            else None
-        )
-        short = sub["_short"]
-        rows.append(
-            {
-                "households": float(sub["households"].sum()),
-                "residences": len(sub),
-                "name": name,
-                "lon": float(top["_lon"]),
-                "lat": float(top["_lat"]),
-                "short": float(short.max()) if short.notna().any() else None,
-                "unreachable": bool(short.isna().any()),
-            }
-        )
-    return pd.DataFrame(rows).sort_values("households", ascending=False, kind="stable")
+    # Most households first (ties in row order): a group's first row is its largest residence.
+    gap = gap.sort_values("households", ascending=False, kind="stable")
+    by = gap.groupby("_g", sort=True)
+    top = by[["_lon", "_lat"]].first()
+    out = pd.DataFrame(
+        {
+            "households": by["households"].sum().astype(float),
+            "residences": by.size(),
+            "name": None,
+            "lon": top["_lon"].astype(float),
+            "lat": top["_lat"].astype(float),
+            "short": by["_short"].max(),
+            "unreachable": by["_short"].count() < by.size(),
+        }
+    )
+    if "name" in gap:
+        named = gap[gap["name"].notna()]
+        out["name"] = named.groupby("_g", sort=True)["name"].first().astype(str)
+        out["name"] = out["name"].astype(object).where(out["name"].notna(), None)
+    return out.reset_index(drop=True).sort_values("households", ascending=False, kind="stable")
+
+
+def _near_groups(xy: np.ndarray, within_m: float) -> np.ndarray:
+    """Group labels of points chained by steps of at most ``within_m`` (single linkage).
+
+    The same partition as ``fcluster(linkage(xy, "single"), within_m, "distance")`` from the
+    pairs within reach (a k-d tree) and their connected components, without the n² distance
+    matrix that a city's gaps would need; labels follow the points' first appearance.
+    """
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    n = xy.shape[0]
+    pairs = cKDTree(xy).query_pairs(within_m, output_type="ndarray")
+    graph = coo_array(
+        (np.ones(pairs.shape[0], dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+    )
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
+    return labels
 
 
 def _gaps(doc: Document, review: Review, lang: str) -> None:

@@ -56,7 +56,10 @@ def candidate_sites(
         A spacing that is not a positive number, or a mask without a CRS.
     """
     if not np.isfinite(spacing_m) or spacing_m <= 0:
-        raise InputError(f"spacing_m must be a positive number of metres, not {spacing_m!r}.")
+        raise InputError(
+            f"spacing_m must be a positive number of metres, not {spacing_m!r}.",
+            zh=f"spacing_m 必须是正的米数，而不是 {spacing_m!r}。",
+        )
     length = network.edge_length_m
     per_edge = np.maximum(np.ceil(length / spacing_m - 1e-9), 1).astype(np.int64)
     edge = np.repeat(np.arange(network.n_edges), per_edge)
@@ -65,7 +68,10 @@ def candidate_sites(
     points = shapely.line_interpolate_point(network.edge_geometry[edge], offset)
     if mask is not None:
         if mask.crs is None:
-            raise InputError("The mask layer has no CRS; set one (e.g. EPSG:4326).")
+            raise InputError(
+                "The mask layer has no CRS; set one (e.g. EPSG:4326).",
+                zh="遮罩图层没有坐标系；请设定一个（例如 EPSG:4326）。",
+            )
         shapes = np.asarray(gpd.GeoSeries(mask.geometry).to_crs(network.crs).to_numpy())
         shapes = shapes[~(shapely.is_empty(shapes) | shapely.is_missing(shapes))]
         if shapes.size:
@@ -97,19 +103,31 @@ def _candidate_points(
         generated = candidate_sites(network, spacing_m=spacing_m, mask=mask)
         return generated[["id", "geometry"]], f"generated every {spacing_m:g} m along the network"
     if len(candidates) == 0:
-        raise InputError("The candidate sites layer is empty: give at least one point or polygon.")
+        raise InputError(
+            "The candidate sites layer is empty: give at least one point or polygon.",
+            zh="候选点图层是空的：请至少给出一个点或面。",
+        )
     if candidates.crs is None:
-        raise InputError("The candidate sites layer has no CRS: set one (e.g. EPSG:4326).")
+        raise InputError(
+            "The candidate sites layer has no CRS: set one (e.g. EPSG:4326).",
+            zh="候选点图层没有坐标系：请设定一个（例如 EPSG:4326）。",
+        )
     cand = candidates.to_crs(4326).reset_index(drop=False)
     ids = candidates["id"].to_numpy() if "id" in candidates else candidates.index.to_numpy()
     if pd.Series(ids).duplicated().any():
         dup = pd.Series(ids)[pd.Series(ids).duplicated()].unique()[:10].tolist()
-        raise InputError(f"The candidate sites layer repeats ids {dup}; ids must be unique.")
+        raise InputError(
+            f"The candidate sites layer repeats ids {dup}; ids must be unique.",
+            zh=f"候选点图层的编号 {dup} 有重复；编号必须唯一。",
+        )
     geoms = cand.geometry.to_numpy()
     bad = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     if bad.any():
         rows = np.flatnonzero(bad)[:10].tolist()
-        raise InputError(f"The candidate sites layer has empty geometries (rows {rows}).")
+        raise InputError(
+            f"The candidate sites layer has empty geometries (rows {rows}).",
+            zh=f"候选点图层有空几何（行 {rows}）。",
+        )
     not_point = shapely.get_type_id(geoms) != 0
     if not_point.any():
         geoms = geoms.copy()
@@ -128,7 +146,9 @@ def _snapped_candidates(
     if not cand_snap.on_network.any():
         raise InputError(
             f"No candidate site lies within {snap_cap_m:g} m of the walking network; give "
-            "candidates near the streets (or raise snap_cap_m)."
+            "candidates near the streets (or raise snap_cap_m).",
+            zh=f"没有一个候选点在步行网络 {snap_cap_m:g} 米以内；请给出靠近街道的候选点"
+            "（或调大 snap_cap_m）。",
         )
     return cand_snap
 

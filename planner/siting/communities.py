@@ -69,7 +69,10 @@ _TOL = 1e-6
 def communities_in(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The communities layer in WGS84 with an ``id`` (as `planner.checks.check` reads it)."""
     if communities.crs is None:
-        raise InputError("The communities layer has no CRS: set one (e.g. EPSG:4326).")
+        raise InputError(
+            "The communities layer has no CRS: set one (e.g. EPSG:4326).",
+            zh="社区图层没有坐标系：请设定一个（例如 EPSG:4326）。",
+        )
     comm = communities.to_crs(4326).reset_index(drop=True)
     if "id" not in comm.columns:
         comm = comm.assign(id=comm.index.to_numpy())

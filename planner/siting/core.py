@@ -171,7 +171,10 @@ def max_cover(
     started = time.perf_counter()
     matrix, w = _check_core_input(coverage, weights, method, time_limit_s)
     if int(k) != k or k < 1:
-        raise InputError(f"k (the number of new sites) must be a whole number >= 1, not {k!r}.")
+        raise InputError(
+            f"k (the number of new sites) must be a whole number >= 1, not {k!r}.",
+            zh=f"k（新增设施点数）必须是 >= 1 的整数，而不是 {k!r}。",
+        )
     k = int(k)
     reduced = _Reduced.build(matrix, w, drop_zero_weight=True)
     if reduced.n_sites == 0 or reduced.weights.sum() <= 0:
@@ -248,7 +251,10 @@ def set_cover(
         bad = np.flatnonzero(reach == 0)
         raise InputError(
             f"set_cover: {bad.shape[0]} demand points (columns {bad[:10].tolist()}) are reached "
-            "by no candidate site; drop them first (propose() lists them as uncoverable)."
+            "by no candidate site; drop them first (propose() lists them as uncoverable).",
+            zh=f"set_cover：{bad.shape[0]} 个需求点"
+            f"（列 {bad[:10].tolist()}）没有任何候选点能覆盖；请先去掉它们"
+            "（propose() 会把它们列为无法覆盖）。",
         )
     if matrix.shape[1] == 0:
         return Solution(
@@ -257,7 +263,8 @@ def set_cover(
     cost = np.zeros(matrix.shape[0]) if site_cost is None else np.asarray(site_cost, np.float64)
     if cost.shape != (matrix.shape[0],) or not np.isfinite(cost).all() or (cost < 0).any():
         raise InputError(
-            f"site_cost needs one finite cost >= 0 per candidate site ({matrix.shape[0]})."
+            f"site_cost needs one finite cost >= 0 per candidate site ({matrix.shape[0]}).",
+            zh=f"site_cost 需要为每个候选点（{matrix.shape[0]} 个）给出一个 >= 0 的有限成本。",
         )
     reduced = _Reduced.build(matrix, w, cost=cost)
     cost = reduced.cost
@@ -382,20 +389,28 @@ def _check_core_input(
     coverage: Any, weights: Any, method: str, time_limit_s: float
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     if method not in ("auto", "milp", "greedy"):
-        raise InputError(f"method must be 'auto', 'milp' or 'greedy', not {method!r}.")
+        raise InputError(
+            f"method must be 'auto', 'milp' or 'greedy', not {method!r}.",
+            zh=f"method 必须是 'auto'、'milp' 或 'greedy'，而不是 {method!r}。",
+        )
     if not np.isfinite(time_limit_s) or time_limit_s <= 0:
         raise InputError(
-            f"time_limit_s must be a positive number of seconds, not {time_limit_s!r}."
+            f"time_limit_s must be a positive number of seconds, not {time_limit_s!r}.",
+            zh=f"time_limit_s 必须是正的秒数，而不是 {time_limit_s!r}。",
         )
     matrix = _as_bool_csr(coverage)
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (matrix.shape[1],):
         raise InputError(
             f"weights has shape {w.shape}; it needs one weight per demand point "
-            f"({matrix.shape[1]})."
+            f"({matrix.shape[1]}).",
+            zh=f"weights 的形状为 {w.shape}；每个需求点（{matrix.shape[1]} 个）需要一个权重。",
         )
     if not np.isfinite(w).all() or (w < 0).any():
-        raise InputError("weights (households) must be finite and >= 0.")
+        raise InputError(
+            "weights (households) must be finite and >= 0.",
+            zh="weights（户数）必须是有限值且 >= 0。",
+        )
     return matrix, w
 
 

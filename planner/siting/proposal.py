@@ -370,17 +370,23 @@ def _target(
 ) -> bool:
     """Whether the plan aims at the communities, after checking ``target`` and its inputs."""
     if target not in per_community.TARGETS:
-        raise InputError(f"target must be 'coverage' or 'communities', not {target!r}.")
+        raise InputError(
+            f"target must be 'coverage' or 'communities', not {target!r}.",
+            zh=f"target 必须是 'coverage' 或 'communities'，而不是 {target!r}。",
+        )
     if target == "coverage":
         return False
     if communities is None:
         raise InputError(
-            "target='communities' needs the community polygons: pass communities= (--communities)."
+            "target='communities' needs the community polygons: pass communities= (--communities).",
+            zh="target='communities' 需要社区边界：请给出 communities=（--communities）。",
         )
     if sites is not None or cover_all:
         raise InputError(
             "target='communities' sizes the plan by the communities' verdicts: leave out "
-            "sites=K and cover_all (--sites, --cover-all)."
+            "sites=K and cover_all (--sites, --cover-all).",
+            zh="target='communities' 按各社区的评定结果确定方案规模："
+            "请不要给 sites=K 和 cover_all（--sites、--cover-all）。",
         )
     return True
 
@@ -416,10 +422,15 @@ def _standard(
     if (sites is None) == (not cover_all):
         raise InputError(
             "Give exactly one of sites=K (maximal covering: the best K new sites) or "
-            "cover_all=True (set covering: the fewest sites covering every household)."
+            "cover_all=True (set covering: the fewest sites covering every household).",
+            zh="sites=K（最大覆盖：最好的 K 个新增设施点）和 cover_all=True（集合覆盖："
+            "覆盖全部住户的最少设施点）须给且只给一个。",
         )
     if sites is not None and (int(sites) != sites or sites < 1):
-        raise InputError(f"sites (the number of new facilities) must be >= 1, not {sites!r}.")
+        raise InputError(
+            f"sites (the number of new facilities) must be >= 1, not {sites!r}.",
+            zh=f"sites（新增设施数）必须 >= 1，而不是 {sites!r}。",
+        )
     if isinstance(standard, Standard):
         return standard if speed_kmh is None else standard.with_speed(speed_kmh)
     return load_standard(standard, speed_kmh=speed_kmh)
@@ -432,13 +443,17 @@ def _rule_for(std: Standard, category: str) -> Rule:
     if not found:
         raise InputError(
             f"The standard {std.name!r} has no rule for category {category!r} (its categories: "
-            f"{', '.join(std.categories)}). Choose one of those, or a standard with that rule."
+            f"{', '.join(std.categories)}). Choose one of those, or a standard with that rule.",
+            zh=f"标准 {std.name!r} 没有类别 {category!r} 的规则（其类别："
+            f"{'、'.join(std.categories)}）。请从中选择一个，或选用有该规则的标准。",
         )
     walk = [r for r in found if r.checks_coverage]
     if not walk:
         raise InputError(
             f"The standard {std.name!r} has no walk rule for category {category!r}: new sites "
-            "are placed to bring households within a walk. Choose a category with a walk rule."
+            "are placed to bring households within a walk. Choose a category with a walk rule.",
+            zh=f"标准 {std.name!r} 没有类别 {category!r} 的步行规则："
+            "新增设施点是为了让住户在步行范围内。请选择有步行规则的类别。",
         )
     rule = walk[0]
     area = [r for r in found if r.has_floor_area]

@@ -87,12 +87,19 @@ def size_floor_area(
     hh = np.asarray(households, dtype=np.float64)
     if matrix.shape[1] != hh.shape[0]:
         raise InputError(
-            f"size_floor_area: reach has {matrix.shape[1]} columns but {hh.shape[0]} households."
+            f"size_floor_area: reach has {matrix.shape[1]} columns but {hh.shape[0]} households.",
+            zh=f"size_floor_area：reach 有 {matrix.shape[1]} 列，但有 {hh.shape[0]} 个住户点。",
         )
     if not np.isfinite(module_m2) or module_m2 <= 0:
-        raise InputError(f"module_m2 must be a positive number of m², not {module_m2!r}.")
+        raise InputError(
+            f"module_m2 must be a positive number of m², not {module_m2!r}.",
+            zh=f"module_m2 必须是正的 m² 数，而不是 {module_m2!r}。",
+        )
     if sizing not in ("least_area", "catchment"):
-        raise InputError(f"sizing must be 'least_area' or 'catchment', not {sizing!r}.")
+        raise InputError(
+            f"sizing must be 'least_area' or 'catchment', not {sizing!r}.",
+            zh=f"sizing 必须是 'least_area' 或 'catchment'，而不是 {sizing!r}。",
+        )
     n = matrix.shape[0]
     if n == 0:
         return np.empty(0)
@@ -130,7 +137,10 @@ def _least_area(
     bounds = list(zip(lower, [None] * n, strict=True))
     first = linprog(np.ones(n), A_ub=-give_t, b_ub=-deficit, bounds=bounds, method="highs")
     if first.status != 0:
-        raise InputError(f"floor-area sizing: the linear program failed ({first.message}).")
+        raise InputError(
+            f"floor-area sizing: the linear program failed ({first.message}).",
+            zh=f"建筑面积配置：线性规划求解失败（{first.message}）。",
+        )
     total = float(first.fun)
     # Second stage: the same least total, with the largest per-facility ratio as small as it goes.
     ratio = sp.diags(np.divide(100.0, demand, out=np.zeros(n), where=demand > 0))

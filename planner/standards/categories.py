@@ -223,18 +223,26 @@ def normalise_category(value: object) -> str:
     if not isinstance(value, str):
         raise InputError(
             f"category value {value!r} is not text; give a category such as 'community_service' "
-            f"(known: {', '.join(CATEGORIES)})"
+            f"(known: {', '.join(CATEGORIES)})",
+            zh=f"类别值 {value!r} 不是文本；请给出类别，例如 'community_service'（已知类别："
+            f"{'、'.join(CATEGORIES)}）",
         )
     text = value.strip()
     if not text:
-        raise InputError("category value is empty; give a category such as 'community_service'")
+        raise InputError(
+            "category value is empty; give a category such as 'community_service'",
+            zh="类别值为空；请给出类别，例如 'community_service' 或 社区服务",
+        )
     if text in _ZH_LABEL_TO_CATEGORY:
         return _ZH_LABEL_TO_CATEGORY[text]
     text = _CAMEL_BOUNDARY.sub("_", text)
     text = _NON_WORD.sub("_", text).lower()
     text = re.sub(r"_+", "_", text).strip("_")
     if not text:
-        raise InputError(f"category value {value!r} has no letters; give a category code")
+        raise InputError(
+            f"category value {value!r} has no letters; give a category code",
+            zh=f"类别值 {value!r} 不含字母；请给出类别代码",
+        )
     return text
 
 

@@ -41,12 +41,26 @@ TIERS: tuple[str, ...] = ("5min", "10min", "15min")
 # --------------------------------------------------------------------------------------------
 
 
+_WALK_ZH = {"time": "时间", "distance": "距离", "minutes": "分钟", "metres": "米"}
+
+
+def _zh(what: str) -> str:
+    """A rule's name in a Chinese message: ``rule 'health'`` -> ``规则 'health'``."""
+    return "规则 " + what[5:] if what.startswith("rule ") else what
+
+
 def _check_speed(speed_kmh: object) -> float:
     if isinstance(speed_kmh, bool) or not isinstance(speed_kmh, int | float | np.floating):
-        raise InputError(f"walking speed {speed_kmh!r} is not a number; give km/h, e.g. 4.0")
+        raise InputError(
+            f"walking speed {speed_kmh!r} is not a number; give km/h, e.g. 4.0",
+            zh=f"步行速度 {speed_kmh!r} 不是数字；请以 km/h 给出，例如 4.0",
+        )
     speed = float(speed_kmh)
     if not math.isfinite(speed) or speed <= 0:
-        raise InputError(f"walking speed {speed_kmh!r} km/h must be a positive finite number")
+        raise InputError(
+            f"walking speed {speed_kmh!r} km/h must be a positive finite number",
+            zh=f"步行速度 {speed_kmh!r} km/h 必须是正的有限数",
+        )
     return speed
 
 
@@ -56,7 +70,10 @@ def _convert_walk(value: Any, speed_kmh: float, *, to_m: bool) -> Any:
     values = np.asarray(value, dtype=float)
     if np.any(values < 0):
         what, unit, give = ("time", "min", "minutes") if to_m else ("distance", "m", "metres")
-        raise InputError(f"walking {what} {value!r} {unit} is negative; give {give} >= 0")
+        raise InputError(
+            f"walking {what} {value!r} {unit} is negative; give {give} >= 0",
+            zh=f"步行{_WALK_ZH[what]} {value!r} {unit} 为负；请给出 >= 0 的{_WALK_ZH[give]}数",
+        )
     out = values * speed * 1000.0 / 60.0 if to_m else values * 60.0 / (speed * 1000.0)
     return float(out) if out.ndim == 0 else out
 
@@ -138,7 +155,10 @@ def _optional_positive(value: object, what: str, key: str) -> float | None:
     if value is None:
         return None
     if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:  # type: ignore[arg-type]
-        raise InputError(f"{what}: key {key!r} is {value!r}; it must be a positive number")
+        raise InputError(
+            f"{what}: key {key!r} is {value!r}; it must be a positive number",
+            zh=f"{_zh(what)}：键 {key!r} 为 {value!r}；必须是正数",
+        )
     return float(value)  # type: ignore[arg-type]
 
 
@@ -152,7 +172,8 @@ def _share(value: object, what: str, key: str, *, open_zero: bool) -> float:
         interval = "0 < x <= 1" if open_zero else "0 <= x <= 1"
         raise InputError(
             f"{what}: key {key!r} is {value!r}; give a share as a number with {interval} "
-            "(1.0 is every household)"
+            "(1.0 is every household)",
+            zh=f"{_zh(what)}：键 {key!r} 为 {value!r}；请给出 {interval} 的比例（1.0 为全部住户）",
         )
     return float(value)  # type: ignore[arg-type]
 
@@ -280,27 +301,42 @@ class Rule:
         """The new fields fit together; an InputError naming the key otherwise."""
         if self.per not in PER_VALUES:
             raise InputError(
-                f"{what}: key 'per' is {self.per!r}; use one of {', '.join(PER_VALUES)}"
+                f"{what}: key 'per' is {self.per!r}; use one of {', '.join(PER_VALUES)}",
+                zh=f"{_zh(what)}：键 'per' 为 {self.per!r}；请用 {'、'.join(PER_VALUES)} 之一",
             )
         has_area = self.min_floor_area_m2_per_100_households is not None
         if self.per == "community" and not has_area:
             raise InputError(
                 f"{what}: key 'per' is 'community' but the rule has no "
-                "min_floor_area_m2_per_100_households; a per-community rule is a floor-area rule"
+                "min_floor_area_m2_per_100_households; a per-community rule is a floor-area rule",
+                zh=f"{_zh(what)}：键 'per' 为 'community'，"
+                "但规则没有 min_floor_area_m2_per_100_households；"
+                ""
+                ""
+                ""
+                "按社区的规则是建筑面积规则",
             )
         if self.per == "residence" and has_area:
             raise InputError(
                 f"{what}: key 'per' is 'residence' (walk coverage only) but the rule sets "
                 "min_floor_area_m2_per_100_households; use per = 'community' (floor area per "
-                "community) or per = 'catchment' (floor area over the walk)"
+                "community) or per = 'catchment' (floor area over the walk)",
+                zh=f"{_zh(what)}：键 'per' 为 'residence'（只看步行覆盖），"
+                "但规则设定了 min_floor_area_m2_per_100_households；请用 per = 'community'"
+                "（按社区计建筑面积）或 per = 'catchment'（在步行范围内计建筑面积）",
             )
         if self.per == "catchment" and not has_area:
             raise InputError(
                 f"{what}: key 'per' is 'catchment' (floor area over the walk) but the rule has "
-                "no min_floor_area_m2_per_100_households; give one, or use per = 'residence'"
+                "no min_floor_area_m2_per_100_households; give one, or use per = 'residence'",
+                zh=f"{_zh(what)}：键 'per' 为 'catchment'（在步行范围内计建筑面积），"
+                "但规则没有 min_floor_area_m2_per_100_households；请补上，或用 per = 'residence'",
             )
         if not self.walk_given and self.per != "community":
-            raise InputError(f"{what}: only a per = 'community' rule may leave out the walk")
+            raise InputError(
+                f"{what}: only a per = 'community' rule may leave out the walk",
+                zh=f"{_zh(what)}：只有 per = 'community' 的规则可以不给步行距离",
+            )
         _share(self.min_coverage_rate, what, "min_coverage_rate", open_zero=True)
         for key in (
             "min_floor_area_m2_per_100_households",
@@ -314,29 +350,42 @@ class Rule:
         if self.min_floor_area_m2 is not None and not has_area:
             raise InputError(
                 f"{what}: key 'min_floor_area_m2' (floor area per community) needs "
-                "min_floor_area_m2_per_100_households; the rule has no floor-area part"
+                "min_floor_area_m2_per_100_households; the rule has no floor-area part",
+                zh=f"{_zh(what)}：键 'min_floor_area_m2'"
+                "（每个社区的建筑面积）需要 min_floor_area_m2_per_100_households；"
+                "该规则没有建筑面积部分",
             )
         if self.target_m2_per_100_households is not None:
             if not has_area:
                 raise InputError(
                     f"{what}: key 'target_m2_per_100_households' needs "
-                    "min_floor_area_m2_per_100_households; the rule has no floor-area part"
+                    "min_floor_area_m2_per_100_households; the rule has no floor-area part",
+                    zh=f"{_zh(what)}："
+                    "键 'target_m2_per_100_households' 需要 min_floor_area_m2_per_100_households；"
+                    "该规则没有建筑面积部分",
                 )
             assert self.min_floor_area_m2_per_100_households is not None
             if self.target_m2_per_100_households < self.min_floor_area_m2_per_100_households:
                 raise InputError(
                     f"{what}: key 'target_m2_per_100_households' "
                     f"({self.target_m2_per_100_households:g}) is below the minimum "
-                    f"({self.min_floor_area_m2_per_100_households:g}); a target is higher"
+                    f"({self.min_floor_area_m2_per_100_households:g}); a target is higher",
+                    zh=f"{_zh(what)}：键 'target_m2_per_100_households'"
+                    f"（{self.target_m2_per_100_households:g}）低于最低值（{self.min_floor_area_m2_per_100_households:g}）；目标值应更高",
                 )
         low, high = self.min_facility_floor_area_m2, self.preferred_facility_floor_area_m2
         if low is not None and high is not None and high < low:
             raise InputError(
                 f"{what}: key 'preferred_facility_floor_area_m2' ({high:g}) is below "
-                f"min_facility_floor_area_m2 ({low:g}); the preferred size is the larger one"
+                f"min_facility_floor_area_m2 ({low:g}); the preferred size is the larger one",
+                zh=f"{_zh(what)}：键 'preferred_facility_floor_area_m2'"
+                f"（{high:g}）小于 min_facility_floor_area_m2（{low:g}）；推荐规模应是较大的那个",
             )
         if self.verified is not None and not isinstance(self.verified, bool):
-            raise InputError(f"{what}: key 'verified' is {self.verified!r}; give true or false")
+            raise InputError(
+                f"{what}: key 'verified' is {self.verified!r}; give true or false",
+                zh=f"{_zh(what)}：键 'verified' 为 {self.verified!r}；请给出 true 或 false",
+            )
 
     @classmethod
     def build(
@@ -386,18 +435,28 @@ class Rule:
         if per not in PER_VALUES:
             raise InputError(
                 f"rule {key or category!r}: key 'per' is {per!r}; use one of "
-                f"{', '.join(PER_VALUES)}"
+                f"{', '.join(PER_VALUES)}",
+                zh=f"规则 {key or category!r}：键 'per' 为 {per!r}；"
+                f"请用 {'、'.join(PER_VALUES)} 之一",
             )
         if max_walk_m is not None and max_walk_min is not None:
             raise InputError(
                 f"rule {category!r}: give exactly one of max_walk_m or max_walk_min "
-                f"(got max_walk_m={max_walk_m!r}, max_walk_min={max_walk_min!r})"
+                f"(got max_walk_m={max_walk_m!r}, max_walk_min={max_walk_min!r})",
+                zh=f"规则 {category!r}：max_walk_m 和 max_walk_min 只能给一个"
+                f"（现为 max_walk_m={max_walk_m!r}，"
+                ""
+                ""
+                ""
+                f"max_walk_min={max_walk_min!r}）",
             )
         if not walk_given:
             if per != "community":
                 raise InputError(
                     f"rule {category!r}: give exactly one of max_walk_m or max_walk_min "
-                    "(only a per = 'community' floor-area rule may leave the walk out)"
+                    "(only a per = 'community' floor-area rule may leave the walk out)",
+                    zh=f"规则 {category!r}：max_walk_m 和 max_walk_min 须给且只给一个"
+                    "（只有 per = 'community' 的建筑面积规则可以不给步行距离）",
                 )
             max_walk_min = COMMUNITY_FALLBACK_WALK_MIN
         speed = _check_speed(speed_kmh)
@@ -410,7 +469,10 @@ class Rule:
             unit, walk_min = "min", float(max_walk_min)
             walk_m = minutes_to_m(walk_min, speed)
         if not math.isfinite(walk_m) or walk_m <= 0:
-            raise InputError(f"rule {category!r}: the threshold must be a positive finite number")
+            raise InputError(
+                f"rule {category!r}: the threshold must be a positive finite number",
+                zh=f"规则 {category!r}：阈值必须是正的有限数",
+            )
         zh, en = CATEGORIES.get(category, (category, category))
         what = f"rule {key or category!r}"
         return cls(
@@ -615,7 +677,8 @@ class Targets:
                 continue
             if not _is_number(value) or not (0 <= float(value) <= 1):
                 raise InputError(
-                    f"[targets] {key} is {value!r}; give a number from 0 to 1 (a share, e.g. 0.9)"
+                    f"[targets] {key} is {value!r}; give a number from 0 to 1 (a share, e.g. 0.9)",
+                    zh=f"[targets] {key} 为 {value!r}；请给出 0 到 1 之间的数（比例，例如 0.9）",
                 )
             object.__setattr__(self, key, float(value))
         count = self.compliant_per_subdistrict
@@ -624,15 +687,27 @@ class Targets:
         ):
             raise InputError(
                 f"[targets] compliant_per_subdistrict is {count!r}; give a whole number >= 0 "
-                "(compliant communities per sub-district, e.g. 2)"
+                "(compliant communities per sub-district, e.g. 2)",
+                zh=f"[targets] compliant_per_subdistrict 为 {count!r}；请给出 >= 0 的整数"
+                "（每个街道的达标社区数，"
+                ""
+                ""
+                ""
+                "例如 2）",
             )
         if count is not None:
             object.__setattr__(self, "compliant_per_subdistrict", int(count))
         for key in ("source", "quote", "note"):
             if not isinstance(getattr(self, key), str):
-                raise InputError(f"[targets] {key} must be text, not {getattr(self, key)!r}")
+                raise InputError(
+                    f"[targets] {key} must be text, not {getattr(self, key)!r}",
+                    zh=f"[targets] {key} 必须是文本，而不是 {getattr(self, key)!r}",
+                )
         if self.verified is not None and not isinstance(self.verified, bool):
-            raise InputError(f"[targets] verified is {self.verified!r}; give true or false")
+            raise InputError(
+                f"[targets] verified is {self.verified!r}; give true or false",
+                zh=f"[targets] verified 为 {self.verified!r}；请给出 true 或 false",
+            )
 
     @property
     def any(self) -> bool:

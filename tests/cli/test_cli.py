@@ -201,6 +201,24 @@ def test_network_command_saves_and_reports(tmp_path, capsys):
     assert main(["network", "does_not_exist.osm.pbf"]) == 2
 
 
+@pytest.mark.parametrize("command", ["network", "households"])
+def test_network_and_households_speak_chinese_unless_told_english(command, tmp_path, capsys):
+    """Like the review commands, the two preparing commands print a user's error in Chinese
+    first by default, and in English only with --lang en."""
+    missing = str(tmp_path / "没有.osm.pbf")
+    out = ["--out", str(tmp_path / "out")]
+    args = [command, missing] if command == "network" else [command, "--buildings", missing, *out]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "没有.osm.pbf" in err and "(English)" in err
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in err.split("English")[0])
+    assert main([*args, "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "English" not in err and not any(
+        "\u4e00" <= ch <= "\u9fff" for ch in err.replace(missing, "")
+    )
+
+
 def test_propose_command_covers_the_gap(review, tmp_path, capsys):
     out = tmp_path / "proposal"
     args = _args(review, out, "--speed-kmh", "3.6", "--sites", "1")

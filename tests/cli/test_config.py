@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given, settings
 
 from planner.cli._config import (
@@ -92,6 +93,13 @@ def test_any_bytes_as_a_review_file_never_crash(data):
             review_values(_load_toml(path), path)
         except InputError as exc:
             assert str(path) in str(exc)
+
+
+def test_a_path_with_a_nul_character_is_bad_input_not_a_crash():
+    """Found by the property test above: Path.resolve() raised ValueError on a NUL byte."""
+    for raw in ({"residences": "a\0b.gpkg"}, {"facilities": {"path": "x\0"}}):
+        with pytest.raises(InputError, match="NUL character"):
+            review_values(raw, TOML_FILE)
 
 
 def test_true_is_not_a_speed_and_false_text_is_not_a_switch():

@@ -404,9 +404,70 @@ CASES = [
         ("--save", "taken.txt"),
         _file("taken.txt", b"mine"),
     ),  # fmt: skip
+    C(
+        "check-lon-lat-swapped",
+        _with(CHECK, "--residences", "{in}/sw.csv") + " --out {tmp}/o",
+        2,
+        ("sw.csv", "look swapped", "--lon-col"),
+        _csv("sw.csv", lambda d: d.rename(columns={"lon": "lat", "lat": "lon"})),
+    ),  # fmt: skip
+    C(
+        "check-duplicate-ids",
+        _with(CHECK, "--residences", "{in}/dup.csv") + " --out {tmp}/o",
+        2,
+        ("dup.csv", "duplicate ids", "R1"),
+        _csv("dup.csv", lambda d: d.assign(id=["R1", "R1", "R3", "R4"])),
+    ),  # fmt: skip
+    C(
+        "check-old-excel",
+        _with(CHECK, "--facilities", "{tmp}/fac.xls") + " --out {tmp}/o",
+        2,
+        ("fac.xls", ".xlsx"),
+        _file("fac.xls", b"\xd0\xcf\x11\xe0"),
+    ),  # fmt: skip
+    C(
+        "check-communities-points",
+        f"{CHECK} --out {{tmp}}/o --communities {{fac}}",
+        2,
+        ("facilities.geojson", "must be polygons"),
+    ),
+    C(
+        "check-standard-file",
+        f"{CHECK} --out {{tmp}}/o --standard {{tmp}}/my.toml",
+        2,
+        ("my.toml", "rule 1", "'healthh'", "not in the vocabulary"),
+        _file("my.toml", b'name = "my"\n[[rules]]\ncategory = "healthh"\nmax_walk_m = 1000\n'),
+    ),  # fmt: skip
     # ---- accepted: a review file saved as UTF-8 with a BOM (Windows Notepad)
     C("toml-utf8-bom", CONFIG, 0, (), _toml('lang = "en"', bom=True), extra_unchanged=False),
 ]
+
+
+# The Chinese text (printed first, before "(English)") of the cases whose message has one: a
+# distinctive phrase, and the file, column, row or fix it names.
+ZH = {
+    "check-facilities-missing": ("文件不存在", "none.gpkg"),
+    "check-network-garbage": ("无法作为 OSM 数据读取", "city.osm"),
+    "check-households-negative": ("列 'households'（户数）在第 2 行", "有负值", "neg.csv"),
+    "check-households-text": ("有非数字的值", "'many'", "txt.csv"),
+    "check-no-households-col": ("缺少列 'households'", "--households-col", "nohh.csv"),
+    "check-no-lon-col": ("找不到经度列", "--lon-col（评估文件：columns.lon）", "xy.csv"),
+    "check-floor-area-col": ("缺少列 'area'", "--floor-area-m2-col", "facilities.geojson"),
+    "check-floor-area-empty": ("设施缺少该值", "F2", "--floor-area-m2-col", "［输入："),
+    "check-two-layers": ("有 2 个图层", "--facilities-layer", "two.gpkg"),
+    "check-layer-missing": ("没有图层 'c'", "--facilities-layer", "two.gpkg"),
+    "check-bad-crs": ("不是 pyproj 认识的坐标系", "--crs EPSG:99999"),
+    "toml-bad-crs": ("不是 pyproj 认识的坐标系", "评估文件：crs", "facilities.geojson"),
+    "check-bad-category": ("列 'category'（设施类别）在第 1 行", "为空", "cat.geojson"),
+    "check-unknown-standard": ("未知的标准 'no_such'", "内置标准"),
+    "iso-points-two-layers": ("有 2 个图层", "--points-layer 选择", "two.gpkg"),
+    "iso-points-missing": ("文件不存在", "no.gpkg"),
+    "check-lon-lat-swapped": ("经度和纬度似乎写反了", "--lon-col / --lat-col", "sw.csv"),
+    "check-duplicate-ids": ("重复的编号", "R1", "第 1、2 行", "dup.csv"),
+    "check-old-excel": ("旧格式的工作簿", ".xlsx", "fac.xls"),
+    "check-communities-points": ("社区必须是面", "facilities.geojson"),
+    "check-standard-file": ("标准文件", "第 1 条规则", "不在类别词表中", "my.toml"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -445,7 +506,7 @@ def snapshot(root: Path) -> dict[str, str]:
     return out
 
 
-_REVIEW_KEY = re.compile(r"review file: ([\w.]+)")
+_REVIEW_KEY = re.compile(r"(?:review file: |评估文件：)([\w.]+)")
 _KWARGS = set(LIBRARY_FLAGS.values()) | {"population_col", "type_col", "levels_col"}
 
 
@@ -486,7 +547,16 @@ def run_case(case: Case, root: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def test_corpus(case: Case, template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     root = tmp_path / "w"
     shutil.copytree(template, root, symlinks=True)
-    run_case(case, root, capsys)
+    err = run_case(case, root, capsys)
+    if case.id in ZH:  # under the Chinese terminal (the default): Chinese first, then English
+        chinese, english, _ = err.partition("(English)")
+        assert english, f"no Chinese text: {err}"
+        for text in ZH[case.id]:
+            assert text.format(**_files(root)) in chinese, f"{text!r} not in {chinese}"
+
+
+def test_every_chinese_expectation_is_a_case():
+    assert set(ZH) <= {c.id for c in CASES}
 
 
 def test_the_corpus_is_large_enough():

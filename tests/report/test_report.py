@@ -195,6 +195,29 @@ def test_reads_a_review_without_optional_files(plain_review: Path, tmp_path: Pat
     assert "逐条标准结论" in squashed(pdf_text(paths["pdf"]))
 
 
+def test_gap_groups_are_single_linkage_without_the_distance_matrix() -> None:
+    """The gaps' proximity groups are scipy's single-linkage clusters cut at the distance."""
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from planner.report.sections_communities import GAP_GROUP_M, _near_groups
+
+    def partition(labels: np.ndarray) -> set[tuple[int, ...]]:
+        return {tuple(np.flatnonzero(labels == g).tolist()) for g in np.unique(labels)}
+
+    rng = np.random.default_rng(7)
+    for n, side in ((2, 100.0), (60, 2_000.0), (700, 6_000.0)):
+        xy = rng.uniform(0.0, side, (n, 2))
+        ours = _near_groups(xy, GAP_GROUP_M)
+        theirs = fcluster(linkage(xy, method="single"), t=GAP_GROUP_M, criterion="distance")
+        assert partition(ours) == partition(theirs), n
+    chain = np.column_stack([np.arange(50) * 199.0, np.zeros(50)])  # steps just within reach
+    assert len(np.unique(_near_groups(chain, GAP_GROUP_M))) == 1
+    # A city's gaps: the n x n distance matrix would take 40 GB.
+    city = rng.uniform(0.0, 55_000.0, (100_000, 2))
+    assert _near_groups(city, GAP_GROUP_M).shape == (100_000,)
+
+
 # -- the HTML version, printed in headless Chromium -------------------------------------------
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:

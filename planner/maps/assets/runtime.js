@@ -131,6 +131,22 @@ function mercY(lat) {
   var s = Math.sin(Math.max(Math.min(lat, MAX_LAT), -MAX_LAT) * Math.PI / 180);
   return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
 }
+// Lines sent as delta-coded integer microdegrees (first vertex x0/y0, a (dx, dy) pair per vertex,
+// the first (0, 0); n = vertices per line): Mercator x, y per vertex (world width 1) and where
+// each line's vertices start.
+function decodeLines(d) {
+  var dd = d.d, nv = dd.length / 2, x = d.x0, y = d.y0, i;
+  var mx = new Float64Array(nv), my = new Float64Array(nv);
+  for (i = 0; i < nv; i++) {
+    x += dd[2 * i];
+    y += dd[2 * i + 1];
+    mx[i] = mercX(x / 1e6);
+    my[i] = mercY(y / 1e6);
+  }
+  var nl = d.n.length, start = new Int32Array(nl + 1);
+  for (i = 0; i < nl; i++) { start[i + 1] = start[i] + d.n[i]; }
+  return {mx: mx, my: my, start: start};
+}
 function mercator(d) {
   if (d._mx) { return; }
   var n = d.lat.length;
@@ -451,16 +467,7 @@ var NetworkLayer = CanvasLayer.extend({
   },
   _prepare: function () {
     if (this._cells) { return; }
-    var d = this._d, nv = d.d.length / 2, x = d.x0, y = d.y0, i;
-    var mx = new Float64Array(nv), my = new Float64Array(nv);
-    for (i = 0; i < nv; i++) {
-      x += d.d[2 * i];
-      y += d.d[2 * i + 1];
-      mx[i] = mercX(x / 1e6);
-      my[i] = mercY(y / 1e6);
-    }
-    var nl = d.n.length, start = new Int32Array(nl + 1);
-    for (i = 0; i < nl; i++) { start[i + 1] = start[i] + d.n[i]; }
+    var d = this._d, lines = decodeLines(d), mx = lines.mx, my = lines.my, start = lines.start;
     var cells = [], line = 0, nc = this._styles.length;
     for (var c = 0; c < d.cells.length; c++) {
       var end = line + d.cells[c], box = [Infinity, Infinity, -Infinity, -Infinity];
@@ -676,11 +683,19 @@ PM.isochrones = function (map, group, dataId, colour) {
 // stroked with round caps and joins 2 x buffer_m wide is exactly its buffer. Each band is
 // stroked opaque into an offscreen canvas (so overlaps do not darken), laid on the map with the
 // band's alpha once; a 1.2 px wider stroke, less the band, is its outline (drawn where the band
-// is at least 4 px wide). Bands nest: the larger band's strokes go on top of the smaller's. Lines are grouped
-// by ~600 m cells (Mercator), one Path2D per cell, band and integer zoom, built when first
-// drawn and scaled for the fractional zooms below it, as the network's are.
+// is at least 4 px wide). Bands nest: the larger band's strokes go on top of the smaller's.
+// Lines are grouped in square Mercator cells of about 256 px at the integer zoom drawn (~600 m
+// from zoom 16 on), one Path2D per cell, band and integer zoom, built with moveTo/lineTo when
+// first drawn (the paths of the level last drawn are kept) and scaled for the fractional zooms
+// below it. A path leaves a vertex out only where the chord drawn instead passes within
+// BAND_EPS_PX of every vertex it skips: the drawn line is then within that distance of the real
+// one both ways (the chord's points of the line's, by continuity; the line's of the chord, a
+// segment's distance to a segment being largest at its ends), so the drawn area is the exact
+// one to a quarter pixel at every zoom.
 var EARTH_M = 2 * Math.PI * 6378137;
-var BAND_CELLS = 65536;  // cells per world width: ~600 m at the equator
+var BAND_MAX_LEVEL = 16;  // cells per world width: 2^level, zoom level or at most 2^16 (~600 m)
+var BAND_EPS_PX = 0.25;
+var BAND_RUN = 16;  // at most this many vertices skipped in a row (each skip checks them all)
 var bandCanvases = null;  // offscreen canvases shared by every band layer
 function offscreen(w, h) {
   if (!bandCanvases) {
@@ -692,55 +707,62 @@ function offscreen(w, h) {
   }
   return bandCanvases;
 }
+// Squared distance from (px, py) to the segment (x0, y0)-(x1, y1).
+function segmentDist2(px, py, x0, y0, x1, y1) {
+  var dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
+  var t = len2 > 0 ? ((px - x0) * dx + (py - y0) * dy) / len2 : 0;
+  t = t < 0 ? 0 : (t > 1 ? 1 : t);
+  var ex = x0 + t * dx - px, ey = y0 + t * dy - py;
+  return ex * ex + ey * ey;
+}
 var BandLayer = CanvasLayer.extend({
   options: {pane: "pmPolygons", zIndex: 420, rank: 1, prio: 0, line: 1.2, lineOpacity: 0.75},
   initialize: function (d, colour, options) {
     L.setOptions(this, options);
     this._d = d;
     this._colour = colour;
-    this._bands = null;
+    this._lines = null;
   },
   _prepare: function () {
-    if (this._bands) { return; }
-    var d = this._d, nv = d.d.length / 2, x = d.x0, y = d.y0, i, v;
-    var mx = new Float64Array(nv), my = new Float64Array(nv);
-    for (i = 0; i < nv; i++) {
-      x += d.d[2 * i];
-      y += d.d[2 * i + 1];
-      mx[i] = mercX(x / 1e6);
-      my[i] = mercY(y / 1e6);
+    if (!this._lines) {
+      this._lines = decodeLines(this._d);
+      this._levels = {};
     }
-    var nl = d.n.length, start = new Int32Array(nl + 1), key = new Float64Array(nl);
-    for (i = 0; i < nl; i++) {
-      start[i + 1] = start[i] + d.n[i];
-      v = start[i];
-      key[i] = nl ? Math.floor(my[v] * BAND_CELLS) * BAND_CELLS + Math.floor(mx[v] * BAND_CELLS) : 0;
+  },
+  // Per band, its cells at a level: the lines it adds to the smaller band (bands nest) and its
+  // loose lines, grouped by the cell of their first vertex, with their bounding box.
+  _cells: function (level) {
+    if (this._level !== undefined && this._level !== level) {  // one level's paths kept
+      this._levels[this._level].forEach(function (cells) {
+        cells.forEach(function (c) { c.z = null; c.path = null; });
+      });
     }
-    this._mx = mx;
-    this._my = my;
-    this._start = start;
-    var bands = [];
+    this._level = level;
+    if (this._levels[level]) { return this._levels[level]; }
+    var d = this._d, mx = this._lines.mx, my = this._lines.my, st = this._lines.start;
+    var n = Math.pow(2, level), bands = [];
     for (var k = 0; k < d.w.length; k++) {
-      var byCell = new Map(), cells = [];
-      var add = function (l) {
-        var c = byCell.get(key[l]);
-        if (!c) {
-          c = {lines: [], box: [Infinity, Infinity, -Infinity, -Infinity], z: null, path: null};
-          byCell.set(key[l], c);
-          cells.push(c);
+      var byCell = new Map(), cells = [], i, l;
+      var ranges = [[d.nested && k > 0 ? d.w[k - 1] : 0, d.w[k]], d.e[k]];
+      for (var r = 0; r < 2; r++) {
+        for (l = ranges[r][0]; l < ranges[r][1]; l++) {
+          var key = Math.floor(my[st[l]] * n) * n + Math.floor(mx[st[l]] * n);
+          var c = byCell.get(key);
+          if (!c) {
+            c = {lines: [], box: [Infinity, Infinity, -Infinity, -Infinity], z: null, path: null};
+            byCell.set(key, c);
+            cells.push(c);
+          }
+          c.lines.push(l);
+          var b = c.box;
+          for (var u = st[l]; u < st[l + 1]; u++) {
+            if (mx[u] < b[0]) { b[0] = mx[u]; }
+            if (my[u] < b[1]) { b[1] = my[u]; }
+            if (mx[u] > b[2]) { b[2] = mx[u]; }
+            if (my[u] > b[3]) { b[3] = my[u]; }
+          }
         }
-        c.lines.push(l);
-        for (var u = start[l]; u < start[l + 1]; u++) {
-          if (mx[u] < c.box[0]) { c.box[0] = mx[u]; }
-          if (my[u] < c.box[1]) { c.box[1] = my[u]; }
-          if (mx[u] > c.box[2]) { c.box[2] = mx[u]; }
-          if (my[u] > c.box[3]) { c.box[3] = my[u]; }
-        }
-      };
-      // Bands nest (a band's area holds the smaller ones'), so each band's offscreen strokes
-      // go on top of the smaller band's: a band's cells hold only the lines it adds.
-      for (i = d.nested && k > 0 ? d.w[k - 1] : 0; i < d.w[k]; i++) { add(i); }
-      for (i = d.e[k][0]; i < d.e[k][1]; i++) { add(i); }
+      }
       for (i = 0; i < cells.length; i++) {
         var cy = (cells[i].box[1] + cells[i].box[3]) / 2;
         var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * cy)));
@@ -748,35 +770,43 @@ var BandLayer = CanvasLayer.extend({
       }
       bands.push(cells);
     }
-    this._bands = bands;
+    this._levels[level] = bands;
+    return bands;
   },
   _cellPath: function (cell, z) {  // Path2D of a cell's lines in pixels of zoom z, from an anchor
     if (cell.z === z) { return cell.path; }
-    var scale = this._map.options.crs.scale(z);
-    var mx = this._mx, my = this._my, st = this._start;
+    var scale = this._map.options.crs.scale(z), e2 = BAND_EPS_PX * BAND_EPS_PX;
+    var mx = this._lines.mx, my = this._lines.my, st = this._lines.start;
     var ax = Math.floor(cell.box[0] * scale), ay = Math.floor(cell.box[1] * scale);
-    var parts = [];
+    var path = new Path2D();
     for (var j = 0; j < cell.lines.length; j++) {
-      var l = cell.lines[j], a = st[l], b = st[l + 1], lx = 0, ly = 0;
-      for (var v = a; v < b; v++) {
-        var px = mx[v] * scale - ax, py = my[v] * scale - ay;
-        if (v > a && v < b - 1 && Math.abs(px - lx) < 0.25 && Math.abs(py - ly) < 0.25) {
-          continue;
+      var l = cell.lines[j], a = st[l], last = st[l + 1] - 1, kept = a;
+      var kx = mx[a] * scale - ax, ky = my[a] * scale - ay;
+      path.moveTo(kx, ky);
+      if (last === a) { continue; }
+      for (var v = a + 1; v < last; v++) {  // v stays out if kept -> v + 1 passes near kept+1..v
+        var nx = mx[v + 1] * scale - ax, ny = my[v + 1] * scale - ay, near = v - kept <= BAND_RUN;
+        for (var u = kept + 1; near && u <= v; u++) {
+          near = segmentDist2(mx[u] * scale - ax, my[u] * scale - ay, kx, ky, nx, ny) <= e2;
         }
-        parts.push((v === a ? "M" : "L") + px.toFixed(2) + " " + py.toFixed(2));
-        lx = px;
-        ly = py;
+        if (!near) {
+          kept = v;
+          kx = mx[v] * scale - ax;
+          ky = my[v] * scale - ay;
+          path.lineTo(kx, ky);
+        }
       }
+      path.lineTo(mx[last] * scale - ax, my[last] * scale - ay);
     }
     cell.z = z;
     cell.anchor = [ax, ay];
-    cell.path = new Path2D(parts.join(""));
-    return cell.path;
+    cell.path = path;
+    return path;
   },
-  // Stroke every visible cell of band k into g, `extra` CSS px wider than 2 x buffer_m.
-  _stroke: function (g, k, extra, z, f) {
+  // Stroke every visible cell into g, `extra` CSS px wider than 2 x buffer_m.
+  _stroke: function (g, cells, extra, z, f) {
     var ratio = this._ratio, w = this._w, h = this._h, scale = this._scale;
-    var cells = this._bands[k], buf = this._d.buffer_m;
+    var buf = this._d.buffer_m;
     for (var c = 0; c < cells.length; c++) {
       var cell = cells[c], b = cell.box, half = buf * scale / cell.mPerWorld + extra;
       if (b[2] * scale - this._ox < -half || b[0] * scale - this._ox > w + half ||
@@ -789,9 +819,10 @@ var BandLayer = CanvasLayer.extend({
     }
   },
   _draw: function (ctx) {
-    var W = this._canvas.width, H = this._canvas.height, n = this._bands.length, d = this._d;
+    var W = this._canvas.width, H = this._canvas.height, n = this._d.w.length, d = this._d;
     var z = Math.min(Math.ceil(this._zoom - 1e-6), 22);
     var f = this._scale / this._map.options.crs.scale(z);
+    var bands = this._cells(Math.max(0, Math.min(z, BAND_MAX_LEVEL)));
     // The outline only where the band is wide enough on screen to need one.
     var lat = Math.atan(Math.sinh(Math.PI * (1 - 2 * (this._oy + H / 2) / this._scale)));
     var ring = 2 * d.buffer_m * this._scale / (EARTH_M * Math.cos(lat)) >= 4;
@@ -811,11 +842,11 @@ var BandLayer = CanvasLayer.extend({
       if (!d.nested) {
         for (i = 0; i < 2; i++) { gs[i].setTransform(1, 0, 0, 1, 0, 0); gs[i].clearRect(0, 0, W, H); }
       }
-      this._stroke(gs[0], k, 0, z, f);
+      this._stroke(gs[0], bands[k], 0, z, f);
       ctx.globalAlpha = 0.10 + 0.06 * (n - 1 - k);
       ctx.drawImage(off[0], 0, 0);
       if (!ring) { continue; }
-      this._stroke(gs[1], k, this.options.line, z, f);
+      this._stroke(gs[1], bands[k], this.options.line, z, f);
       gs[2].globalCompositeOperation = "copy";
       gs[2].setTransform(1, 0, 0, 1, 0, 0);
       gs[2].drawImage(off[1], 0, 0);
