@@ -271,11 +271,19 @@ class SegmentIndex:
         half = step / 2.0
         lift_m = float(half.max(initial=0.0))
         self._origin = coords.mean(axis=0) if coords.size else np.zeros(2)
-        entry_xy = np.concatenate(((seg_start + seg_end) / 2.0, vertex[once])) - self._origin
-        entry_z = np.concatenate((np.sqrt(lift_m**2 - half**2), np.full(once.shape[0], lift_m)))
-        self._entry_seg = np.concatenate((np.arange(step.shape[0]), vertex_seg[once]))
+        # The tree's build is a review's peak of memory on a city: the entries are written into
+        # one array and what the tree does not need is let go first.
+        del coords, start, end, vec, piece, j, t1
+        n_seg = step.shape[0]
+        entries = np.empty((n_seg + once.shape[0], 3))
+        entries[:n_seg, :2] = (seg_start + seg_end) / 2.0 - self._origin
+        entries[n_seg:, :2] = vertex[once] - self._origin
+        entries[:n_seg, 2] = np.sqrt(lift_m**2 - half**2)
+        entries[n_seg:, 2] = lift_m
+        self._entry_seg = np.concatenate((np.arange(n_seg), vertex_seg[once]))
         self._lift2 = lift_m**2
-        self._tree = cKDTree(np.column_stack((entry_xy, entry_z)))
+        del seg_end, vertex, vertex_seg, once, half, step
+        self._tree = cKDTree(entries)
         self._k = min(k, self._tree.n)
         self._k_wide = min(k_wide, self._tree.n)
 
