@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import planner  # noqa: E402
 from planner import distributed  # noqa: E402
 from planner.distributed.cluster import RunStats  # noqa: E402
+from planner.distributed.runner import cluster_client  # noqa: E402
 from planner.distributed.tiles import TiledNetwork, save_tiles  # noqa: E402
 
 
@@ -83,7 +84,6 @@ def _layers(folder: Path, walk_nodes: int) -> tuple[Any, Any]:
 
 def _batch(args: argparse.Namespace) -> int:
     """``planner batch`` of growing numbers of cities on a fresh 2-worker cluster each time."""
-    from distributed import Client, LocalCluster
     from synth_osm import write_synthetic_city
     from synth_review import write_review_inputs
 
@@ -104,17 +104,12 @@ def _batch(args: argparse.Namespace) -> int:
         configs.append(config)
     rows = []
     for k in sizes:
-        with (
-            LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with cluster_client(workers=2) as client:
             argv = [
                 "batch",
                 *[str(c) for c in configs[:k]],
                 "--scheduler",
-                str(cluster.scheduler_address),
+                str(client.scheduler.address),
                 "--tile-m",
                 str(args.tile_m),
                 "--out",
@@ -154,7 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     if args.batch:
         return _batch(args)
-    from distributed import Client, LocalCluster
 
     def sizes(n: int) -> tuple[int, int]:
         return int(n * args.residences_per_node), max(40, n // 100)
@@ -187,12 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     del network
     print(json.dumps(report, indent=2), flush=True)
     grow = [int(g) for g in args.grow.split(",") if g]
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with cluster_client(workers=2) as client:
         stats = RunStats()
         t3 = time.perf_counter()
         split = distributed.check(
@@ -227,12 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (g_tiles / "tiles.json").is_file():
             save_tiles(planner.load_network(path), g_tiles, tile_m=args.tile_m)
         # fresh workers for each size, so each peak is that size's own
-        with (
-            LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with cluster_client(workers=2) as client:
             stats = RunStats()
             t5 = time.perf_counter()
             distributed.check(

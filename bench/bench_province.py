@@ -67,10 +67,10 @@ def _province(out: Path, walk_nodes: int, tile_m: float) -> dict[str, Any]:
 def _review(folder: Path, tile_m: float) -> dict[str, Any]:
     """One size's review on a fresh 2-worker cluster (run in a fresh process)."""
     import geopandas as gpd
-    from distributed import Client, LocalCluster
 
     from planner import distributed
     from planner.distributed.cluster import RunStats
+    from planner.distributed.runner import cluster_client
     from planner.distributed.tiles import TiledNetwork
 
     load_before = os.getloadavg()
@@ -78,12 +78,7 @@ def _review(folder: Path, tile_m: float) -> dict[str, Any]:
     fac = gpd.read_parquet(folder / "facilities.parquet")
     res = gpd.read_parquet(folder / "residences.parquet")
     read_s = time.perf_counter() - t0
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with cluster_client(workers=2) as client:
         client_before = _status()
         workers_before = client.run(_status)
         stats = RunStats()
