@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +28,12 @@ points on the real extracts in data/ (the rest read 16, then shapely's STRtree);
 2026-12-02, "snapping index")."""
 
 THREADS_FROM_POINTS = 100_000
-"""Snapping queries of fewer points run in one thread. On 2 cores shared with other work, two
-threads took 2.1 ms against 1.9 ms for 2,000 points and 23.4 against 23.2 ms for 20,000; from
-100,000 points they gain only while a core is free (best runs 63 against 72 ms)."""
+"""Snapping queries of fewer points run in one thread. pykdtree's OpenMP queries on 2 cores:
+when a core is free, 20,000 points take 6.1 ms on two threads against 12.7 ms on one; when the
+other core is busy, the threads wait for it at OpenMP's barrier (20,000 points: 32 against
+19.8 ms; 2,000: 8.0 against 2.6 ms; a time slice per query), so only large queries, where a
+slice is small beside the query, are given every thread (bench/RESULTS.md, "snapping on
+pykdtree")."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,7 +243,7 @@ class SegmentIndex:
         self, network: Network, *, max_segment_m: float = 20.0, k: int = K_FIRST, k_wide: int = 16
     ) -> None:
         """Cut the network's edges into segments and build the tree (a one-off per network)."""
-        from scipy.spatial import cKDTree
+        from pykdtree.kdtree import KDTree
 
         coords, owner = shapely.get_coordinates(network.edge_geometry, return_index=True)
         same = owner[1:] == owner[:-1]
@@ -283,9 +289,10 @@ class SegmentIndex:
         self._entry_seg = np.concatenate((np.arange(n_seg), vertex_seg[once]))
         self._lift2 = lift_m**2
         del seg_end, vertex, vertex_seg, once, half, step
-        self._tree = cKDTree(entries)
-        self._k = min(k, self._tree.n)
-        self._k_wide = min(k_wide, self._tree.n)
+        self._entries = entries  # pykdtree's tree refers to it
+        self._tree = KDTree(entries)
+        self._k = min(k, entries.shape[0])
+        self._k_wide = min(k_wide, entries.shape[0])
 
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge, offset along it (m) and straight distance to it (m) for each point."""
@@ -322,9 +329,9 @@ class SegmentIndex:
         """Best of the ``k`` nearest entries' segments: segment, distance (m), position on it
         (0-1), and whether the power bound proves it the nearest."""
         query = np.column_stack((x - self._origin[0], y - self._origin[1], np.zeros_like(x)))
-        workers = -1 if x.shape[0] >= THREADS_FROM_POINTS else 1
-        lifted, entry = self._tree.query(query, k=k, workers=workers)
-        lifted = lifted.reshape(x.shape[0], -1)
+        with _openmp_threads(None if x.shape[0] >= THREADS_FROM_POINTS else 1):
+            lifted2, entry = self._tree.query(query, k=k, sqr_dists=True)
+        lifted2 = lifted2.reshape(x.shape[0], -1)
         seg = self._entry_seg[entry.reshape(x.shape[0], -1)]
         px = x[:, None] - self._x0[seg]
         py = y[:, None] - self._y0[seg]
@@ -334,8 +341,27 @@ class SegmentIndex:
         best = np.argmin(dist, axis=1)
         row = np.arange(x.shape[0])
         access = dist[row, best]
-        proven = lifted[:, -1] ** 2 - self._lift2 >= access**2
+        proven = lifted2[:, -1] - self._lift2 >= access**2
         return seg[row, best], access, t[row, best], proven
+
+
+@functools.cache
+def _openmp() -> Any:
+    """The process's OpenMP runtimes (pykdtree's among them), found once (~4 ms)."""
+    import pykdtree.kdtree  # noqa: F401  (loaded first, so its runtime is found)
+    import threadpoolctl
+
+    return threadpoolctl.ThreadpoolController().select(user_api="openmp")
+
+
+@contextlib.contextmanager
+def _openmp_threads(limit: int | None) -> Iterator[None]:
+    """OpenMP queries on at most ``limit`` threads inside the block (None: as configured)."""
+    if limit is None:
+        yield
+        return
+    with _openmp().limit(limits=limit):
+        yield
 
 
 def _along_each_edge(piece_len: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:

@@ -100,3 +100,23 @@ def test_segment_index_is_built_once_and_dies_with_its_network() -> None:
     del network
     gc.collect()
     assert alive() is None  # the cache holds no strong reference to the network
+
+
+def test_small_queries_run_on_one_openmp_thread_and_threads_change_no_answer(
+    cau: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threadpoolctl
+
+    from planner import snapping
+
+    with snapping._openmp_threads(1):
+        runtimes = threadpoolctl.threadpool_info()
+    openmp = [r for r in runtimes if r["user_api"] == "openmp"]  # pykdtree's among them
+    assert openmp and all(r["num_threads"] == 1 for r in openmp)
+
+    x, y = random_points(cau, np.random.default_rng(11), 2_000)
+    one = segment_index(cau).nearest(x, y)
+    monkeypatch.setattr(snapping, "THREADS_FROM_POINTS", 1)
+    every = segment_index(cau).nearest(x, y)
+    for a, b in zip(one, every, strict=True):
+        np.testing.assert_array_equal(a, b)
