@@ -5,18 +5,18 @@ parameters from the summary), headers in Chinese by default (English with ``lang
 written as numbers (rates as percentages), column widths set for the text (CJK characters count
 double), the header row frozen with a filter, and the verdict cells coloured: green pass, red fail,
 grey no verdict, orange partly covered (`planner.maps.STATUS_COLOURS`). Written atomically, and
-byte-identical run to run (the workbook's timestamps and the archive's are pinned).
+byte-identical run to run (the document's dates are pinned; XlsxWriter dates the archive's entries
+itself).
 See docs/ARCHITECTURE.md, "Output contract".
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import os
-import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -42,8 +42,7 @@ _PASS, _FAIL, _NONE = (
 )
 _PARTLY = STATUS_COLOURS["partly"]
 _HEADER_FILL: Final = "#d9d9d9"
-_FIXED_TIME: Final = (1980, 1, 1, 0, 0, 0)  # zip entries: the earliest time the format holds
-_FIXED_W3CDTF: Final = "2000-01-01T00:00:00Z"  # docProps/core.xml created/modified
+_FIXED_CREATED: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # docProps/core.xml's dates
 _MAX_WIDTH: Final = 60
 
 SHEETS: Final = {
@@ -415,31 +414,6 @@ def _write_cell(sheet: Any, formats: _Formats, r: int, c: int, value: Any, fmt: 
         sheet.write_datetime(r, c, value, fmt or formats.datetime)
 
 
-def _pinned(data: bytes) -> bytes:
-    """The .xlsx archive with its timestamps pinned (entries' and docProps/core.xml's)."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = content.decode("utf-8")
-                for tag in ("created", "modified"):
-                    text = re.sub(
-                        rf"(<dcterms:{tag}[^>]*>)[^<]*(</dcterms:{tag}>)",
-                        rf"\g<1>{_FIXED_W3CDTF}\g<2>",
-                        text,
-                    )
-                content = text.encode("utf-8")
-            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o600 << 16
-            dst.writestr(entry, content)
-    return out.getvalue()
-
-
 def _new_book(buffer: io.BytesIO) -> Any:
     """An XlsxWriter workbook writing into ``buffer``, each sheet streamed to disk row by row
     (openpyxl kept every cell object: a city's residences took minutes and gigabytes; see
@@ -463,9 +437,16 @@ def workbook_bytes(
     formats = _Formats(book)
     for key, table in tables:
         _write_sheet(book, formats, SHEETS[key][index], table, lang)
-    book.set_properties({"author": "planner"})
+    return _finished(book, buffer)
+
+
+def _finished(book: Any, buffer: io.BytesIO) -> bytes:
+    """The workbook closed and its bytes, the same whenever and wherever it is written: the
+    document's dates are pinned, and XlsxWriter dates the archive's entries 1980-01-31 in local
+    time, which the archive stores as local time (no time zone)."""
+    book.set_properties({"author": "planner", "created": _FIXED_CREATED})
     book.close()
-    return _pinned(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def write_workbook(

@@ -4,6 +4,12 @@ a bureau's text stays text, numbers stay numbers, verdicts are coloured, empty s
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -50,3 +56,32 @@ def test_cells_keep_their_types_and_verdicts_their_colours() -> None:
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:F4"
     assert sheet.column_dimensions["A"].width >= len("http://example.org/a")
+
+
+_WRITE_IN_ZONE = """
+import hashlib, io, sys
+import pandas as pd
+from planner import workbook
+buffer = io.BytesIO()
+book = workbook._new_book(buffer)
+table = pd.DataFrame({"id": ["东门社区", "西门社区"], "households": [12, 3]})
+workbook._write_sheet(book, workbook._Formats(book), "社区", table, "zh")
+data = workbook._finished(book, buffer)
+open(sys.argv[1], "wb").write(data)
+"""
+
+
+def test_the_same_bytes_in_any_time_zone_at_any_time(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    outputs = []
+    for zone in ("UTC", "Australia/Sydney", "America/Los_Angeles"):
+        out = tmp_path / f"{zone.replace('/', '_')}.xlsx"
+        env = {**os.environ, "TZ": zone, "PYTHONPATH": str(repo)}
+        subprocess.run([sys.executable, "-c", _WRITE_IN_ZONE, str(out)], check=True, env=env)
+        outputs.append(out.read_bytes())
+        time.sleep(1.1)  # a second later: no clock in the bytes
+    assert outputs[0] == outputs[1] == outputs[2]
+    with zipfile.ZipFile(io.BytesIO(outputs[0])) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+        core = archive.read("docProps/core.xml").decode("utf-8")
+    assert core.count("2000-01-01T00:00:00Z") == 2  # created and modified
