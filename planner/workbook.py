@@ -19,7 +19,7 @@ import os
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -414,7 +414,7 @@ def _write_cell(sheet: Any, formats: _Formats, r: int, c: int, value: Any, fmt: 
         sheet.write_datetime(r, c, value, fmt or formats.datetime)
 
 
-def _new_book(buffer: io.BytesIO) -> Any:
+def _new_book(buffer: IO[bytes]) -> Any:
     """An XlsxWriter workbook writing into ``buffer``, each sheet streamed to disk row by row
     (openpyxl kept every cell object: a city's residences took minutes and gigabytes; see
     bench/RESULTS.md, "review.xlsx")."""
@@ -423,29 +423,37 @@ def _new_book(buffer: io.BytesIO) -> Any:
     return xlsxwriter.Workbook(buffer, {"constant_memory": True})
 
 
-def workbook_bytes(
-    result: CheckResult, *, lang: str = "zh", offset_system: str | None = None
-) -> bytes:
-    """The bytes of ``review.xlsx`` for ``result`` (see `write_workbook`)."""
+def _write_book(
+    result: CheckResult, target: IO[bytes], lang: str, offset_system: str | None
+) -> None:
+    """The workbook of ``result`` written into ``target``, the same bytes whenever and wherever
+    it is written: the document's dates are pinned, and XlsxWriter dates the archive's entries
+    1980-01-31 in local time, which the archive stores as local time (no time zone)."""
     _check_lang(lang)
     _check_offset(offset_system)
     index = LANGS.index(lang)
     tables = _tables(result, offset_system)
     tables.append(("parameters", parameters_table(result.summary, lang)))
-    buffer = io.BytesIO()
-    book = _new_book(buffer)
+    book = _new_book(target)
     formats = _Formats(book)
     for key, table in tables:
         _write_sheet(book, formats, SHEETS[key][index], table, lang)
-    return _finished(book, buffer)
+    _close(book)
 
 
-def _finished(book: Any, buffer: io.BytesIO) -> bytes:
-    """The workbook closed and its bytes, the same whenever and wherever it is written: the
-    document's dates are pinned, and XlsxWriter dates the archive's entries 1980-01-31 in local
-    time, which the archive stores as local time (no time zone)."""
+def _close(book: Any) -> None:
+    """Pin the document's dates and close ``book`` (its archive is written then)."""
     book.set_properties({"author": "planner", "created": _FIXED_CREATED})
     book.close()
+
+
+def workbook_bytes(
+    result: CheckResult, *, lang: str = "zh", offset_system: str | None = None
+) -> bytes:
+    """The bytes of ``review.xlsx`` for ``result``, built in memory (`write_workbook` writes
+    the file directly)."""
+    buffer = io.BytesIO()
+    _write_book(result, buffer, lang, offset_system)
     return buffer.getvalue()
 
 
@@ -480,10 +488,15 @@ def write_workbook(
     InputError
         An unknown ``lang`` or ``offset_system``.
     """
-    data = workbook_bytes(result, lang=lang, offset_system=offset_system)
+    _check_lang(lang)
+    _check_offset(offset_system)
 
     def write(tmp: Path) -> None:
-        tmp.write_bytes(data)
+        # Straight into the hidden file `replace_atomically` gives: the archive is never in
+        # memory (built in memory and then pinned, a 400,000-node city's 200 MB residences
+        # sheet and copies of its 40 MB archive were the review's peak; bench/RESULTS.md).
+        with tmp.open("wb") as target:
+            _write_book(result, target, lang, offset_system)
 
     return replace_atomically(path, write)
 

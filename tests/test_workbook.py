@@ -59,15 +59,15 @@ def test_cells_keep_their_types_and_verdicts_their_colours() -> None:
 
 
 _WRITE_IN_ZONE = """
-import hashlib, io, sys
+import io, sys
 import pandas as pd
 from planner import workbook
 buffer = io.BytesIO()
 book = workbook._new_book(buffer)
 table = pd.DataFrame({"id": ["东门社区", "西门社区"], "households": [12, 3]})
 workbook._write_sheet(book, workbook._Formats(book), "社区", table, "zh")
-data = workbook._finished(book, buffer)
-open(sys.argv[1], "wb").write(data)
+workbook._close(book)
+open(sys.argv[1], "wb").write(buffer.getvalue())
 """
 
 
