@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,7 +30,7 @@ from planner.layers import read_communities, read_facilities, read_residences
 from planner.maps import STATUS_COLOURS
 from planner.network import build_network
 from planner.outputs import write_review
-from planner.workbook import header
+from planner.workbook import header, workbook_bytes
 
 UTM = 32650  # Wuhan, 114.3 E
 X0, Y0 = 238_000.0, 3_386_000.0  # about 114.30 E, 30.58 N
@@ -260,6 +261,11 @@ def test_outputs_in_the_bureau_s_own_terms(reviews, bureau, tmp_path):
     second = write_review(got, tmp_path / "b", map_html=False, offset_system="gcj02")
     for kind in ("workbook", "residences_csv", "facilities_csv", "gaps"):
         assert _digest(first[kind]) == _digest(second[kind]), kind  # byte-identical runs
+    # The workbook written to its file has the bytes of the one built in memory, dates pinned.
+    assert first["workbook"].read_bytes() == workbook_bytes(got, offset_system="gcj02")
+    with zipfile.ZipFile(first["workbook"]) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+        assert b"2000-01-01T00:00:00Z" in archive.read("docProps/core.xml")
     # CSVs: UTF-8 with BOM, GCJ-02 coordinates beside the WGS84 ones.
     raw = first["residences_csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
