@@ -32,8 +32,8 @@ THREADS_FROM_POINTS = 100_000
 when a core is free, 20,000 points take 6.1 ms on two threads against 12.7 ms on one; when the
 other core is busy, the threads wait for it at OpenMP's barrier (20,000 points: 32 against
 19.8 ms; 2,000: 8.0 against 2.6 ms; a time slice per query), so only large queries, where a
-slice is small beside the query, are given every thread (bench/RESULTS.md, "snapping on
-pykdtree")."""
+slice is small beside the query, are given every thread (bench/bench_snapping.py;
+bench/RESULTS.md, "the snapping index's k-d tree")."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -428,9 +428,8 @@ def _write_book(
 ) -> None:
     """The workbook of ``result`` written into ``target``, the same bytes whenever and wherever
     it is written: the document's dates are pinned, and XlsxWriter dates the archive's entries
-    1980-01-31 in local time, which the archive stores as local time (no time zone)."""
-    _check_lang(lang)
-    _check_offset(offset_system)
+    1980-01-31 in local time, which the archive stores as local time (no time zone). ``lang``
+    and ``offset_system`` are checked by the callers."""
     index = LANGS.index(lang)
     tables = _tables(result, offset_system)
     tables.append(("parameters", parameters_table(result.summary, lang)))
@@ -452,6 +451,8 @@ def workbook_bytes(
 ) -> bytes:
     """The bytes of ``review.xlsx`` for ``result``, built in memory (`write_workbook` writes
     the file directly)."""
+    _check_lang(lang)
+    _check_offset(offset_system)
     buffer = io.BytesIO()
     _write_book(result, buffer, lang, offset_system)
     return buffer.getvalue()
@@ -488,13 +489,12 @@ def write_workbook(
     InputError
         An unknown ``lang`` or ``offset_system``.
     """
-    _check_lang(lang)
+    _check_lang(lang)  # before anything is staged on disk
     _check_offset(offset_system)
 
     def write(tmp: Path) -> None:
-        # Straight into the hidden file `replace_atomically` gives: the archive is never in
-        # memory (built in memory and then pinned, a 400,000-node city's 200 MB residences
-        # sheet and copies of its 40 MB archive were the review's peak; bench/RESULTS.md).
+        # Straight into the hidden file `replace_atomically` gives: the archive is never held
+        # in memory (at 200,000 residences it was the review's peak; bench/RESULTS.md, 07:58).
         with tmp.open("wb") as target:
             _write_book(result, target, lang, offset_system)
 
