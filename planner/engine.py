@@ -148,10 +148,15 @@ def _same_edge_pairs(
     """Pairs on the same edge and their direct walk along it (both access legs included),
     sorted by source then target (``by_target``: by target then source)."""
     outer, inner = (targets, sources) if by_target else (sources, targets)
+    if len(outer) == 0 or len(inner) == 0:
+        none = np.empty(0, dtype=np.int64)
+        return none, none, np.empty(0)
+    # The inner points grouped by edge, found through a table over the edges: a gather per
+    # outer point (searchsorted of unsorted keys costs ~50 ns a key; the gather ~1 ns).
     by_edge = np.argsort(inner.edge, kind="stable")
-    inner_edges = inner.edge[by_edge]
-    lo = np.searchsorted(inner_edges, outer.edge, side="left")
-    k = np.searchsorted(inner_edges, outer.edge, side="right") - lo
+    per_edge = np.bincount(inner.edge, minlength=int(outer.edge.max()) + 1)
+    k = per_edge[outer.edge]
+    lo = (np.cumsum(per_edge) - per_edge)[outer.edge]
     i = np.repeat(np.arange(len(outer)), k)
     j = by_edge[np.repeat(lo - np.cumsum(k) + k, k) + np.arange(int(k.sum()))]
     s, t = (j, i) if by_target else (i, j)
@@ -380,8 +385,11 @@ def _expand_to_targets(
     where shorter.
     """
     reached = dist <= limit
-    if np.count_nonzero(reached) >= DENSE_FROM_REACHED * reached.size:
-        return _dense_pairs(dist, tu, tv, to_u, to_v, limit, along=along)
+    share = np.count_nonzero(reached) / max(reached.size, 1)
+    if share >= DENSE_FROM_REACHED:
+        # About the share of nodes reached is the share of pairs found (DENSE_FROM_REACHED).
+        expected = int(1.15 * share * dist.shape[0] * tu.shape[0])
+        return _dense_pairs(dist, tu, tv, to_u, to_v, limit, along=along, expected=expected)
     n = dist.shape[1]
     n_t = tu.shape[0]
     rows, nodes = np.nonzero(reached)
@@ -429,31 +437,85 @@ def _dense_pairs(
     limit: float,
     *,
     along: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    expected: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`_expand_to_targets` over every (source, target) cell, in blocks of source rows small
     enough for the CPU caches; the walks ``along`` a shared edge go into the blocks before the
-    cutoff (no merge of sorted pairs afterwards)."""
+    cutoff (no merge of sorted pairs afterwards).
+
+    The blocks reuse two buffers and their pairs go straight into output arrays sized for
+    ``expected`` pairs (grown when more are found). Fresh arrays per block, below the size
+    numpy backs with huge pages, cost a page fault per 4 KB on every call: on Oakland's 3 M
+    pairs 15,000 faults and a third of the time (bench/RESULTS.md, "dense pairing, page
+    faults").
+    """
     n_t = tu.shape[0]
-    block = max(1, DENSE_BLOCK_BYTES // (16 * max(n_t, 1)))
+    block = max(1, min(dist.shape[0], DENSE_BLOCK_BYTES // (16 * max(n_t, 1))))
     a_s, a_t, a_w = along if along is not None else (np.empty(0, np.int64),) * 2 + (np.empty(0),)
-    parts_s, parts_t, parts_w = [], [], []
+    walk_buf = np.empty((block, n_t))
+    via_v_buf = np.empty((block, n_t))
+    within_buf = np.empty((block, n_t), dtype=bool)
+    out = _PairBuffer(expected)
     for start in range(0, dist.shape[0], block):
         rows = dist[start : start + block]
-        walk = np.take(rows, tu, axis=1)  # C order, unlike rows[:, tu] on a sliced block
+        m = rows.shape[0]
+        walk, via_v, within = walk_buf[:m], via_v_buf[:m], within_buf[:m]
+        # np.take into a C-order buffer (rows[:, tu] on a sliced block would be F order);
+        # mode="clip" because take buffers ``out`` under the default mode="raise" (the ends
+        # are valid node positions, so clipping changes nothing).
+        np.take(rows, tu, axis=1, out=walk, mode="clip")
         walk += to_u
-        via_v = np.take(rows, tv, axis=1)
+        np.take(rows, tv, axis=1, out=via_v, mode="clip")
         via_v += to_v
         np.minimum(walk, via_v, out=walk)
-        lo, hi = np.searchsorted(a_s, (start, start + rows.shape[0]))
+        lo, hi = np.searchsorted(a_s, (start, start + m))
         if hi > lo:
             at = (a_s[lo:hi] - start) * n_t + a_t[lo:hi]
             flat_walk = walk.reshape(-1)
             flat_walk[at] = np.minimum(flat_walk[at], a_w[lo:hi])
-        flat = np.flatnonzero(walk <= limit)
-        parts_s.append(flat // n_t + start)
-        parts_t.append(flat % n_t)
-        parts_w.append(walk.ravel()[flat])
-    return np.concatenate(parts_s), np.concatenate(parts_t), np.concatenate(parts_w)
+        np.less_equal(walk, limit, out=within)
+        flat = np.flatnonzero(within)
+        # Rows repeated by their counts: flat // n_t and flat % n_t would cost two integer
+        # divisions per pair.
+        row = np.repeat(np.arange(m), np.diff(np.searchsorted(flat, np.arange(m + 1) * n_t)))
+        s_out, t_out, w_out = out.reserve(flat.shape[0])
+        np.add(row, start, out=s_out)
+        np.multiply(row, n_t, out=t_out)
+        np.subtract(flat, t_out, out=t_out)
+        np.take(walk.reshape(-1), flat, out=w_out, mode="clip")
+    return out.arrays()
+
+
+class _PairBuffer:
+    """(source, target, walk) arrays filled block by block, grown by half when full."""
+
+    def __init__(self, capacity: int) -> None:
+        self.s = np.empty(max(capacity, 1024), dtype=np.int64)
+        self.t = np.empty_like(self.s)
+        self.w = np.empty(self.s.shape[0])
+        self.n = 0
+
+    def reserve(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Room for ``k`` more pairs: views of the arrays, to be written in place."""
+        start, stop = self.n, self.n + k
+        if stop > self.s.shape[0]:
+            size = max(stop, self.s.shape[0] * 3 // 2)
+            self.s, self.t, self.w = (_grown(a, start, size) for a in (self.s, self.t, self.w))
+        self.n = stop
+        return self.s[start:stop], self.t[start:stop], self.w[start:stop]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pairs: views, or copies when half of the room is unused."""
+        s, t, w = self.s[: self.n], self.t[: self.n], self.w[: self.n]
+        if self.n < self.s.shape[0] // 2:
+            return s.copy(), t.copy(), w.copy()
+        return s, t, w
+
+
+def _grown(a: np.ndarray, used: int, size: int) -> np.ndarray:
+    out = np.empty(size, dtype=a.dtype)
+    out[:used] = a[:used]
+    return out
 
 
 _SOURCES_PER_CELL: Final = 2.0
