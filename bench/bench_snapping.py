@@ -11,6 +11,8 @@ query (cKDTree, and pykdtree for comparison), the snapping index's first query (
 points in spatial order) on cKDTree and on pykdtree, and the whole `SegmentIndex.nearest`. Then
 pykdtree's OpenMP threads: the same query of 2,000, 20,000 and 200,000 points on one thread and
 on every thread (wall and CPU), which is where `planner.snapping.THREADS_FROM_POINTS` comes from.
+Last, the first query by the order of the query points, and the second query's k on the points
+the first did not prove (`planner.snapping.K_WIDE`).
 """
 
 from __future__ import annotations
@@ -52,12 +54,73 @@ def _rounds(ways: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[s
     }
 
 
-def _sorted_query(index: snapping.SegmentIndex, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The 3-d query points of `SegmentIndex._candidates`, in the spatial order it uses."""
-    cell = np.floor((np.column_stack((x, y)) - index._origin) / 100.0).astype(np.int64)
-    order = np.argsort(cell[:, 0] * 2**32 + cell[:, 1])
+def _sorted_query(
+    index: snapping.SegmentIndex, x: np.ndarray, y: np.ndarray, order: np.ndarray | None = None
+) -> np.ndarray:
+    """The 3-d query points of `SegmentIndex._candidates`, in the spatial order it uses (or
+    in ``order``)."""
+    if order is None:
+        order = np.argsort(snapping._z_order(x, y, cell_m=10.0))
     xs, ys = x[order] - index._origin[0], y[order] - index._origin[1]
     return np.column_stack((xs, ys, np.zeros_like(xs)))
+
+
+def _strips(index: snapping.SegmentIndex, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The order used before the Z-order: strips of 100 m cells."""
+    cell = np.floor((np.column_stack((x, y)) - index._origin) / 100.0).astype(np.int64)
+    return np.argsort(cell[:, 0] * 2**32 + cell[:, 1])
+
+
+def order_and_second_rows(rounds: int) -> tuple[list[list[str]], list[list[str]]]:
+    """Per network: the first query's time by query order, and the second query's time and
+    the points it leaves unproven by its k (on the points the first did not prove)."""
+    orders, seconds = [], []
+    for case, (file, _n_fac, n_res) in SIDE_CASES.items():
+        if case != "district":
+            order_row, second_row = _order_and_second_row(case, file, n_res, rounds)
+            orders.append(order_row)
+            seconds.append(second_row)
+            print(" | ".join(order_row), "||", " | ".join(second_row), flush=True)
+    return orders, seconds
+
+
+SECOND_KS = (4, 6, 8, 12, 16)
+
+
+def _order_and_second_row(
+    case: str, file: str, n_res: int, rounds: int
+) -> tuple[list[str], list[str]]:
+    network = planner.load_network(DATA / file)
+    res = _layer(network, n_res, seed=2)
+    x, y = res.geometry.x.to_numpy(), res.geometry.y.to_numpy()
+    index = snapping.segment_index(network)
+    k = snapping.K_FIRST
+    queries = {
+        "input order": _sorted_query(index, x, y, np.arange(x.shape[0])),
+        "strips of 100 m": _sorted_query(index, x, y, _strips(index, x, y)),
+        "Z-order, 10 m": _sorted_query(index, x, y),
+    }
+    order = np.argsort(snapping._z_order(x, y, cell_m=10.0))
+    xs, ys = x[order], y[order]
+    wide = np.flatnonzero(~index._candidates(xs, ys, k)[3])
+    wx, wy = xs[wide], ys[wide]
+
+    def first(q: np.ndarray) -> Callable[[], Any]:
+        return lambda: index._tree.query(q, k=k, sqr_dists=True)
+
+    def second(kk: int) -> Callable[[], Any]:
+        return lambda: index._candidates(wx, wy, kk)
+
+    ways = {name: first(q) for name, q in queries.items()}
+    ways |= {f"k{kk}": second(kk) for kk in SECOND_KS}
+    with snapping._openmp_threads(1):
+        got = _rounds(ways, rounds)
+    left = {kk: int((~index._candidates(wx, wy, kk)[3]).sum()) for kk in SECOND_KS}
+    return (
+        [case] + [f"{got[name]['cpu']:.2f} ms" for name in queries],
+        [case, f"{wide.size:,}"]
+        + [f"{got[f'k{kk}']['cpu']:.2f} ms ({left[kk]})" for kk in SECOND_KS],
+    )
 
 
 def network_rows(rounds: int) -> list[list[str]]:
@@ -145,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     nets = network_rows(args.rounds)
     load_before = h.load1()
     threads = thread_rows(args.rounds)
+    orders, seconds = order_and_second_rows(args.rounds)
     body = "\n\n".join(
         [
             "20,000 residences within 200 m of the edges, CPU medians of "
@@ -170,6 +234,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{load_before:.2f} before): wall / CPU, medians of {args.rounds} interleaved rounds.",
             h.markdown_table(
                 ["points", "one thread", "every thread", "one / every (wall)"], threads
+            ),
+            f"The first query (k = {snapping.K_FIRST}, pykdtree, one thread) by the order of "
+            "the query points, CPU medians:",
+            h.markdown_table(
+                ["network", "input order", "strips of 100 m", "Z-order, 10 m"], orders
+            ),
+            "Snapping: second query. On the points the first query did not prove, the second "
+            "query and its candidate arithmetic by the entries it reads (`K_WIDE`), CPU "
+            "medians; in brackets the points still unproven, left to shapely's STRtree:",
+            h.markdown_table(
+                ["network", "points unproven by the first"] + [f"k = {k}" for k in SECOND_KS],
+                seconds,
             ),
         ]
     )

