@@ -29,8 +29,8 @@ points on the real extracts in data/ (the rest read 16, then shapely's STRtree);
 
 K_WIDE = 8
 """Entries read by the second query, for the points the first did not prove. On Jing'an's 1,064
-such points (of 20,000): 8 prove all in 0.80 ms, 16 in 1.42 ms, 6 leave 2 to shapely
-(bench/RESULTS.md, 2026-12-02, "snapping: second query")."""
+such points (of 20,000): 8 prove all in 0.77 ms, 16 in 1.24 ms, 6 leave 2 to shapely's STRtree
+(bench/bench_snapping.py; bench/RESULTS.md, 2026-12-02, "Snapping: second query")."""
 
 THREADS_FROM_POINTS = 100_000
 """Snapping queries of fewer points run in one thread. pykdtree's OpenMP queries on 2 cores:
@@ -308,7 +308,8 @@ class SegmentIndex:
     def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Edge, offset along it (m) and straight distance to it (m) for each point."""
         # Queries in spatial order (a Z-order curve over 10 m cells) walk the tree's nodes in
-        # cache order: 11.4 -> 8.2 ms for Andorra's 20,000 points (strips of 100 m cells: 9.0).
+        # cache order: Andorra's 20,000 points 10.7 -> 7.7 ms (strips of 100 m cells: 7.8;
+        # bench/bench_snapping.py).
         order = np.argsort(_z_order(x, y, cell_m=10.0))
         xs, ys = x[order], y[order]
         seg, access, t, proven = self._candidates(xs, ys, self._k)
