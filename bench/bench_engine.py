@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import statistics
 import sys
 from pathlib import Path
@@ -662,12 +663,15 @@ def job_side(job: dict[str, Any]) -> dict[str, Any]:
         }
     wall: dict[str, list[float]] = {k: [] for k in ways}
     cpu: dict[str, list[float]] = {k: [] for k in ways}
+    faults: dict[str, list[int]] = {k: [] for k in ways}
     names = list(ways)
     for i in range(job["rounds"]):
         for key in names[i % len(names) :] + names[: i % len(names)]:
             if key.startswith("networkx") and i >= NX_ROUNDS:
                 continue
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             w, c, _ = h.timed_cpu(ways[key])
+            faults[key].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
             wall[key].append(w)
             cpu[key].append(c)
     pairs = {
@@ -678,7 +682,7 @@ def job_side(job: dict[str, Any]) -> dict[str, Any]:
         pairs["igraph"] = int(igraph_way.catchments()[0].shape[0])
         pairs["pandana"] = int(pandana_way.catchments()[0].shape[0])
     info.update(nodes=network.n_nodes, edges=network.n_edges, facilities=n_fac, residences=n_res)
-    return {"wall": wall, "cpu": cpu, "info": info, "pairs": pairs}
+    return {"wall": wall, "cpu": cpu, "faults": faults, "info": info, "pairs": pairs}
 
 
 def _per_round_ratio(times: dict[str, list[float]], key: str, base: str) -> float:
@@ -715,6 +719,7 @@ def run_side(names: list[str], rounds: int) -> tuple[str, list[str]]:
                     str(len(wall[key])),
                     "-" if ratio_w != ratio_w else f"{ratio_w:.2f}×",
                     "-" if ratio_c != ratio_c else f"{ratio_c:.2f}×",
+                    f"{statistics.median(p['faults'][key]):,.0f}",
                 ]
             )
         med_c = {k: statistics.median(v) for k, v in cpu.items()}
@@ -768,7 +773,16 @@ def run_side(names: list[str], rounds: int) -> tuple[str, list[str]]:
             f"{run.load}. Setup (not timed): {setup}. Catchment pairs: {pairs} (the floor and "
             "the peers go to the nearest node, ours to the nearest point of the nearest edge).\n\n"
             + h.markdown_table(
-                ["way", "median wall", "median CPU", "runs", "× floor wall", "× floor CPU"], rows
+                [
+                    "way",
+                    "median wall",
+                    "median CPU",
+                    "runs",
+                    "× floor wall",
+                    "× floor CPU",
+                    "page faults per call",
+                ],
+                rows,
             )
             + "\n"
         )
@@ -793,7 +807,10 @@ def run_side(names: list[str], rounds: int) -> tuple[str, list[str]]:
         "`csgraph.dijkstra` on the same CSR (nearest: `min_only`; catchments: `limit=1000`, "
         "then the facilities × residences block compared with the cutoff). "
         "The machine has 2 cores shared with other sessions running tests: wall times stretch "
-        "with the load, CPU times and same-round ratios are the fairer figures."
+        "with the load, CPU times and same-round ratios are the fairer figures. Page faults: "
+        "the median of the minor faults of the process during one call (`ru_minflt`); memory "
+        "touched fresh costs one per 4 KB page, or per 2 MB page where numpy asks for huge "
+        "pages (arrays of 4 MB and more)."
     )
     body = "\n\n".join(
         [
