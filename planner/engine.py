@@ -449,7 +449,7 @@ def _dense_pairs(
     ``expected`` pairs (grown when more are found). Fresh arrays per block, below the size
     numpy backs with huge pages, cost a page fault per 4 KB on every call: on Oakland's 3 M
     pairs 13,500 faults per call before, 3,700 now, and 57 -> 35 ms (bench/RESULTS.md,
-    2026-12-02 13:40, "Dense pairing, page faults").
+    2026-12-02 13:34, "Dense pairing, page faults").
     """
     n_t = tu.shape[0]
     block = max(1, min(dist.shape[0], DENSE_BLOCK_BYTES // (16 * max(n_t, 1))))
