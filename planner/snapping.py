@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 K_FIRST = 3
 """Entries read per point by the first snapping query. 3 proves the answer for 94.7-99.9 % of
-points on the real extracts in data/ (the rest read 16, then shapely's STRtree); 2 proves
+points on the real extracts in data/ (the rest read `K_WIDE`, then shapely's STRtree); 2 proves
 76-97 %, and 4-5 cost more per query than the second queries they save (bench/RESULTS.md,
 2026-12-02, "snapping index")."""
 
