@@ -12,7 +12,8 @@ points in spatial order) on cKDTree and on pykdtree, and the whole `SegmentIndex
 pykdtree's OpenMP threads: the same query of 2,000, 20,000 and 200,000 points on one thread and
 on every thread (wall and CPU), which is where `planner.snapping.THREADS_FROM_POINTS` comes from.
 Last, the first query by the order of the query points, and the second query's k on the points
-the first did not prove (`planner.snapping.K_WIDE`).
+the first did not prove (`planner.snapping.K_WIDE`). ``--numba-grid`` measures instead the
+compiled grid kernel that was not adopted (bench/snapping_numba_grid.py; needs numba).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import collections
 import datetime as dt
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -202,8 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-results", action="store_true", help="do not append to bench/RESULTS.md"
     )
+    parser.add_argument(
+        "--numba-grid",
+        action="store_true",
+        help="instead, the compiled grid kernel measured and not adopted (needs numba; "
+        "bench/snapping_numba_grid.py)",
+    )
     args = parser.parse_args(argv)
     started = dt.datetime.now().astimezone()
+    if args.numba_grid:
+        return _numba_grid(args.rounds, not args.no_results, started)
     print(f"bench_snapping; {h.machine_line()}", flush=True)
     nets = network_rows(args.rounds)
     load_before = h.load1()
@@ -255,6 +265,27 @@ def main(argv: list[str] | None = None) -> int:
             "bench_snapping: the snapping index's k-d tree", body, started=started
         )
         print(f"\nResults appended to {path}")
+    return 0
+
+
+def _numba_grid(rounds: int, append: bool, started: dt.datetime) -> int:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        print(
+            "bench_snapping --numba-grid needs numba, which planner does not depend on: "
+            "pip install numba",
+            file=sys.stderr,
+        )
+        return 2
+    import snapping_numba_grid
+
+    print(f"bench_snapping --numba-grid; {h.machine_line()}", flush=True)
+    body = snapping_numba_grid.section(rounds)
+    print(body)
+    if append:
+        title = "bench_snapping --numba-grid: a compiled grid kernel, measured and not adopted"
+        print(f"\nResults appended to {h.append_results(title, body, started=started)}")
     return 0
 
 

@@ -2,8 +2,11 @@
 
 Run from the repository root (numba is not a planner dependency: ``pip install numba`` first)::
 
-    python bench/bench_snapping_numba.py              # appends to bench/RESULTS.md
-    python bench/bench_snapping_numba.py --no-results
+    python bench/bench_snapping.py --numba-grid              # appends to bench/RESULTS.md
+    python bench/bench_snapping.py --numba-grid --no-results
+
+Not a ``bench_*.py`` script, so `run_all.py` leaves it out (like bench_engine's peers, it needs a
+package planner does not install).
 
 Issue 19 asks for exact snapping at about the cost of the floor's nearest-node query. The
 snapping index's k-d tree query cannot get there (bench_snapping.py). A compiled loop can: the
@@ -23,8 +26,6 @@ processes).
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import functools
 import json
 import math
@@ -180,7 +181,7 @@ def network_row(case: str, file: str, n_res: int, rounds: int) -> list[str]:
 _START_UP = """
 import json, time
 import numpy as np
-import bench_snapping_numba as b  # planner and the bench's modules: not counted
+import snapping_numba_grid as b  # planner and the bench's modules: not counted
 t0 = time.perf_counter()
 import numba
 t1 = time.perf_counter()
@@ -217,30 +218,17 @@ def start_up_rows(runs: int = 3) -> list[list[str]]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per way")
-    parser.add_argument(
-        "--no-results", action="store_true", help="do not append to bench/RESULTS.md"
-    )
-    args = parser.parse_args(argv)
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        print("bench_snapping_numba needs numba, which planner does not depend on: "
-              "pip install numba", file=sys.stderr)  # fmt: skip
-        return 2
-    started = dt.datetime.now().astimezone()
-    print(f"bench_snapping_numba; {h.machine_line()}", flush=True)
+def section(rounds: int) -> str:
+    """The tables of `python bench/bench_snapping.py --numba-grid`, as one RESULTS.md body."""
     rows = []
     for case, (file, _n_fac, n_res) in SIDE_CASES.items():
         if case != "district":  # the district is jingan's network again
-            rows.append(network_row(case, file, n_res, args.rounds))
+            rows.append(network_row(case, file, n_res, rounds))
             print(" | ".join(rows[-1]), flush=True)
     start_up = start_up_rows()
-    body = "\n\n".join(
+    return "\n\n".join(
         [
-            f"20,000 residences within 200 m of the edges, CPU medians of {args.rounds} "
+            f"20,000 residences within 200 m of the edges, CPU medians of {rounds} "
             "interleaved rounds in one process, one thread. Node query: the floor's (cKDTree, "
             "k = 1). Index: `SegmentIndex.nearest` (pykdtree, what planner runs). Grid: the "
             "numba kernel by cell size; in brackets the points snapped to the same edge at "
@@ -253,16 +241,3 @@ def main(argv: list[str] | None = None) -> int:
             h.markdown_table(["numba's cache", "import numba", "first call", "together"], start_up),
         ]
     )
-    print(body)
-    if not args.no_results:
-        path = h.append_results(
-            "bench_snapping_numba: a compiled grid kernel, measured and not adopted",
-            body,
-            started=started,
-        )
-        print(f"\nResults appended to {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
